@@ -1,0 +1,30 @@
+// One place for the geometry of fitting a source image into a model input. ffmpeg is told the integer sizes computed
+// here, so the transform used to map boxes back is exactly the one that produced the pixels.
+import type { Box, FrameFormat, ImageTransform } from '../pipeline/types.js';
+
+export interface FittedTransform extends ImageTransform {
+  /** size of the scaled image inside the model input (before padding) */
+  scaledWidth: number;
+  scaledHeight: number;
+}
+
+export function computeTransform(format: Pick<FrameFormat, 'width' | 'height' | 'resize'>, srcWidth: number, srcHeight: number): FittedTransform {
+  if (!(srcWidth > 0 && srcHeight > 0)) throw new RangeError(`srcWidth/srcHeight must be positive, got ${srcWidth}x${srcHeight}`);
+  const { width, height } = format;
+  if (format.resize === 'stretch') {
+    return { srcWidth, srcHeight, scaledWidth: width, scaledHeight: height, scaleX: width / srcWidth, scaleY: height / srcHeight, padX: 0, padY: 0 };
+  }
+  const r = Math.min(width / srcWidth, height / srcHeight);
+  const scaledWidth = Math.min(width, Math.max(1, Math.round(srcWidth * r)));
+  const scaledHeight = Math.min(height, Math.max(1, Math.round(srcHeight * r)));
+  const padX = format.resize === 'letterbox-center' ? Math.floor((width - scaledWidth) / 2) : 0;
+  const padY = format.resize === 'letterbox-center' ? Math.floor((height - scaledHeight) / 2) : 0;
+  return { srcWidth, srcHeight, scaledWidth, scaledHeight, scaleX: scaledWidth / srcWidth, scaleY: scaledHeight / srcHeight, padX, padY };
+}
+
+/** Maps a box from model-input pixels to source pixels, clipped to the source image. */
+export function toSourceBox(x1: number, y1: number, x2: number, y2: number, t: ImageTransform): Box {
+  const clampX = (v: number) => Math.min(t.srcWidth, Math.max(0, v));
+  const clampY = (v: number) => Math.min(t.srcHeight, Math.max(0, v));
+  return [clampX((x1 - t.padX) / t.scaleX), clampY((y1 - t.padY) / t.scaleY), clampX((x2 - t.padX) / t.scaleX), clampY((y2 - t.padY) / t.scaleY)];
+}

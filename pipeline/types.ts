@@ -1,0 +1,123 @@
+// The data that crosses a stage boundary. Every stage imports its contracts from here and nowhere else.
+
+/** Pixel layouts ffmpeg writes for us. Planar layouts make tensor preparation one pass of multiply-adds. */
+export type PixelLayout = 'gbrp' | 'gray';
+
+/** How a source image is fitted into the model's input. */
+export type ResizeMode =
+  /** keep aspect ratio, image in the top-left corner, padding right and bottom (YOLOX) */
+  | 'letterbox'
+  /** keep aspect ratio, image centred (Ultralytics) */
+  | 'letterbox-center'
+  /** ignore aspect ratio (FastestDet, UltraFace, classifiers) */
+  | 'stretch';
+
+/** What a detector wants each frame to look like; sources ask ffmpeg for exactly this. */
+export interface FrameFormat {
+  width: number;
+  height: number;
+  layout: PixelLayout;
+  resize: ResizeMode;
+  /** grey level 0..255 of letterbox padding */
+  padValue: number;
+}
+
+/**
+ * Maps model-input pixels back to source pixels: `xSrc = (x - padX) / scaleX`, `ySrc = (y - padY) / scaleY`.
+ * Stretch has `pad = 0` and two scales; letterbox has one scale for both axes.
+ */
+export interface ImageTransform {
+  srcWidth: number;
+  srcHeight: number;
+  scaleX: number;
+  scaleY: number;
+  padX: number;
+  padY: number;
+}
+
+/** Frame metadata: everything about a frame except its pixels, safe to log, send and keep. */
+export interface FrameMeta {
+  camera: string;
+  /** per-camera sequence number, from 0, never reused within a run (also across reconnects and loops) */
+  seq: number;
+  /** stream time in seconds (the clip's own clock; monotonic across loops) */
+  pts: number;
+  /** wall-clock time (epoch ms) at which the frame's bytes were complete */
+  capturedAt: number;
+  format: FrameFormat;
+  transform: ImageTransform;
+}
+
+/** A frame on its way to inference. `data` belongs to a pool: call `release()` exactly once when done with it. */
+export interface Frame extends FrameMeta {
+  /** planar pixels in `format.layout`, `format.width * format.height * planes` bytes; backed by a SharedArrayBuffer */
+  data: Uint8Array;
+  release(): void;
+}
+
+export type Box = [x1: number, y1: number, x2: number, y2: number];
+
+/** One thing found in a frame. The box is in source pixels. */
+export interface Detection {
+  label: string;
+  classId: number;
+  score: number;
+  box: Box;
+}
+
+export interface FrameTimings {
+  /** from capture to the start of the inference call */
+  queuedMs: number;
+  /** the model run for this frame's batch (tensor preparation included) */
+  inferenceMs: number;
+  /** output decoding and NMS for this frame */
+  postprocessMs: number;
+  /** frames that went through the model together with this one */
+  batchSize: number;
+}
+
+export interface FrameResult {
+  frame: FrameMeta;
+  detections: Detection[];
+  timings: FrameTimings;
+}
+
+/** An object followed across frames by the tracker (Frigate's field meanings). */
+export interface TrackedObject {
+  /** `<frameTime>-<6 chars>` */
+  id: string;
+  camera: string;
+  label: string;
+  score: number;
+  topScore: number;
+  box: Box;
+  area: number;
+  ratio: number;
+  currentZones: string[];
+  enteredZones: string[];
+  stationary: boolean;
+  /** frame time (s) of the first and latest sighting */
+  startTime: number;
+  lastSeen: number;
+  endTime: number | null;
+  /** frame time of the detection with the best score so far (for snapshots) */
+  bestFrameTime: number;
+  falsePositive: boolean;
+}
+
+export interface ObjectEvent {
+  type: 'new' | 'update' | 'end';
+  before: TrackedObject;
+  after: TrackedObject;
+}
+
+export type Severity = 'info' | 'warning' | 'error';
+
+/** The one status stream: health, stats, logs and MQTT availability all read it. */
+export interface Status {
+  at: number;
+  severity: Severity;
+  code: string;
+  camera?: string;
+  message: string;
+}
