@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// argv → command → exit code. Errors become one line on stderr: exit 2 for what the user must fix in the invocation or
+// config, 1 for runtime failures; stack traces only with --verbose.
+import { readFileSync } from 'node:fs';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { detectCommand } from './cli/detect.js';
+import { modelsListCommand, modelsPullCommand } from './cli/models.js';
+import { runCommand } from './cli/run.js';
+import { validateCommand } from './cli/validate.js';
+import { DEFAULTS, EXECUTION_PROVIDERS, type ExecutionProviderName } from './config/defaults.js';
+import { describeError, exitCodeFor, isLookoutError, LookoutError } from './pipeline/errors.js';
+import { Logger } from './pipeline/logger.js';
+
+const HELP = `lookout: camera-feed recognition (ffmpeg → onnxruntime → detections)
+
+Usage:
+  lookout detect FILE... --model PATH|NAME [--adapter NAME] [--labels FILE] [--threshold X] [--iou X]
+                         [--providers cpu,cuda,...] [--batch N]
+      Images: one JSON line each {"file","width","height","detections":[{"label","classId","score","box"}]}.
+      Videos: one JSON line per frame (with "frame"), then {"summary":{"frames","seconds","fps"}}.
+  lookout run -c FILE [--json]      run the configured cameras until they end or SIGINT/SIGTERM
+  lookout validate -c FILE [--print] check a config file (exit 0 valid, 2 invalid); --print shows it with defaults
+  lookout models list               known models and media, and what is cached
+  lookout models pull NAME [--from DIR]
+                                    download a pinned model into the cache and verify its SHA-256
+                                    (or take it from DIR / $LOOKOUT_ASSETS)
+
+Options:
+  --verbose      debug logs and stack traces
+  -h, --help     this help
+  --version      the version
+
+Models by name: yolox-nano, fastestdet, ultraface (pulled on first use). Adapters: yolox, fastestdet, ultralytics,
+ultraface, classifier. Environment: LOOKOUT_ASSETS=DIR (local copies of models and clips), LOOKOUT_CACHE=DIR.
+Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
+
+const OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean' },
+  verbose: { type: 'boolean' },
+  config: { type: 'string', short: 'c' },
+  json: { type: 'boolean' },
+  print: { type: 'boolean' },
+  model: { type: 'string', short: 'm' },
+  adapter: { type: 'string' },
+  labels: { type: 'string' },
+  threshold: { type: 'string' },
+  iou: { type: 'string' },
+  providers: { type: 'string' },
+  batch: { type: 'string' },
+  from: { type: 'string' },
+} satisfies ParseArgsConfig['options'];
+
+function usage(message: string): never {
+  throw new LookoutError('LOOKOUT_ERR_USAGE', `${message} (see lookout --help)`);
+}
+
+function numberOption(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, what: string): number {
+  if (value === undefined) return fallback;
+  const v = Number(value);
+  if (!Number.isFinite(v) || !check(v)) usage(`--${name}: must be ${what}, got ${JSON.stringify(value)}`);
+  return v;
+}
+
+function providersOption(value: string | undefined): ExecutionProviderName[] {
+  if (value === undefined) return [...DEFAULTS.model.providers];
+  const list = value.split(',').map((p) => p.trim()).filter(Boolean);
+  for (const p of list) if (!(EXECUTION_PROVIDERS as readonly string[]).includes(p)) usage(`--providers: unknown provider ${JSON.stringify(p)} (known: ${EXECUTION_PROVIDERS.join(', ')})`);
+  return list as ExecutionProviderName[];
+}
+
+async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (err) {
+    usage(describeError(err));
+  }
+  const { values, positionals } = parsed;
+  const out = (line: string) => process.stdout.write(line + '\n');
+  if (values.version) {
+    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    out(pkg.version);
+    return 0;
+  }
+  const [command, ...rest] = positionals;
+  if (values.help || !command) {
+    out(HELP);
+    return command || values.help ? 0 : 2;
+  }
+  const logger = new Logger({ level: values.verbose ? 'debug' : 'info', json: false });
+  switch (command) {
+    case 'detect': {
+      if (rest.length === 0) usage('detect: name at least one image or video file');
+      if (!values.model) usage('detect: --model PATH|NAME is required');
+      await detectCommand({
+        files: rest,
+        model: values.model,
+        adapter: values.adapter,
+        labels: values.labels,
+        threshold: numberOption('threshold', values.threshold, DEFAULTS.model.threshold, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
+        iou: numberOption('iou', values.iou, DEFAULTS.model.iou, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
+        providers: providersOption(values.providers),
+        batch: numberOption('batch', values.batch, DEFAULTS.model.batch.maxSize, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64'),
+        registry: { from: values.from },
+        logger,
+      });
+      return 0;
+    }
+    case 'run':
+      if (!values.config) usage('run: -c FILE is required');
+      return runCommand({ configFile: values.config, json: values.json ?? false, verbose: values.verbose ?? false, registry: { from: values.from } });
+    case 'validate':
+      if (!values.config) usage('validate: -c FILE is required');
+      return validateCommand(values.config, { print: values.print ?? false, write: out });
+    case 'models': {
+      const [sub, name] = rest;
+      if (sub === 'list') {
+        modelsListCommand(out);
+        return 0;
+      }
+      if (sub === 'pull') {
+        if (!name) usage('models pull: name a model (see lookout models list)');
+        await modelsPullCommand(name, { from: values.from, tty: process.stderr.isTTY === true }, out);
+        return 0;
+      }
+      return usage(`models: expected list or pull, got ${JSON.stringify(sub ?? '')}`);
+    }
+    default:
+      return usage(`unknown command ${JSON.stringify(command)}`);
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    const verbose = process.argv.includes('--verbose');
+    if (isLookoutError(err)) {
+      process.stderr.write(`lookout: ${err.message}\n`);
+      if (verbose && err.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = exitCodeFor(err.code);
+    } else {
+      process.stderr.write(`lookout: ${describeError(err)}\n`);
+      if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+      process.exitCode = 1;
+    }
+  },
+);

@@ -1,0 +1,48 @@
+// Turns the model part of a config (a path or registry name, an adapter, a labels file) into what the detector loads.
+import { readFile } from 'node:fs/promises';
+import { LookoutError } from '../pipeline/errors.js';
+import { ADAPTER_NAMES } from './adapters/index.js';
+import { parseLabels } from './labels.js';
+import { findAsset, isRegistryName, resolveAsset, resolveModelPath, type ResolveOptions } from './registry.js';
+
+export interface ModelRef {
+  /** a file path or a registry name (`yolox-nano`) */
+  path: string;
+  adapter?: string;
+  /** a labels file (one class a line) or a registry name (`coco-names`) */
+  labels?: string;
+}
+
+export interface ResolvedModel {
+  modelPath: string;
+  adapter: string;
+  labels: string[];
+}
+
+export async function resolveModel(ref: ModelRef, opts: ResolveOptions = {}): Promise<ResolvedModel> {
+  const entry = findAsset(ref.path, opts.entries);
+  if (entry && entry.kind !== 'model') throw new LookoutError('LOOKOUT_ERR_REGISTRY', `${ref.path} is a ${entry.kind} asset, not a model`);
+  const adapter = ref.adapter ?? entry?.adapter;
+  if (!adapter) {
+    throw new LookoutError('LOOKOUT_ERR_ADAPTER', `model ${ref.path}: name its adapter (one of ${ADAPTER_NAMES.join(', ')}) with --adapter or model.adapter`);
+  }
+  const modelPath = await resolveModelPath(ref.path, opts);
+  let labels: string[] = [];
+  if (ref.labels !== undefined) labels = await readLabels(ref.labels, opts);
+  else if (typeof entry?.labels === 'string') labels = await readLabels(entry.labels, opts);
+  else if (Array.isArray(entry?.labels)) labels = [...entry.labels];
+  return { modelPath, adapter, labels };
+}
+
+async function readLabels(pathOrName: string, opts: ResolveOptions): Promise<string[]> {
+  const file = isRegistryName(pathOrName, opts.entries) ? await resolveAsset(pathOrName, opts) : pathOrName;
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (err) {
+    throw new LookoutError('LOOKOUT_ERR_LABELS', `cannot read labels ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+  }
+  const labels = parseLabels(text);
+  if (labels.length === 0) throw new LookoutError('LOOKOUT_ERR_LABELS', `labels ${file} is empty`);
+  return labels;
+}

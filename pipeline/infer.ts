@@ -1,0 +1,115 @@
+// The inference stage: frames from every camera are queued, cut into batches (size or timeout, whichever first, like
+// DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time.
+import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
+import type { Detector } from '../models/detector.js';
+import type { BackpressurePolicy } from '../sources/frame-source.js';
+import { FrameQueue } from './frame-queue.js';
+import type { Frame, FrameMeta, FrameResult } from './types.js';
+
+export interface InferOptions {
+  /** most frames in one batch (capped by what the detector takes) */
+  maxSize: number;
+  /** longest a waiting frame is held back for a fuller batch */
+  maxWaitMs: number;
+  /** how many cameras can contribute: a batch closes early once each has a frame in it */
+  cameras: number;
+  policyOf?: (camera: string) => BackpressurePolicy;
+  scheduler?: SchedulerLike;
+  now?: () => number;
+  /** called once per batch, for stats */
+  onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
+}
+
+export function inferFrames(detector: Detector, opts: InferOptions): OperatorFunction<Frame, FrameResult> {
+  const scheduler = opts.scheduler ?? asyncScheduler;
+  const now = opts.now ?? Date.now;
+  const maxSize = Math.max(1, Math.min(opts.maxSize, detector.info.maxBatch));
+  // Waiting for a fuller batch only pays when the model takes batches and other cameras may add to it.
+  const mayWait = detector.info.dynamicBatch && maxSize > 1 && opts.maxWaitMs > 0;
+
+  return (source) =>
+    new Observable<FrameResult>((subscriber) => {
+      const queue = new FrameQueue();
+      let busy = false;
+      let sourceDone = false;
+      let timer: Subscription | undefined;
+      let closed = false;
+
+      const finishIfDone = () => {
+        if (sourceDone && !busy && queue.size === 0) subscriber.complete();
+      };
+
+      const pump = () => {
+        if (busy || closed || queue.size === 0) return finishIfDone();
+        const full = queue.size >= maxSize || queue.camerasWaiting >= Math.min(opts.cameras, maxSize);
+        if (mayWait && !full && !sourceDone) {
+          timer ??= scheduler.schedule(() => {
+            timer = undefined;
+            runBatch();
+          }, opts.maxWaitMs);
+          return;
+        }
+        runBatch();
+      };
+
+      const runBatch = () => {
+        timer?.unsubscribe();
+        timer = undefined;
+        if (busy || closed || queue.size === 0) return finishIfDone();
+        busy = true;
+        const frames = queue.take(maxSize);
+        const queueDepth = queue.size;
+        const startedAt = now();
+        detector
+          .detect(frames.map((f) => ({ data: f.data, transform: f.transform })))
+          .then(
+            (out) => {
+              opts.onBatch?.({ size: frames.length, inferenceMs: out.inferenceMs, queueDepth });
+              frames.forEach((f, i) => {
+                const r = out.results[i];
+                f.release();
+                if (!closed) {
+                  subscriber.next({
+                    frame: metaOf(f),
+                    detections: r.detections,
+                    timings: { queuedMs: Math.max(0, startedAt - f.capturedAt), inferenceMs: out.inferenceMs, postprocessMs: r.postprocessMs, batchSize: frames.length },
+                  });
+                }
+              });
+            },
+            (err: unknown) => {
+              for (const f of frames) f.release();
+              if (!closed) subscriber.error(err);
+            },
+          )
+          .finally(() => {
+            busy = false;
+            pump();
+          });
+      };
+
+      const sub = source.subscribe({
+        next: (frame) => {
+          queue.push(frame, opts.policyOf?.(frame.camera) ?? 'wait');
+          pump();
+        },
+        error: (err: unknown) => subscriber.error(err),
+        complete: () => {
+          sourceDone = true;
+          pump();
+        },
+      });
+
+      return () => {
+        closed = true;
+        sub.unsubscribe();
+        timer?.unsubscribe();
+        queue.clear();
+      };
+    });
+}
+
+/** Everything about a frame but its pixels (which go back to their pool). */
+export function metaOf(f: Frame): FrameMeta {
+  return { camera: f.camera, seq: f.seq, pts: f.pts, capturedAt: f.capturedAt, format: f.format, transform: f.transform };
+}

@@ -1,0 +1,57 @@
+// Structured logging to stderr (stdout belongs to command output such as `lookout detect`'s JSON lines).
+import type { LogLevel } from '../config/defaults.js';
+
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export interface LogFields {
+  component?: string;
+  camera?: string;
+  [key: string]: unknown;
+}
+
+export type LogWrite = (line: string) => void;
+
+export class Logger {
+  constructor(
+    private readonly opts: { level: LogLevel; json: boolean; write?: LogWrite },
+    private readonly fields: LogFields = {},
+  ) {}
+
+  /** A logger that adds `fields` (component, camera) to every line. */
+  child(fields: LogFields): Logger {
+    return new Logger(this.opts, { ...this.fields, ...fields });
+  }
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= RANK[this.opts.level];
+  }
+
+  debug(msg: string, fields?: LogFields): void {
+    this.log('debug', msg, fields);
+  }
+  info(msg: string, fields?: LogFields): void {
+    this.log('info', msg, fields);
+  }
+  warn(msg: string, fields?: LogFields): void {
+    this.log('warn', msg, fields);
+  }
+  error(msg: string, fields?: LogFields): void {
+    this.log('error', msg, fields);
+  }
+
+  private log(level: LogLevel, msg: string, extra?: LogFields): void {
+    if (!this.enabled(level)) return;
+    const all = { ...this.fields, ...extra };
+    const write = this.opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
+    if (this.opts.json) {
+      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }));
+      return;
+    }
+    const { component, camera, ...rest } = all;
+    const where = [component, camera].filter(Boolean).join('/');
+    const tail = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${where ? `[${where}] ` : ''}${msg}${tail ? ` ${tail}` : ''}`);
+  }
+}

@@ -1,0 +1,167 @@
+// The runtime builds and owns every resource of a run (detector, sources, subscriptions) and stops them in reverse order.
+import { catchError, EMPTY, merge, Observable, Subject, type Subscription } from 'rxjs';
+import type { Config } from '../config/types.js';
+import { redactUrl } from '../config/redact.js';
+import type { Detector } from '../models/detector.js';
+import { resolveModel } from '../models/model-spec.js';
+import { OnnxDetector } from '../models/onnx-detector.js';
+import type { ResolveOptions } from '../models/registry.js';
+import type { FrameSource } from '../sources/frame-source.js';
+import { VideoSource } from '../sources/video-source.js';
+import { describeError, isLookoutError } from './errors.js';
+import { inferFrames } from './infer.js';
+import type { Logger } from './logger.js';
+import { StatsCollector, type StatsSnapshot } from './stats.js';
+import type { Frame, FrameResult, Status } from './types.js';
+
+export interface RuntimeOptions {
+  logger: Logger;
+  registry?: ResolveOptions;
+  /** replaces the ONNX detector (tests, remote backends) */
+  detector?: Detector;
+}
+
+export class Runtime {
+  /** hot: sinks subscribe before `start()`; completes on stop or when every camera has ended */
+  readonly results$: Observable<FrameResult>;
+  private readonly resultsSubject = new Subject<FrameResult>();
+  private readonly pipeline: Observable<FrameResult>;
+  private readonly statusSubject = new Subject<Status>();
+  readonly status$: Observable<Status> = this.statusSubject.asObservable();
+  readonly stats: StatsCollector;
+  /** resolves when every camera has ended (files without loop) or the runtime is stopped */
+  readonly done: Promise<void>;
+  private resolveDone!: () => void;
+  private subscription: Subscription | undefined;
+  private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
+  /** why the pipeline stopped by itself, if it failed */
+  failure: unknown;
+
+  private constructor(
+    readonly config: Config,
+    readonly detector: Detector,
+    readonly sources: readonly FrameSource[],
+    private readonly logger: Logger,
+  ) {
+    this.done = new Promise((resolve) => (this.resolveDone = resolve));
+    const bySource = new Map(sources.map((s) => [s.camera, s]));
+    this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
+    const cameras = sources.map((s) => this.cameraFrames(s));
+    this.results$ = this.resultsSubject.asObservable();
+    this.pipeline = merge(...cameras).pipe(
+      inferFrames(detector, {
+        maxSize: config.model.batch.maxSize,
+        maxWaitMs: config.model.batch.maxWaitMs,
+        cameras: sources.length,
+        policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
+        onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
+      }),
+    );
+  }
+
+  static async create(config: Config, opts: RuntimeOptions): Promise<Runtime> {
+    const log = opts.logger.child({ component: 'runtime' });
+    let detector = opts.detector;
+    if (!detector) {
+      const model = await resolveModel(config.model, opts.registry);
+      detector = await OnnxDetector.create({
+        modelPath: model.modelPath,
+        adapter: model.adapter,
+        labels: model.labels,
+        threshold: config.model.threshold,
+        iou: config.model.iou,
+        topK: config.model.topK,
+        providers: config.model.providers,
+        maxBatch: config.model.batch.maxSize,
+        inputWidth: config.model.inputWidth,
+        inputHeight: config.model.inputHeight,
+      });
+    }
+    for (const w of detector.info.warnings) log.warn(w);
+    const { format, provider, dynamicBatch } = detector.info;
+    log.info(`model ${detector.info.modelPath} (${detector.info.adapter}) on ${provider}, input ${format.width}x${format.height}, ${dynamicBatch ? `batches of up to ${detector.info.maxBatch}` : 'fixed batch 1'}`);
+    const sources = config.cameras
+      .filter((c) => c.enabled)
+      .map((c) => new VideoSource({ camera: c.name, url: c.url, fps: c.fps, loop: c.loop, realtime: c.realtime, policy: 'wait' }));
+    return new Runtime(config, detector, sources, opts.logger);
+  }
+
+  /** One camera's frames; its failure is reported and ends that camera alone. */
+  private cameraFrames(source: FrameSource): Observable<Frame> {
+    const log = this.logger.child({ component: 'source', camera: source.camera });
+    const url = this.config.cameras.find((c) => c.name === source.camera)?.url ?? '';
+    return new Observable<Frame>((subscriber) => {
+      this.stats.setStatus(source.camera, 'starting');
+      log.info(`starting ${redactUrl(url)}`);
+      let first = true;
+      return source
+        .frames(this.detector.info.format)
+        .pipe(
+          catchError((err: unknown) => {
+            const message = describeError(err);
+            this.stats.setStatus(source.camera, 'offline', message);
+            this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA', camera: source.camera, message });
+            log.error(message);
+            return EMPTY;
+          }),
+        )
+        .subscribe({
+          next: (f) => {
+            if (first) {
+              first = false;
+              this.stats.setStatus(source.camera, 'online');
+              this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
+            }
+            subscriber.next(f);
+          },
+          complete: () => {
+            if (this.stats.snapshot().cameras[source.camera]?.status !== 'offline') this.stats.setStatus(source.camera, 'ended');
+            subscriber.complete();
+          },
+        });
+    });
+  }
+
+  emitStatus(s: Omit<Status, 'at'>): void {
+    this.statusSubject.next({ at: Date.now(), ...s });
+  }
+
+  /** Starts the cameras; results flow to whoever subscribed to `results$` (subscribe first). */
+  start(): void {
+    if (this.state !== 'created') throw new Error(`runtime cannot start from state ${this.state}`);
+    this.state = 'running';
+    this.subscription = this.pipeline.subscribe({
+      next: (r) => {
+        this.stats.frameDetected(r.frame.camera, r.frame.capturedAt);
+        this.resultsSubject.next(r);
+      },
+      error: (err: unknown) => {
+        this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
+        this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE', message: describeError(err) });
+        this.failure = err;
+        this.resultsSubject.complete();
+        this.resolveDone();
+      },
+      complete: () => {
+        this.resultsSubject.complete();
+        this.resolveDone();
+      },
+    });
+  }
+
+  snapshot(): StatsSnapshot {
+    return this.stats.snapshot();
+  }
+
+  /** Idempotent: unsubscribes (which stops every ffmpeg), then closes the detector. */
+  async stop(): Promise<void> {
+    if (this.state === 'stopped' || this.state === 'stopping') return this.done;
+    this.state = 'stopping';
+    this.subscription?.unsubscribe();
+    this.resultsSubject.complete();
+    await this.detector.close();
+    this.statusSubject.complete();
+    this.state = 'stopped';
+    this.resolveDone();
+  }
+}

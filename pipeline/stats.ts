@@ -1,0 +1,153 @@
+// Counters per camera and for the detector. Cheap to update on the hot path (numbers and one small ring buffer),
+// turned into a plain JSON object only when someone asks.
+
+export interface CameraStats {
+  framesIn: number;
+  framesDetected: number;
+  dropped: number;
+  /** detected frames per second over the last few seconds */
+  detectFps: number;
+  /** ms since the newest frame was captured; null before the first */
+  lastFrameAgeMs: number | null;
+  status: string;
+  error: string | null;
+}
+
+export interface DetectorStats {
+  provider: string;
+  dynamicBatch: boolean;
+  batches: number;
+  frames: number;
+  avgBatchSize: number;
+  inferenceMsP50: number;
+  inferenceMsP95: number;
+  queueDepth: number;
+}
+
+export interface StatsSnapshot {
+  at: number;
+  uptimeSeconds: number;
+  cameras: Record<string, CameraStats>;
+  detector: DetectorStats;
+}
+
+/** A fixed-size ring of recent samples, for percentiles without unbounded memory. */
+export class SampleRing {
+  private readonly data: Float64Array;
+  private n = 0;
+  private i = 0;
+  constructor(size = 512) {
+    this.data = new Float64Array(size);
+  }
+  push(v: number): void {
+    this.data[this.i] = v;
+    this.i = (this.i + 1) % this.data.length;
+    if (this.n < this.data.length) this.n++;
+  }
+  percentile(p: number): number {
+    if (this.n === 0) return 0;
+    const sorted = this.values().sort((a, b) => a - b);
+    return sorted[Math.min(this.n - 1, Math.max(0, Math.ceil((p / 100) * this.n) - 1))];
+  }
+  get count(): number {
+    return this.n;
+  }
+  values(): number[] {
+    return Array.from(this.data.subarray(0, this.n));
+  }
+}
+
+interface CameraCounters {
+  framesDetected: number;
+  lastCapturedAt: number | null;
+  recent: SampleRing;
+  status: string;
+  error: string | null;
+}
+
+export class StatsCollector {
+  private readonly cameras = new Map<string, CameraCounters>();
+  private readonly inference = new SampleRing();
+  private batches = 0;
+  private batchedFrames = 0;
+  private queueDepth = 0;
+  private readonly startedAt: number;
+
+  constructor(
+    private readonly detector: { provider: string; dynamicBatch: boolean },
+    private readonly sourceCounters: (camera: string) => { framesIn: number; dropped: number },
+    private readonly now: () => number = Date.now,
+  ) {
+    this.startedAt = now();
+  }
+
+  camera(name: string): CameraCounters {
+    let c = this.cameras.get(name);
+    if (!c) {
+      c = { framesDetected: 0, lastCapturedAt: null, recent: new SampleRing(64), status: 'starting', error: null };
+      this.cameras.set(name, c);
+    }
+    return c;
+  }
+
+  setStatus(camera: string, status: string, error: string | null = null): void {
+    const c = this.camera(camera);
+    c.status = status;
+    c.error = error;
+  }
+
+  frameDetected(camera: string, capturedAt: number): void {
+    const c = this.camera(camera);
+    c.framesDetected++;
+    c.lastCapturedAt = capturedAt;
+    c.recent.push(this.now());
+  }
+
+  batch(size: number, inferenceMs: number, queueDepth: number): void {
+    this.batches++;
+    this.batchedFrames += size;
+    this.queueDepth = queueDepth;
+    this.inference.push(inferenceMs);
+  }
+
+  snapshot(): StatsSnapshot {
+    const now = this.now();
+    const cameras: Record<string, CameraStats> = {};
+    for (const [name, c] of this.cameras) {
+      const src = this.sourceCounters(name);
+      cameras[name] = {
+        framesIn: src.framesIn,
+        framesDetected: c.framesDetected,
+        dropped: src.dropped,
+        detectFps: fpsOf(c.recent, now),
+        lastFrameAgeMs: c.lastCapturedAt === null ? null : now - c.lastCapturedAt,
+        status: c.status,
+        error: c.error,
+      };
+    }
+    return {
+      at: now,
+      uptimeSeconds: (now - this.startedAt) / 1000,
+      cameras,
+      detector: {
+        provider: this.detector.provider,
+        dynamicBatch: this.detector.dynamicBatch,
+        batches: this.batches,
+        frames: this.batchedFrames,
+        avgBatchSize: this.batches ? this.batchedFrames / this.batches : 0,
+        inferenceMsP50: this.inference.percentile(50),
+        inferenceMsP95: this.inference.percentile(95),
+        queueDepth: this.queueDepth,
+      },
+    };
+  }
+}
+
+/** Frames per second over the detections of the last 5 s (the ring holds their wall times). */
+function fpsOf(ring: SampleRing, now: number): number {
+  const windowMs = 5000;
+  const inside = ring.values().filter((t) => now - t <= windowMs);
+  if (inside.length < 2) return 0;
+  const span = (Math.max(...inside) - Math.min(...inside)) / 1000;
+  return span > 0 ? (inside.length - 1) / span : 0;
+}

@@ -1,0 +1,157 @@
+// Zones and masks: polygons on the camera image. An object is placed by the bottom-centre of its box (where it stands
+// on the ground), not by its centre, so a person whose head is over a zone's edge is not "in" it (Frigate's rule).
+import type { Box } from './types.js';
+
+export type Point = readonly [x: number, y: number];
+export type Polygon = readonly Point[];
+
+export interface ZoneOptions {
+  /** source pixels, or fractions 0..1 of the source width/height when every coordinate is within 0..1 */
+  points: Polygon;
+  /** labels this zone cares about; absent = every tracked label */
+  objects?: readonly string[];
+  /**
+   * consecutive frames an object must spend on the other side of the edge before it enters or leaves; damps a box
+   * that jitters across the edge into a storm of updates (Frigate's zone inertia, applied both ways here)
+   */
+  inertia?: number;
+}
+
+export const DEFAULT_ZONE_INERTIA = 3;
+
+export function bottomCentre(box: Box): Point {
+  return [(box[0] + box[2]) / 2, box[3]];
+}
+
+/** Fractional polygons are the portable form (they survive a camera resolution change). */
+export function isFractional(points: Polygon): boolean {
+  return points.every(([x, y]) => x >= 0 && x <= 1 && y >= 0 && y <= 1);
+}
+
+export function toPixels(points: Polygon, srcWidth: number, srcHeight: number): Point[] {
+  if (!isFractional(points)) return points.map(([x, y]) => [x, y] as const);
+  return points.map(([x, y]) => [x * srcWidth, y * srcHeight] as const);
+}
+
+/** Even–odd rule; a point on an edge or vertex counts as inside (like OpenCV's pointPolygonTest >= 0 that Frigate uses). */
+export function pointInPolygon(point: Point, polygon: Polygon): boolean {
+  const [px, py] = point;
+  let inside = false;
+  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
+    const [xi, yi] = polygon[i];
+    const [xj, yj] = polygon[j];
+    if (onSegment(px, py, xi, yi, xj, yj)) return true;
+    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
+  }
+  return inside;
+}
+
+function onSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): boolean {
+  const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
+  const scale = Math.max(1, Math.abs(bx - ax) + Math.abs(by - ay));
+  if (Math.abs(cross) > 1e-9 * scale * scale) return false;
+  return px >= Math.min(ax, bx) && px <= Math.max(ax, bx) && py >= Math.min(ay, by) && py <= Math.max(ay, by);
+}
+
+/**
+ * Config errors for one polygon, each prefixed with `path` (e.g. `cameras.door.zones.porch.points`); empty when valid.
+ * Negative coordinates are rejected because both forms (pixels, fractions) start at the image's top-left corner.
+ */
+export function validatePolygon(points: unknown, path: string): string[] {
+  if (!Array.isArray(points)) return [`${path}: expected a list of [x, y] points`];
+  const errors: string[] = [];
+  if (points.length < 3) errors.push(`${path}: expected at least 3 points, got ${points.length}`);
+  points.forEach((p: unknown, i) => {
+    if (!Array.isArray(p) || p.length !== 2 || !p.every((c: unknown) => typeof c === 'number' && Number.isFinite(c))) {
+      errors.push(`${path}[${i}]: expected [x, y] with two finite numbers`);
+    } else if ((p as number[]).some((c) => c < 0)) {
+      errors.push(`${path}[${i}]: coordinates must not be negative`);
+    }
+  });
+  return errors;
+}
+
+interface ResolvedZone {
+  readonly name: string;
+  readonly labels: ReadonlySet<string> | null;
+  readonly inertia: number;
+  readonly source: Polygon;
+  pixels: Point[];
+}
+
+/**
+ * A camera's zones and masks, resolved to source pixels for the frame size at hand. Sizes are re-resolved only when
+ * the source size changes (a camera that reconnects at another resolution keeps fractional zones right).
+ */
+export class Zones {
+  readonly names: readonly string[];
+  private readonly zones: ResolvedZone[];
+  private readonly maskSources: readonly Polygon[];
+  private masks: Point[][] = [];
+  private width = -1;
+  private height = -1;
+
+  constructor(zones: Readonly<Record<string, ZoneOptions>> = {}, masks: readonly Polygon[] = []) {
+    for (const [name, zone] of Object.entries(zones)) {
+      const errors = validatePolygon(zone.points, `zones.${name}.points`);
+      if (errors.length > 0) throw new RangeError(errors.join('; '));
+    }
+    masks.forEach((m, i) => {
+      const errors = validatePolygon(m, `masks[${i}]`);
+      if (errors.length > 0) throw new RangeError(errors.join('; '));
+    });
+    this.zones = Object.entries(zones).map(([name, zone]) => ({
+      name,
+      labels: zone.objects ? new Set(zone.objects) : null,
+      inertia: Math.max(1, Math.floor(zone.inertia ?? DEFAULT_ZONE_INERTIA)),
+      source: zone.points,
+      pixels: [],
+    }));
+    this.names = this.zones.map((z) => z.name);
+    this.maskSources = masks;
+  }
+
+  /** Whether a zone counts objects of this label at all. */
+  accepts(zone: string, label: string): boolean {
+    const z = this.zones.find((candidate) => candidate.name === zone);
+    return z !== undefined && (z.labels === null || z.labels.has(label));
+  }
+
+  /** The labels a zone counts, out of the tracked ones (for per-zone counts that include zeros). */
+  labelsOf(zone: string, tracked: readonly string[]): string[] {
+    const z = this.zones.find((candidate) => candidate.name === zone);
+    if (z === undefined) return [];
+    return z.labels === null ? [...tracked] : tracked.filter((l) => z.labels!.has(l));
+  }
+
+  inertiaOf(zone: string): number {
+    return this.zones.find((candidate) => candidate.name === zone)?.inertia ?? DEFAULT_ZONE_INERTIA;
+  }
+
+  /** Names of the zones (accepting `label`) whose polygon holds the box's bottom-centre, in config order. */
+  zonesAt(box: Box, label: string, srcWidth: number, srcHeight: number): string[] {
+    this.resolve(srcWidth, srcHeight);
+    const point = bottomCentre(box);
+    const hits: string[] = [];
+    for (const z of this.zones) {
+      if ((z.labels === null || z.labels.has(label)) && pointInPolygon(point, z.pixels)) hits.push(z.name);
+    }
+    return hits;
+  }
+
+  /** Whether a detection at this box is to be ignored (its bottom-centre lies in a mask). */
+  isMasked(box: Box, srcWidth: number, srcHeight: number): boolean {
+    if (this.maskSources.length === 0) return false;
+    this.resolve(srcWidth, srcHeight);
+    const point = bottomCentre(box);
+    return this.masks.some((m) => pointInPolygon(point, m));
+  }
+
+  private resolve(srcWidth: number, srcHeight: number): void {
+    if (srcWidth === this.width && srcHeight === this.height) return;
+    for (const z of this.zones) z.pixels = toPixels(z.source, srcWidth, srcHeight);
+    this.masks = this.maskSources.map((m) => toPixels(m, srcWidth, srcHeight));
+    this.width = srcWidth;
+    this.height = srcHeight;
+  }
+}

@@ -1,0 +1,56 @@
+// Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale,
+// letterbox and planar pixel format are all ffmpeg's work, so the JS side only copies bytes.
+import type { FrameFormat } from '../pipeline/types.js';
+import type { FittedTransform } from '../models/letterbox.js';
+
+export interface FfmpegInput {
+  /** a file path, or an ffmpeg lavfi graph when `lavfi` is true */
+  input: string;
+  lavfi: boolean;
+  /** read at the input's native speed (`-re`) instead of as fast as possible */
+  realtime: boolean;
+  loop: boolean;
+  /** detection rate; undefined keeps every frame */
+  fps: number | undefined;
+}
+
+export function planesOf(format: Pick<FrameFormat, 'layout'>): number {
+  return format.layout === 'gray' ? 1 : 3;
+}
+
+export function frameBytes(format: Pick<FrameFormat, 'width' | 'height' | 'layout'>): number {
+  return format.width * format.height * planesOf(format);
+}
+
+export function inputArgs(src: Pick<FfmpegInput, 'lavfi'>): string[] {
+  return src.lavfi ? ['-f', 'lavfi'] : [];
+}
+
+export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
+  const filters: string[] = [];
+  if (fps !== undefined) filters.push(`fps=${fps}`);
+  filters.push(`scale=${t.scaledWidth}:${t.scaledHeight}:flags=bilinear`);
+  if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
+    const grey = format.padValue.toString(16).padStart(2, '0');
+    filters.push(`pad=${format.width}:${format.height}:${t.padX}:${t.padY}:color=0x${grey}${grey}${grey}`);
+  }
+  filters.push(`format=${format.layout}`);
+  return filters.join(',');
+}
+
+export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: FittedTransform): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel', 'error',
+    ...(src.realtime ? ['-re'] : []),
+    ...(src.loop && !src.lavfi ? ['-stream_loop', '-1'] : []),
+    ...inputArgs(src),
+    '-i', src.input,
+    '-an', '-sn', '-dn',
+    '-vf', videoFilter(src.fps, format, t),
+    '-f', 'rawvideo',
+    '-pix_fmt', format.layout,
+    'pipe:1',
+  ];
+}

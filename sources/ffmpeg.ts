@@ -1,0 +1,140 @@
+// The ffmpeg process wrapper: the only module that imports fluent-ffmpeg (archived upstream), used here for ffprobe;
+// processes are spawned directly so that replacing the library touches this one file.
+import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import type { Readable } from 'node:stream';
+import ffmpeg from 'fluent-ffmpeg';
+import { LookoutError } from '../pipeline/errors.js';
+
+export interface VideoProbe {
+  width: number;
+  height: number;
+  /** frames per second of the video stream; undefined for a still image or unknown */
+  fps: number | undefined;
+  /** seconds; undefined for live or unknown */
+  duration: number | undefined;
+  codec: string;
+  frames: number | undefined;
+}
+
+/** Reads the first video stream's geometry. `inputArgs` go before the input (e.g. `['-f', 'lavfi']`). */
+export function probeVideo(input: string, inputArgs: readonly string[] = [], label = input): Promise<VideoProbe> {
+  return new Promise((resolve, reject) => {
+    ffmpeg.ffprobe(input, [...inputArgs], (err: Error | null, data: ffmpeg.FfprobeData) => {
+      if (err) {
+        const detail = lastMeaningfulLine(err.message) ?? err.message;
+        if (/ENOENT/.test(err.message) && /spawn/.test(err.message)) {
+          return reject(new LookoutError('LOOKOUT_ERR_FFMPEG', 'ffprobe was not found: install ffmpeg (Debian: apt-get install ffmpeg)'));
+        }
+        return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: ${detail}`));
+      }
+      const stream = data.streams.find((s) => s.codec_type === 'video');
+      if (!stream || !stream.width || !stream.height) {
+        return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: it has no video stream`));
+      }
+      const rotation = rotationOf(stream);
+      const swap = Math.abs(rotation) % 180 === 90;
+      const duration = Number(stream.duration ?? data.format.duration);
+      const frames = Number(stream.nb_frames);
+      resolve({
+        width: swap ? stream.height : stream.width,
+        height: swap ? stream.width : stream.height,
+        fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate),
+        duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+        codec: stream.codec_name ?? 'unknown',
+        frames: Number.isFinite(frames) && frames > 0 ? frames : undefined,
+      });
+    });
+  });
+}
+
+function rotationOf(stream: ffmpeg.FfprobeStream): number {
+  const tags = (stream.tags ?? {}) as Record<string, unknown>;
+  const fromTag = Number(tags.rotate);
+  if (Number.isFinite(fromTag)) return fromTag;
+  const sideData = (stream as { side_data_list?: { rotation?: number }[] }).side_data_list ?? [];
+  return sideData.find((d) => typeof d.rotation === 'number')?.rotation ?? 0;
+}
+
+function parseRate(rate: string | undefined): number | undefined {
+  if (!rate) return undefined;
+  const [n, d] = rate.split('/').map(Number);
+  const v = d ? n / d : n;
+  // ffprobe reports 90000/1 or 0/0 for still images and unknown rates
+  return Number.isFinite(v) && v > 0 && v < 1000 ? v : undefined;
+}
+
+function lastMeaningfulLine(text: string): string | undefined {
+  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !/^ffprobe exited with code/.test(l) && !/^Command failed/.test(l));
+  return lines.at(-1);
+}
+
+export interface ExitInfo {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+  /** true when we asked it to stop */
+  stopped: boolean;
+}
+
+/** One running ffmpeg: the owner reads `stdout`, awaits `exited`, and calls `stop()` exactly when it is done. */
+export class FfmpegProcess {
+  readonly exited: Promise<ExitInfo>;
+  private readonly stderrLines: string[] = [];
+  private stopping = false;
+
+  private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>) {
+    child.stderr.setEncoding('utf8');
+    let partial = '';
+    child.stderr.on('data', (chunk: string) => {
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop() ?? '';
+      for (const l of lines) if (l.trim()) this.pushStderr(l.trim());
+    });
+    this.exited = new Promise((resolve) => {
+      child.once('error', (err: NodeJS.ErrnoException) => {
+        this.pushStderr(err.code === 'ENOENT' ? 'ffmpeg was not found: install ffmpeg (Debian: apt-get install ffmpeg)' : err.message);
+        resolve({ code: null, signal: null, stopped: this.stopping });
+      });
+      child.once('close', (code, signal) => {
+        if (partial.trim()) this.pushStderr(partial.trim());
+        resolve({ code, signal, stopped: this.stopping });
+      });
+    });
+  }
+
+  static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg'): FfmpegProcess {
+    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    return new FfmpegProcess(child);
+  }
+
+  get stdout(): Readable {
+    return this.child.stdout;
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** The last lines ffmpeg wrote to stderr (its error messages), newest last. */
+  get stderrTail(): readonly string[] {
+    return this.stderrLines;
+  }
+
+  private pushStderr(line: string): void {
+    this.stderrLines.push(line);
+    if (this.stderrLines.length > 20) this.stderrLines.shift();
+  }
+
+  /** SIGTERM, a bounded wait, then SIGKILL. Idempotent; resolves once the process is gone. */
+  async stop(graceMs = 2000): Promise<ExitInfo> {
+    if (!this.stopping) {
+      this.stopping = true;
+      if (this.child.exitCode === null && this.child.signalCode === null) {
+        this.child.kill('SIGTERM');
+        const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
+        void this.exited.then(() => clearTimeout(timer));
+      }
+      this.child.stdout.destroy();
+    }
+    return this.exited;
+  }
+}
