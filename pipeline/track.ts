@@ -175,7 +175,6 @@ class TrackState implements Track {
     this.box = [...detection.box];
     this.score = detection.score;
     this.lastSeen = Math.max(this.lastSeen, pts);
-    this.matched = true;
   }
 }
 
@@ -221,14 +220,8 @@ export class Tracker {
   update(pts: number, high: readonly Detection[], low: readonly Detection[] = []): TrackerUpdate {
     if (!Number.isFinite(pts)) throw new RangeError(`pts must be finite, got ${pts}`);
     const o = this.options;
-    const wasMatched = new Set<TrackState>();
-    for (const t of this.tracks) {
-      t.predict(pts, o.maxPredictSeconds);
-      if (t.matched) wasMatched.add(t);
-      t.matched = false;
-    }
-    // matched stays true until the end of association so weight() treats lost tracks as lost
-    for (const t of wasMatched) t.matched = true;
+    // `matched` still says whether each track was matched on the previous update until association is done
+    for (const t of this.tracks) t.predict(pts, o.maxPredictSeconds);
 
     const tracksByLabel = groupByLabel(this.tracks);
     const highByLabel = groupByLabel(high);
@@ -254,7 +247,7 @@ export class Tracker {
       });
       // Stage 2: low-score detections only rescue tracks that were followed until the previous frame.
       const lows = lowByLabel.get(label) ?? [];
-      const candidates = tracks.filter((t) => !updated.has(t) && wasMatched.has(t));
+      const candidates = tracks.filter((t) => !updated.has(t) && t.matched);
       const secondPairs = this.match(candidates, lows, o.lowScoreIou);
       lows.forEach((d, j) => {
         const t = secondPairs.get(j);
@@ -263,7 +256,7 @@ export class Tracker {
           updated.add(t);
         }
       });
-      for (const d of unmatchedDets) born.push(new TrackState(this.newId(pts), d.label, d.classId, d, pts));
+      for (const d of unmatchedDets) born.push(new TrackState(this.newId(pts, born), d.label, d.classId, d, pts));
     }
 
     const live: TrackState[] = [];
@@ -299,11 +292,11 @@ export class Tracker {
     return pairs;
   }
 
-  private newId(pts: number): string {
-    // Collisions are near impossible with a real random source, but a seeded one in a test must not produce duplicates.
+  private newId(pts: number, born: readonly TrackState[]): string {
+    // Collisions are near impossible with a real random source, but a poor injected one must not produce duplicates.
     for (;;) {
       const id = makeTrackId(pts, this.random);
-      if (!this.tracks.some((t) => t.id === id)) return id;
+      if (!this.tracks.some((t) => t.id === id) && !born.some((t) => t.id === id)) return id;
     }
   }
 }

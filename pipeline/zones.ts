@@ -71,6 +71,25 @@ export function validatePolygon(points: unknown, path: string): string[] {
   return errors;
 }
 
+/** `all` is the key of the whole-camera counts, so no zone may take it. */
+export const RESERVED_ZONE_NAMES: readonly string[] = ['all'];
+
+/** Config errors for one zone (name, points, objects), each prefixed with `path`; empty when valid. */
+export function validateZone(name: string, zone: unknown, path: string): string[] {
+  const errors: string[] = [];
+  if (RESERVED_ZONE_NAMES.includes(name)) errors.push(`${path}: the zone name '${name}' is reserved`);
+  if (typeof zone !== 'object' || zone === null) return [...errors, `${path}: expected { points, objects? }`];
+  const { points, objects, inertia } = zone as Record<string, unknown>;
+  errors.push(...validatePolygon(points, `${path}.points`));
+  if (objects !== undefined && !(Array.isArray(objects) && objects.every((l) => typeof l === 'string'))) {
+    errors.push(`${path}.objects: expected a list of labels`);
+  }
+  if (inertia !== undefined && !(typeof inertia === 'number' && Number.isInteger(inertia) && inertia >= 1)) {
+    errors.push(`${path}.inertia: expected an integer >= 1`);
+  }
+  return errors;
+}
+
 interface ResolvedZone {
   readonly name: string;
   readonly labels: ReadonlySet<string> | null;
@@ -93,7 +112,7 @@ export class Zones {
 
   constructor(zones: Readonly<Record<string, ZoneOptions>> = {}, masks: readonly Polygon[] = []) {
     for (const [name, zone] of Object.entries(zones)) {
-      const errors = validatePolygon(zone.points, `zones.${name}.points`);
+      const errors = validateZone(name, zone, `zones.${name}`);
       if (errors.length > 0) throw new RangeError(errors.join('; '));
     }
     masks.forEach((m, i) => {

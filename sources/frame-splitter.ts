@@ -1,9 +1,12 @@
 // Cuts ffmpeg's raw video byte stream into exact frames, copying each byte once into a pooled buffer.
+// With the 'wait' policy a frame that finds no free buffer keeps its bytes (at most one pipe chunk) until one is
+// released, and the owner pauses the pipe meanwhile, so nothing is lost; with 'latest' the frame is dropped and counted.
+import type { BackpressurePolicy } from './frame-source.js';
 import type { BufferPool } from './buffer-pool.js';
 
 export interface SplitterCounters {
   frames: number;
-  /** frames whose bytes were discarded because no buffer was free */
+  /** frames whose bytes were discarded because no buffer was free ('latest' policy) */
   dropped: number;
 }
 
@@ -12,20 +15,42 @@ export class FrameSplitter {
   /** bytes of the current frame received so far (also counted while discarding) */
   private filled = 0;
   private discarding = false;
+  /** bytes waiting for a free buffer ('wait' policy) */
+  private pending: Uint8Array | undefined;
   readonly counters: SplitterCounters = { frames: 0, dropped: 0 };
 
   constructor(
     private readonly pool: BufferPool,
     private readonly onFrame: (buf: Uint8Array) => void,
+    private readonly policy: BackpressurePolicy = 'wait',
   ) {}
 
+  /** True while bytes wait for a free buffer: the owner should pause the input and call `drain()` on release. */
+  get blocked(): boolean {
+    return this.pending !== undefined;
+  }
+
   write(chunk: Uint8Array): void {
+    if (this.pending) {
+      const joined = new Uint8Array(this.pending.length + chunk.length);
+      joined.set(this.pending);
+      joined.set(chunk, this.pending.length);
+      this.pending = undefined;
+      chunk = joined;
+    }
     const size = this.pool.frameBytes;
     let offset = 0;
     while (offset < chunk.length) {
-      if (this.filled === 0) {
+      if (this.filled === 0 && this.current === undefined && !this.discarding) {
         this.current = this.pool.acquire();
-        this.discarding = this.current === undefined;
+        if (this.current === undefined) {
+          if (this.policy === 'wait') {
+            // keep a copy: the pipe may reuse the chunk's memory once we return
+            this.pending = chunk.slice(offset);
+            return;
+          }
+          this.discarding = true;
+        }
       }
       const n = Math.min(size - this.filled, chunk.length - offset);
       if (!this.discarding) this.current!.set(chunk.subarray(offset, offset + n), this.filled);
@@ -34,6 +59,7 @@ export class FrameSplitter {
       if (this.filled === size) {
         this.filled = 0;
         if (this.discarding) {
+          this.discarding = false;
           this.counters.dropped++;
         } else {
           const buf = this.current!;
@@ -45,15 +71,25 @@ export class FrameSplitter {
     }
   }
 
+  /** Retries bytes that waited for a buffer; returns true once nothing waits. */
+  drain(): boolean {
+    if (!this.pending) return true;
+    const bytes = this.pending;
+    this.pending = undefined;
+    this.write(bytes);
+    return this.pending === undefined;
+  }
+
   /** Bytes of an incomplete frame (a stream that ends mid-frame is truncated, not a frame). */
   get pendingBytes(): number {
-    return this.filled;
+    return this.filled + (this.pending?.length ?? 0);
   }
 
   /** Returns the buffer of an incomplete frame to the pool. */
   dispose(): void {
     if (this.current) this.pool.release(this.current);
     this.current = undefined;
+    this.pending = undefined;
     this.filled = 0;
   }
 }

@@ -62,33 +62,41 @@ export class VideoSource implements FrameSource {
         const pool = new BufferPool(frameBytes(format), this.poolSize);
         proc = FfmpegProcess.spawn(buildFfmpegArgs(this.input, format, transform));
         const stdout = proc.stdout;
-        splitter = new FrameSplitter(pool, (data) => {
-          const seq = this.seq++;
-          this.counters.framesIn++;
-          let released = false;
-          subscriber.next({
-            camera: this.camera,
-            seq,
-            pts: rate ? seq / rate : 0,
-            capturedAt: Date.now(),
-            format,
-            transform: frameTransform,
-            data,
-            release: () => {
-              if (released) return;
-              released = true;
-              pool.release(data);
-            },
-          });
-        });
+        splitter = new FrameSplitter(
+          pool,
+          (data) => {
+            const seq = this.seq++;
+            this.counters.framesIn++;
+            let released = false;
+            subscriber.next({
+              camera: this.camera,
+              seq,
+              pts: rate ? seq / rate : 0,
+              capturedAt: Date.now(),
+              format,
+              transform: frameTransform,
+              data,
+              release: () => {
+                if (released) return;
+                released = true;
+                pool.release(data);
+              },
+            });
+          },
+          this.policy,
+        );
         const split = splitter;
         stdout.on('data', (chunk: Buffer) => {
           const before = split.counters.dropped;
           split.write(chunk);
           this.counters.dropped += split.counters.dropped - before;
-          if (this.policy === 'wait' && !pool.hasFree) stdout.pause();
+          if (split.blocked) stdout.pause();
         });
-        if (this.policy === 'wait') detachRelease = pool.onRelease(() => stdout.isPaused() && stdout.resume());
+        if (this.policy === 'wait') {
+          detachRelease = pool.onRelease(() => {
+            if (split.blocked && split.drain() && !closed) stdout.resume();
+          });
+        }
         const exit = await proc.exited;
         if (closed || exit.stopped) return;
         if (exit.code === 0) return subscriber.complete();

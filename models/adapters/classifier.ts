@@ -1,6 +1,6 @@
 // Plain image classifiers: [N, K] logits or probabilities (trailing 1×1 axes allowed) → the top-k classes, each a
 // Detection whose box is the whole source image.
-import type { AdapterFactory, AdapterOptions, ModelAdapter } from '../adapter.js';
+import type { AdapterOptions, ModelAdapter, ModelIO } from '../adapter.js';
 import type { Detection, FrameFormat } from '../../pipeline/types.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { createTensorWriter } from '../tensor.js';
@@ -52,7 +52,8 @@ export function toProbabilities(data: Float32Array, from: number, k: number, pro
   for (let i = 0; i < k; i++) probs[i] = probs[i]! / total;
 }
 
-export const classifier: AdapterFactory = (io, options: ClassifierOptions): ModelAdapter => {
+/** An AdapterFactory that also reads the normalisation fields of ClassifierOptions. */
+export const classifier = (io: ModelIO, options: ClassifierOptions): ModelAdapter => {
   const input = imageInput(NAME, io, options, { channels: [1, 3] });
   const { width, height, channels } = input;
   const output = io.outputs.length === 1 ? io.outputs[0]! : pickOutput(NAME, io, 2);

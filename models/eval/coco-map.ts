@@ -133,12 +133,27 @@ export function toCocoDetections(imageId: number, detections: readonly Detection
   return out;
 }
 
-/** Per category and area range: every evaluated detection's score and per-threshold outcome, plus the gts that count. */
-interface Accumulator {
-  scores: number[];
-  /** `outcomes[d * T + t]`: FP, TP or IGNORED */
-  outcomes: number[];
-  gts: number;
+/**
+ * One category's evaluated detections across all images, in pycocotools' concatenation order (images by id, within an
+ * image best score first), with each detection's outcome per area range and IoU threshold, and the gts that count.
+ */
+class CategoryAccumulator {
+  count = 0;
+  readonly scores: Float64Array;
+  /** per area range: `outcomes[a][d * T + t]` is FP (0, the fill), TP or IGNORED */
+  readonly outcomes: Uint8Array[];
+  readonly gts: number[] = AREAS.map(() => 0);
+
+  constructor(capacity: number) {
+    this.scores = new Float64Array(capacity);
+    this.outcomes = AREAS.map(() => new Uint8Array(capacity * T));
+  }
+
+  /** detection indices, best score first, ties in concatenation order (numpy's stable mergesort) */
+  sortedOrder(): number[] {
+    const s = this.scores;
+    return Array.from({ length: this.count }, (_, i) => i).sort((x, y) => s[y]! - s[x]! || x - y);
+  }
 }
 
 interface Cell {
@@ -188,27 +203,35 @@ export function evaluateCoco(data: CocoEvalData, options: CocoEvalOptions = {}):
     if (k !== undefined) cellOf(k, i).dts.push(d);
   });
 
-  const accumulators = categories.map(() => AREAS.map((): Accumulator => ({ scores: [], outcomes: [], gts: 0 })));
+  const capacity = categories.map(() => 0);
+  for (const [key, cell] of cells) capacity[Math.floor(key / I)]! += Math.min(cell.dts.length, maxDets);
+  const accumulators = capacity.map((n) => new CategoryAccumulator(n));
   for (const key of [...cells.keys()].sort((a, b) => a - b)) {
-    const k = Math.floor(key / I);
-    evaluateCell(cells.get(key)!, maxDets, accumulators[k]!);
+    evaluateCell(cells.get(key)!, maxDets, accumulators[Math.floor(key / I)]!);
   }
 
-  // precision[k][a][t * R + r] as pycocotools' eval['precision'][t, r, k, a, -1]; null for −1 (no gt)
-  const precision = accumulators.map((perArea) => perArea.map(accumulatePrecision));
-  const recall = accumulators.map((perArea) => perArea.map(accumulateRecall));
+  // per category and area range: T × R interpolated precision (pycocotools' eval['precision'][t, r, k, a, -1]) and
+  // T recalls (eval['recall'][t, k, a, -1]); null stands for its −1 (no gt)
+  const precision: (Float64Array | null)[][] = [];
+  const recall: (Float64Array | null)[][] = [];
+  for (const acc of accumulators) {
+    const order = acc.sortedOrder();
+    precision.push(AREAS.map((_, a) => accumulatePrecision(acc, a, order)));
+    recall.push(AREAS.map((_, a) => accumulateRecall(acc, a)));
+  }
 
   const classes: CocoClassResult[] = categories.map((c, k) => {
-    const all = accumulators[k]![0]!;
+    const acc = accumulators[k]!;
     const p = precision[k]![0]!;
-    const counts = countAtThreshold(all, scoreThreshold);
+    const gts = acc.gts[0]!;
+    const counts = countAtThreshold(acc, scoreThreshold);
     const prec = ratio(counts.tp, counts.tp + counts.fp);
-    const rec = all.gts === 0 ? -1 : counts.tp / all.gts;
+    const rec = gts === 0 ? -1 : counts.tp / gts;
     return {
       categoryId: c.id,
       name: c.name,
-      groundTruths: all.gts,
-      detections: all.scores.length,
+      groundTruths: gts,
+      detections: acc.count,
       ap: meanOf(p, 0, T),
       ap50: meanOf(p, 0, 1),
       ap75: meanOf(p, 5, 6),
@@ -252,26 +275,40 @@ export function evaluateCoco(data: CocoEvalData, options: CocoEvalOptions = {}):
 }
 
 /** pycocotools' computeIoU + evaluateImg for one image and category, for every area range at once. */
-function evaluateCell(cell: Cell, maxDets: number, perArea: readonly Accumulator[]): void {
-  const dts = stableSortByScore(cell.dts).slice(0, maxDets);
+function evaluateCell(cell: Cell, maxDets: number, acc: CategoryAccumulator): void {
+  const dts = cell.dts.length > 1 ? stableSortByScore(cell.dts).slice(0, maxDets) : cell.dts;
   const gts = cell.gts;
   const D = dts.length;
   const G = gts.length;
+  const base = acc.count;
+  acc.count += D;
+  for (let d = 0; d < D; d++) acc.scores[base + d] = dts[d]!.score;
+
+  if (G === 0) {
+    // most cells: detections on an image without a gt of their class; all false positives, less those out of range
+    AREAS.forEach((name, a) => {
+      const [lo, hi] = AREA_RANGES[name];
+      for (let d = 0; d < D; d++) {
+        const area = dts[d]!.bbox[2] * dts[d]!.bbox[3];
+        if (area < lo || area > hi) acc.outcomes[a]!.fill(IGNORED, (base + d) * T, (base + d + 1) * T);
+      }
+    });
+    return;
+  }
+
   const crowd = gts.map((g) => g.iscrowd === true);
   const gtArea = gts.map((g) => g.area ?? g.bbox[2] * g.bbox[3]);
-  const dtArea = dts.map((d) => d.bbox[2] * d.bbox[3]);
   const ious = new Float64Array(D * G);
   for (let d = 0; d < D; d++) for (let g = 0; g < G; g++) ious[d * G + g] = boxIou(dts[d]!.bbox, gts[g]!.bbox, crowd[g]!);
+  const taken = new Uint8Array(G);
 
   AREAS.forEach((name, a) => {
     const [lo, hi] = AREA_RANGES[name];
-    const acc = perArea[a]!;
+    const outcomes = acc.outcomes[a]!;
     const ignored = gtArea.map((area, g) => crowd[g]! || area < lo || area > hi);
     // regular gts first, so that a detection prefers them (pycocotools sorts by the ignore flag, stably)
     const order = [...ignored.keys()].sort((x, y) => Number(ignored[x]) - Number(ignored[y]));
-    for (const ig of ignored) if (!ig) acc.gts++;
-    const outcomes = new Uint8Array(D * T);
-    const taken = new Uint8Array(G);
+    for (const ig of ignored) if (!ig) acc.gts[a]!++;
     for (let t = 0; t < T; t++) {
       taken.fill(0);
       for (let d = 0; d < D; d++) {
@@ -289,16 +326,15 @@ function evaluateCell(cell: Cell, maxDets: number, perArea: readonly Accumulator
         }
         let outcome: number;
         if (m === -1) {
-          outcome = dtArea[d]! < lo || dtArea[d]! > hi ? IGNORED : FP;
+          const area = dts[d]!.bbox[2] * dts[d]!.bbox[3];
+          outcome = area < lo || area > hi ? IGNORED : FP;
         } else {
           taken[m] = 1;
           outcome = ignored[order[m]!] ? IGNORED : TP;
         }
-        outcomes[d * T + t] = outcome;
+        outcomes[(base + d) * T + t] = outcome;
       }
     }
-    for (let d = 0; d < D; d++) acc.scores.push(dts[d]!.score);
-    for (const outcome of outcomes) acc.outcomes.push(outcome);
   });
 }
 
@@ -314,16 +350,12 @@ function boxIou(dt: Readonly<CocoBox>, gt: Readonly<CocoBox>, crowd: boolean): n
   return inter / union;
 }
 
-/** The detections of one accumulator in pycocotools' order: stable, highest score first. */
-function sortedOrder(acc: Accumulator): number[] {
-  return [...acc.scores.keys()].sort((x, y) => acc.scores[y]! - acc.scores[x]!);
-}
-
 /** pycocotools' accumulate for one category and area: T × R interpolated precision, or null for "−1". */
-function accumulatePrecision(acc: Accumulator): Float64Array | null {
+function accumulatePrecision(acc: CategoryAccumulator, a: number, order: readonly number[]): Float64Array | null {
   // no gt also covers pycocotools' "no image has this category at all"
-  if (acc.gts === 0) return null;
-  const order = sortedOrder(acc);
+  const gts = acc.gts[a]!;
+  if (gts === 0) return null;
+  const outcomes = acc.outcomes[a]!;
   const n = order.length;
   const q = new Float64Array(T * R);
   const rc = new Float64Array(n);
@@ -332,10 +364,10 @@ function accumulatePrecision(acc: Accumulator): Float64Array | null {
     let tp = 0;
     let fp = 0;
     for (let j = 0; j < n; j++) {
-      const outcome = acc.outcomes[order[j]! * T + t];
+      const outcome = outcomes[order[j]! * T + t];
       if (outcome === TP) tp++;
       else if (outcome === FP) fp++;
-      rc[j] = tp / acc.gts;
+      rc[j] = tp / gts;
       pr[j] = tp / (fp + tp + Number.EPSILON);
     }
     for (let j = n - 1; j > 0; j--) if (pr[j]! > pr[j - 1]!) pr[j - 1] = pr[j]!;
@@ -351,25 +383,25 @@ function accumulatePrecision(acc: Accumulator): Float64Array | null {
 }
 
 /** pycocotools' eval['recall'][t, k, a, -1] for t in 0..T-1, or null for "−1". */
-function accumulateRecall(acc: Accumulator): Float64Array | null {
-  if (acc.gts === 0) return null;
+function accumulateRecall(acc: CategoryAccumulator, a: number): Float64Array | null {
+  const gts = acc.gts[a]!;
+  if (gts === 0) return null;
+  const outcomes = acc.outcomes[a]!;
   const out = new Float64Array(T);
-  for (let t = 0; t < T; t++) {
-    let tp = 0;
-    for (let d = 0; d < acc.scores.length; d++) if (acc.outcomes[d * T + t] === TP) tp++;
-    out[t] = tp / acc.gts;
-  }
+  for (let i = 0; i < acc.count * T; i++) if (outcomes[i] === TP) out[i % T]!++;
+  for (let t = 0; t < T; t++) out[t] = out[t]! / gts;
   return out;
 }
 
-/** True and false positives among the detections scoring at least `threshold`, at IoU 0.5. */
-function countAtThreshold(acc: Accumulator, threshold: number): { tp: number; fp: number } {
+/** True and false positives among the detections scoring at least `threshold`, at IoU 0.5, over all areas. */
+function countAtThreshold(acc: CategoryAccumulator, threshold: number): { tp: number; fp: number } {
   // greedy matching visits detections best first, so the matches of those above a threshold ignore those below it
+  const outcomes = acc.outcomes[0]!;
   let tp = 0;
   let fp = 0;
-  for (let d = 0; d < acc.scores.length; d++) {
+  for (let d = 0; d < acc.count; d++) {
     if (acc.scores[d]! < threshold) continue;
-    const outcome = acc.outcomes[d * T];
+    const outcome = outcomes[d * T];
     if (outcome === TP) tp++;
     else if (outcome === FP) fp++;
   }

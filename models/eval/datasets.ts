@@ -16,7 +16,8 @@ export const DATASET_SPEC_FORMS = 'mnist:DIR, coco:ANNOTATIONS.json[:IMAGES_DIR]
 
 /**
  * `mnist:DIR` | `coco:ANNOTATIONS.json[:IMAGES_DIR]` | `folder:DIR` | `DIR`. The COCO form splits at the first `.json:`,
- * so an images folder may itself contain colons. Throws LOOKOUT_ERR_DATASET for an empty spec or a missing path.
+ * so an images folder may itself contain colons. Pure: paths are checked when the dataset is read. Throws
+ * LOOKOUT_ERR_DATASET for an empty spec or one that names no path.
  */
 export function parseDatasetSpec(spec: string): DatasetSpec {
   const fail = (why: string): never => {

@@ -44,8 +44,8 @@ describe('fastestdet adapter', () => {
     // cell (1, 0): obj^0.6 = 0.8 and dog^0.4 = 0.5 → score 0.4; tanh dx = 0.5, tanh dy = 0; sigmoid w = 0.5, sigmoid h = 0.25
     // centre ((1 + 0.5)/2, (0 + 0)/2) = (0.75, 0) → fractions [0.5, -0.125, 1, 0.125] → input pixels [32, -8, 64, 8]
     setCell(data, 0, 1, 0, [0.8 ** (1 / 0.6), Math.atanh(0.5), 0, 0, -Math.log(3), 0.1, 0.5 ** 2.5]);
-    // cell (1, 1): a cat whose box ([0.5, -0.075, 1, 0.175]) overlaps the dog's with IoU 2/3, and scores 1^0.6 · 0.2^0.4 ≈ 0.525 < ... no:
-    // obj 0.5 and cat 0.2 → 0.5^0.6 · 0.2^0.4 ≈ 0.347, under the dog's 0.4, so class-agnostic NMS removes it
+    // cell (1, 1): a cat, centre ((1 + 0.5)/2, (1 - 0.9)/2) → [0.5, -0.075, 1, 0.175], IoU 0.1/0.15 = 2/3 with the dog;
+    // 0.5^0.6 · 0.2^0.4 ≈ 0.347 passes the threshold but is under the dog's 0.4, so class-agnostic NMS removes it
     setCell(data, 0, 1, 1, [0.5, Math.atanh(0.5), Math.atanh(-0.9), 0, -Math.log(3), 0.2, 0.1]);
     // cell (0, 0): obj 0.1 is under the threshold
     setCell(data, 0, 0, 0, [0.1, 0, 0, 0, 0, 1, 0]);
@@ -60,9 +60,10 @@ describe('fastestdet adapter', () => {
   it('keeps the weaker of two boxes that do not overlap enough', () => {
     const adapter = fastestdet(io(), OPTIONS);
     const data = new Float32Array(CHANNELS * PLANE);
-    // cell (0, 0) centre (0.25, 0.25) and cell (1, 1) centre (0.75, 0.75), both 0.5 x 0.5: they only touch
-    setCell(data, 0, 0, 0, [1, 0, 0, 0, 0, 1, 0]);
-    setCell(data, 0, 1, 1, [0.5 ** (1 / 0.6), 0, 0, 0, 0, 0, 1]);
+    // offsets of tanh 0.5 put cell (0, 0) at centre (0.25, 0.25) and cell (1, 1) at (0.75, 0.75); both 0.5 x 0.5: they only touch
+    const half = Math.atanh(0.5);
+    setCell(data, 0, 0, 0, [1, half, half, 0, 0, 1, 0]);
+    setCell(data, 0, 1, 1, [0.5 ** (1 / 0.6), half, half, 0, 0, 0, 1]);
     const dets = adapter.decode({ '758': { data, dims: [1, CHANNELS, GRID, GRID] } }, 0, computeTransform(adapter.format, 64, 64));
     assert.equal(dets.length, 2);
     assertDetection(dets[0], { label: 'cat', score: 1, box: [0, 0, 32, 32] });
@@ -72,7 +73,7 @@ describe('fastestdet adapter', () => {
   it('reads the requested item of a batch', () => {
     const adapter = fastestdet(io(-1), OPTIONS);
     const data = new Float32Array(2 * CHANNELS * PLANE);
-    setCell(data, 1, 0, 0, [1, 0, 0, 0, 0, 0, 1]);
+    setCell(data, 1, 0, 0, [1, Math.atanh(0.5), Math.atanh(0.5), 0, 0, 0, 1]);
     const outputs = { '758': { data, dims: [2, CHANNELS, GRID, GRID] } };
     const t = computeTransform(adapter.format, 64, 64);
     assert.deepEqual(adapter.decode(outputs, 0, t), []);

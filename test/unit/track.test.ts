@@ -18,13 +18,11 @@ describe('tracker', () => {
     });
 
     it('never repeats within a tracker even when the random source does', () => {
-      const tracker = new Tracker({}, () => 0);
+      // the first two ids drawn are identical ('aaaaaa'), so the second track must draw again
       let calls = 0;
-      const stuckThenMoving = () => (calls++ < 6 ? 0 : 0.5);
-      const t2 = new Tracker({}, stuckThenMoving);
-      const { tracks } = t2.update(T0, [det(square(0, 0)), det(square(300, 0))]);
-      assert.equal(new Set(tracks.map((t) => t.id)).size, 2);
-      assert.equal(tracker.update(T0, [det(square(0, 0))]).tracks[0].id, `${T0.toFixed(6)}-aaaaaa`);
+      const stuckThenMoving = () => (calls++ < 12 ? 0 : 0.5);
+      const { tracks } = new Tracker({}, stuckThenMoving).update(T0, [det(square(0, 0)), det(square(300, 0))]);
+      assert.deepEqual(tracks.map((t) => t.id), [`${T0.toFixed(6)}-aaaaaa`, `${T0.toFixed(6)}-ssssss`]);
     });
   });
 
@@ -80,6 +78,21 @@ describe('tracker', () => {
       if (iou(a(i), b(i)) > 0.5) overlapped = true;
     }
     assert.ok(overlapped, 'the paths really crossed');
+  });
+
+  it('two objects meeting head-on in the same lane keep their ids (only velocity tells them apart)', () => {
+    // at frame 10 both boxes are identical; right after, each detection overlaps both last-seen boxes equally
+    const tracker = new Tracker({}, seededRandom(13));
+    const a = (i: number) => square(20 + i * 20, 100, 60);
+    const b = (i: number) => square(420 - i * 20, 100, 60);
+    const first = tracker.update(T0, [det(a(0)), det(b(0))]).tracks;
+    const [idA, idB] = [first[0].id, first[1].id];
+    for (let i = 1; i <= 20; i++) {
+      const { tracks } = tracker.update(T0 + i * 0.2, i % 2 ? [det(b(i)), det(a(i))] : [det(a(i)), det(b(i))]);
+      assert.equal(tracks.length, 2, `frame ${i}`);
+      assert.deepEqual(tracks.find((t) => t.id === idA)!.box, a(i), `A at frame ${i}`);
+      assert.deepEqual(tracks.find((t) => t.id === idB)!.box, b(i), `B at frame ${i}`);
+    }
   });
 
   it('keeps labels apart: a car never takes over a person track', () => {

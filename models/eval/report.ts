@@ -1,0 +1,261 @@
+// What `lookout eval` prints: a fixed-width table for people, a plain object for JSON, and a one-line progress bar.
+// In the table a metric that does not exist (a class without gt: AP −1) is shown as "-"; in JSON it is null.
+import type { ClassificationMetrics } from './classification.js';
+import type { CocoClassResult, CocoMetrics } from './coco-map.js';
+
+export interface ReportMeta {
+  /** the dataset spec as the user gave it */
+  dataset: string;
+  model: string;
+  /** items (images or digits) evaluated */
+  items: number;
+  elapsedMs: number;
+}
+
+export type EvalReport =
+  | { task: 'classification'; meta: ReportMeta; labels: readonly string[]; metrics: ClassificationMetrics }
+  | { task: 'detection'; meta: ReportMeta; metrics: CocoMetrics };
+
+interface JsonMeta {
+  dataset: string;
+  model: string;
+  items: number;
+  elapsedMs: number;
+  itemsPerSecond: number | null;
+}
+
+export interface ClassificationJson extends JsonMeta {
+  task: 'classification';
+  accuracy: number;
+  correct: number;
+  macro: { precision: number; recall: number; f1: number };
+  weighted: { precision: number; recall: number; f1: number };
+  classes: { id: number; label: string; precision: number; recall: number; f1: number; support: number; predicted: number }[];
+  /** rows = true label, columns = predicted label, in the order of `classes` */
+  confusion: number[][];
+}
+
+export interface DetectionJson extends JsonMeta {
+  task: 'detection';
+  map: number | null;
+  map50: number | null;
+  map75: number | null;
+  mapSmall: number | null;
+  mapMedium: number | null;
+  mapLarge: number | null;
+  mar100: number | null;
+  atThreshold: { scoreThreshold: number; iou: 0.5; precision: number; recall: number | null; f1: number | null; truePositives: number; falsePositives: number; groundTruths: number };
+  classes: {
+    categoryId: number;
+    name: string;
+    groundTruths: number;
+    detections: number;
+    ap: number | null;
+    ap50: number | null;
+    ap75: number | null;
+    precision: number;
+    recall: number | null;
+    f1: number | null;
+    truePositives: number;
+    falsePositives: number;
+  }[];
+}
+
+export type JsonReport = ClassificationJson | DetectionJson;
+
+/** Classes beyond this are left out of the printed confusion matrix (it would not fit a terminal); JSON has it all. */
+const MAX_MATRIX_CLASSES = 20;
+const MAX_LABEL = 24;
+
+export function reportToJson(report: EvalReport): JsonReport {
+  const meta: JsonMeta = { ...report.meta, itemsPerSecond: perSecond(report.meta.items, report.meta.elapsedMs) };
+  if (report.task === 'classification') {
+    const m = report.metrics;
+    return {
+      task: 'classification',
+      ...meta,
+      accuracy: m.accuracy,
+      correct: m.correct,
+      macro: { ...m.macro },
+      weighted: { ...m.weighted },
+      classes: m.support.map((support, id) => ({
+        id,
+        label: labelOf(report.labels, id),
+        precision: m.precision[id]!,
+        recall: m.recall[id]!,
+        f1: m.f1[id]!,
+        support,
+        predicted: m.predicted[id]!,
+      })),
+      confusion: m.confusion.map((row) => [...row]),
+    };
+  }
+  const m = report.metrics;
+  return {
+    task: 'detection',
+    ...meta,
+    map: orNull(m.map),
+    map50: orNull(m.map50),
+    map75: orNull(m.map75),
+    mapSmall: orNull(m.mapSmall),
+    mapMedium: orNull(m.mapMedium),
+    mapLarge: orNull(m.mapLarge),
+    mar100: orNull(m.mar100),
+    atThreshold: {
+      scoreThreshold: m.scoreThreshold,
+      iou: 0.5,
+      precision: m.precision,
+      recall: orNull(m.recall),
+      f1: orNull(m.f1),
+      truePositives: m.truePositives,
+      falsePositives: m.falsePositives,
+      groundTruths: m.groundTruths,
+    },
+    classes: m.classes.map((c: CocoClassResult) => ({
+      categoryId: c.categoryId,
+      name: c.name,
+      groundTruths: c.groundTruths,
+      detections: c.detections,
+      ap: orNull(c.ap),
+      ap50: orNull(c.ap50),
+      ap75: orNull(c.ap75),
+      precision: c.precision,
+      recall: orNull(c.recall),
+      f1: orNull(c.f1),
+      truePositives: c.truePositives,
+      falsePositives: c.falsePositives,
+    })),
+  };
+}
+
+/** The report as fixed-width text, lines joined with "\n", ending with one. */
+export function formatReport(report: EvalReport): string {
+  const { meta } = report;
+  const rate = perSecond(meta.items, meta.elapsedMs);
+  const lines = [
+    `dataset  ${meta.dataset}`,
+    `model    ${meta.model}`,
+    `${meta.items} items in ${formatDuration(meta.elapsedMs)}${rate === null ? '' : ` (${formatRate(rate)} items/s)`}`,
+    '',
+  ];
+  if (report.task === 'classification') lines.push(...classificationLines(report.metrics, report.labels));
+  else lines.push(...detectionLines(report.metrics));
+  return `${lines.join('\n')}\n`;
+}
+
+function classificationLines(m: ClassificationMetrics, labels: readonly string[]): string[] {
+  const names = Array.from({ length: m.classes }, (_, id) => clip(labelOf(labels, id)));
+  const nameWidth = Math.max(5, ...names.map((n) => n.length));
+  const lines = [
+    `accuracy  ${fixed(m.accuracy, 4)}  (${m.correct} of ${m.total})`,
+    '',
+    table(
+      ['class', 'precision', 'recall', 'F1', 'support'],
+      [
+        ...names.map((name, id) => [name, fixed(m.precision[id]!, 4), fixed(m.recall[id]!, 4), fixed(m.f1[id]!, 4), String(m.support[id])]),
+        null,
+        [`macro avg (${m.averagedClasses})`, fixed(m.macro.precision, 4), fixed(m.macro.recall, 4), fixed(m.macro.f1, 4), String(m.total)],
+        ['weighted avg', fixed(m.weighted.precision, 4), fixed(m.weighted.recall, 4), fixed(m.weighted.f1, 4), String(m.total)],
+      ],
+    ),
+    '',
+  ];
+  if (m.classes > MAX_MATRIX_CLASSES) {
+    lines.push(`confusion matrix: ${m.classes} classes are too many to print; the JSON report has it`);
+    return lines;
+  }
+  lines.push('confusion matrix (rows = true, columns = predicted)');
+  const cellWidth = Math.max(...m.confusion.flat().map((n) => String(n).length), ...names.map((n) => n.length));
+  const pad = (s: string) => s.padStart(cellWidth);
+  lines.push(`${''.padEnd(nameWidth)}  ${names.map(pad).join(' ')}`);
+  m.confusion.forEach((row, t) => lines.push(`${names[t]!.padEnd(nameWidth)}  ${row.map((n) => pad(String(n))).join(' ')}`));
+  return lines;
+}
+
+function detectionLines(m: CocoMetrics): string[] {
+  const summary: [string, number][] = [
+    ['mAP@[.50:.95]', m.map],
+    ['mAP@.50', m.map50],
+    ['mAP@.75', m.map75],
+    ['mAP small', m.mapSmall],
+    ['mAP medium', m.mapMedium],
+    ['mAP large', m.mapLarge],
+    ['mAR@100', m.mar100],
+  ];
+  const lines = summary.map(([name, value]) => `${name.padEnd(14)} ${metric(value)}`);
+  lines.push(
+    `at score >= ${m.scoreThreshold}, IoU 0.50: precision ${fixed(m.precision, 3)}  recall ${metric(m.recall)}  F1 ${metric(m.f1)}` +
+      `  (${m.truePositives} TP, ${m.falsePositives} FP, ${m.groundTruths} gt)`,
+    '',
+    table(
+      ['class', 'gt', 'dets', 'AP50', 'AP', 'prec', 'recall'],
+      m.classes.map((c) => [clip(c.name), String(c.groundTruths), String(c.detections), metric(c.ap50), metric(c.ap), fixed(c.precision, 3), metric(c.recall)]),
+    ),
+    '(AP = AP@[.50:.95]; "-" = no ground truth, left out of the means)',
+  );
+  return lines;
+}
+
+/** Columns: the first left-aligned, the rest right-aligned; a null row is a rule. */
+function table(header: readonly string[], rows: readonly (readonly string[] | null)[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r ? r[i]!.length : 0))));
+  const line = (cells: readonly string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const rule = widths.map((w) => '-'.repeat(w)).join('  ');
+  return [line(header), rule, ...rows.map((r) => (r ? line(r) : rule))].join('\n');
+}
+
+/**
+ * One progress line for a TTY (the caller writes it after "\r" and clears the rest of the line), under 80 columns:
+ * ` 42% [██████████░░░░░░░░░░░░░░] 4200/10000  812/s  0:05 elapsed  eta 0:07`. With an unknown total (≤ 0) it shows the
+ * count and rate only; done > total is shown as full.
+ */
+export function renderProgress(done: number, total: number, startedAtMs: number, nowMs: number): string {
+  const elapsed = Math.max(0, nowMs - startedAtMs);
+  const rate = perSecond(done, elapsed);
+  const rateText = rate === null ? '--/s' : `${formatRate(rate)}/s`;
+  if (!(total > 0)) return `${done} done  ${rateText}  ${formatDuration(elapsed)} elapsed`;
+  const fraction = Math.min(1, Math.max(0, done / total));
+  const width = 24;
+  const filled = Math.floor(fraction * width);
+  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
+  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
+  const tail = fraction >= 1 ? 'done' : rate === null ? 'eta --:--' : `eta ${formatDuration(((total - done) / rate) * 1000)}`;
+  return `${percent} [${bar}] ${Math.min(done, total)}/${total}  ${rateText}  ${formatDuration(elapsed)} elapsed  ${tail}`;
+}
+
+/** m:ss, or h:mm:ss from an hour on. */
+export function formatDuration(ms: number): string {
+  const total = Math.max(0, Math.round(ms / 1000));
+  const h = Math.floor(total / 3600);
+  const m = Math.floor((total % 3600) / 60);
+  const s = String(total % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
+}
+
+function perSecond(count: number, ms: number): number | null {
+  return ms > 0 && count > 0 ? count / (ms / 1000) : null;
+}
+
+function formatRate(rate: number): string {
+  return rate >= 100 ? rate.toFixed(0) : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2);
+}
+
+function metric(value: number): string {
+  return value < 0 ? '-' : fixed(value, 3);
+}
+
+function fixed(value: number, digits: number): string {
+  return value.toFixed(digits);
+}
+
+function orNull(value: number): number | null {
+  return value < 0 ? null : value;
+}
+
+function labelOf(labels: readonly string[], id: number): string {
+  return labels[id] ?? String(id);
+}
+
+function clip(name: string): string {
+  return name.length > MAX_LABEL ? `${name.slice(0, MAX_LABEL - 1)}…` : name;
+}

@@ -1,0 +1,304 @@
+// One camera's objects: filters, tracker and zones in, Frigate-style events and counts out. Events follow what
+// Frigate's users learned: `new` only once the median of recent scores passes the label's threshold (no flicker),
+// `update` only when something a consumer cares about changed (never per frame), `end` when the tracker lets go.
+import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter, type ObjectsOptions } from './filters.js';
+import { DEFAULT_TRACKER_OPTIONS, Tracker, type RandomSource, type Track, type TrackerOptions } from './track.js';
+import type { FrameResult, ObjectEvent, TrackedObject } from './types.js';
+import { DEFAULT_ZONE_INERTIA, Zones, type Polygon, type ZoneOptions } from './zones.js';
+
+export interface EventOptions {
+  /** stream seconds after the last event of a moving object before an `update` is sent anyway */
+  heartbeatSeconds: number;
+  /** how much a detection's score must beat the current snapshot's before the snapshot (bestFrameTime) moves */
+  snapshotMargin: number;
+  /** how many recent scores the median is taken over (Frigate: 10) */
+  scoreHistory: number;
+  /** least score of a detection that may keep a track alive (ByteTrack's low stage); >= minScore turns that off */
+  lowScore: number;
+}
+
+export const DEFAULT_EVENT_OPTIONS: Readonly<EventOptions> = Object.freeze({
+  heartbeatSeconds: 60,
+  snapshotMargin: 0.05,
+  scoreHistory: 10,
+  lowScore: 0.1,
+});
+
+/** A camera's `tracker` config section: the tracker's knobs and the event layer's. */
+export type CameraTrackerOptions = TrackerOptions & EventOptions;
+
+export interface CameraObjectsOptions {
+  objects: ObjectsOptions;
+  zones: Readonly<Record<string, ZoneOptions>>;
+  /** detections whose bottom-centre falls in any of these are ignored */
+  masks: readonly Polygon[];
+  tracker: CameraTrackerOptions;
+}
+
+/** What a camera's config may leave out; missing values come from DEFAULT_OBJECT_OPTIONS. */
+export interface CameraObjectsInput {
+  objects?: Partial<ObjectsOptions>;
+  zones?: Readonly<Record<string, ZoneOptions>>;
+  masks?: readonly Polygon[];
+  tracker?: Partial<CameraTrackerOptions>;
+}
+
+/** Every default of the object pipeline in one place (the config schema reads them from here). */
+export const DEFAULT_OBJECT_OPTIONS = Object.freeze({
+  objects: Object.freeze({ track: Object.freeze(['person']), filters: Object.freeze({}) }),
+  /** applied to each tracked label, field by field, under `objects.filters.<label>` */
+  filter: DEFAULT_LABEL_FILTER,
+  zones: Object.freeze({}),
+  masks: Object.freeze([]),
+  /** for a zone that does not set `inertia` */
+  zoneInertia: DEFAULT_ZONE_INERTIA,
+  tracker: Object.freeze({ ...DEFAULT_TRACKER_OPTIONS, ...DEFAULT_EVENT_OPTIONS }),
+}) satisfies CameraObjectsOptions & { filter: LabelFilter; zoneInertia: number };
+
+export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): CameraObjectsOptions {
+  return {
+    objects: {
+      track: input.objects?.track ?? DEFAULT_OBJECT_OPTIONS.objects.track,
+      filters: input.objects?.filters ?? DEFAULT_OBJECT_OPTIONS.objects.filters,
+    },
+    zones: input.zones ?? DEFAULT_OBJECT_OPTIONS.zones,
+    masks: input.masks ?? DEFAULT_OBJECT_OPTIONS.masks,
+    tracker: { ...DEFAULT_OBJECT_OPTIONS.tracker, ...input.tracker },
+  };
+}
+
+/** `{ all: { person: 2, car: 0 }, driveway: { person: 1 } }`: open true-positive objects per zone and label, zeros included. */
+export type ObjectCounts = Record<string, Record<string, number>>;
+
+export interface CameraUpdate {
+  camera: string;
+  /** stream time of the frame (or of the flush) this update is for */
+  pts: number;
+  events: ObjectEvent[];
+  /** only when a count changed since the last update that carried counts (and on the first one) */
+  counts?: ObjectCounts;
+  /** the open objects that are events (true positives), as of this frame: what an overlay draws */
+  objects: TrackedObject[];
+}
+
+interface ObjectState {
+  /** current state, mutated in place; copied out whenever it leaves this class */
+  readonly obj: TrackedObject;
+  readonly scores: number[];
+  /** what consumers last got as `after`; null until `new` */
+  published: TrackedObject | null;
+  publishedAt: number;
+  bestScore: number;
+  /** per zone: consecutive frames on the other side of its edge */
+  readonly zoneStreak: Map<string, number>;
+}
+
+function copyObject(o: TrackedObject): TrackedObject {
+  return { ...o, box: [...o.box], currentZones: [...o.currentZones], enteredZones: [...o.enteredZones] };
+}
+
+function sameMembers(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((x) => b.includes(x));
+}
+
+/**
+ * Turns one camera's FrameResults, in stream order, into object events and counts. Pure: no clock, no I/O, so the
+ * same frames always give the same events. Objects handed out (`before`, `after`, `objects`) are shared, not copied
+ * again: do not mutate them.
+ */
+export class CameraObjects {
+  readonly options: CameraObjectsOptions;
+  private readonly tracker: Tracker;
+  private readonly zones: Zones;
+  private readonly filter: DetectionFilter;
+  private readonly states = new Map<string, ObjectState>();
+  private lastCounts: string | null = null;
+  private lastPts: number | null = null;
+  private srcWidth = 0;
+  private srcHeight = 0;
+
+  constructor(
+    readonly camera: string,
+    options: CameraObjectsInput = {},
+    random: RandomSource = Math.random,
+  ) {
+    this.options = resolveCameraObjectsOptions(options);
+    const t = this.options.tracker;
+    if (!(t.heartbeatSeconds > 0)) throw new RangeError(`tracker.heartbeatSeconds must be > 0, got ${t.heartbeatSeconds}`);
+    if (!(t.scoreHistory >= 1)) throw new RangeError(`tracker.scoreHistory must be >= 1, got ${t.scoreHistory}`);
+    this.tracker = new Tracker(t, random);
+    this.zones = new Zones(this.options.zones, this.options.masks);
+    this.filter = new DetectionFilter(this.options.objects, t.lowScore, this.zones);
+  }
+
+  /** Feeds the next frame of this camera. */
+  push(result: FrameResult): CameraUpdate {
+    const { frame } = result;
+    if (frame.camera !== this.camera) throw new RangeError(`result.frame.camera: expected '${this.camera}', got '${frame.camera}'`);
+    const pts = frame.pts;
+    this.lastPts = pts;
+    this.srcWidth = frame.transform.srcWidth;
+    this.srcHeight = frame.transform.srcHeight;
+    const { high, low } = this.filter.split(result.detections, this.srcWidth, this.srcHeight);
+    const { tracks, removed } = this.tracker.update(pts, high, low);
+    const events: ObjectEvent[] = [];
+    for (const t of removed) this.end(t.id, pts, events);
+    for (const t of tracks) this.observe(t, pts, events);
+    return this.finish(pts, events);
+  }
+
+  /** The stream ended (or restarts): every open object ends at `pts` (default: the last frame's time). */
+  flush(pts: number = this.lastPts ?? 0): CameraUpdate {
+    const events: ObjectEvent[] = [];
+    for (const t of this.tracker.clear()) this.end(t.id, pts, events);
+    return this.finish(pts, events);
+  }
+
+  /** flush() at the last frame's time. */
+  endAll(): CameraUpdate {
+    return this.flush();
+  }
+
+  private observe(t: Track, pts: number, events: ObjectEvent[]): void {
+    let s = this.states.get(t.id);
+    if (s === undefined) {
+      s = this.create(t);
+      this.states.set(t.id, s);
+    }
+    const o = s.obj;
+    const opts = this.options.tracker;
+    // Frigate: a frame without a sighting counts as a score of 0, so a vanishing object's median falls
+    s.scores.push(t.matched ? t.score : 0);
+    if (s.scores.length > opts.scoreHistory) s.scores.shift();
+    const computed = computedScore(s.scores);
+    o.topScore = Math.max(o.topScore, computed);
+    o.stationary = t.stationary;
+    if (t.matched) {
+      o.score = t.score;
+      o.box = [...t.box];
+      o.area = (t.box[2] - t.box[0]) * (t.box[3] - t.box[1]);
+      o.ratio = t.box[3] > t.box[1] ? (t.box[2] - t.box[0]) / (t.box[3] - t.box[1]) : 0;
+      o.lastSeen = t.lastSeen;
+      this.updateZones(s);
+      // a parked object's snapshot is frozen: a better score while stationary is not news
+      const margin = s.published === null ? 0 : opts.snapshotMargin;
+      if (!t.stationary && t.score > s.bestScore + margin) {
+        s.bestScore = t.score;
+        o.bestFrameTime = pts;
+      }
+    }
+    // once a true positive, always a true positive (Frigate), so an event never flips back
+    const threshold = this.filter.filterOf(o.label)?.threshold ?? DEFAULT_LABEL_FILTER.threshold;
+    if (o.falsePositive && computed >= threshold) o.falsePositive = false;
+    if (o.falsePositive) return;
+
+    const before = s.published;
+    if (before === null) {
+      this.publish(s, 'new', pts, events);
+      return;
+    }
+    const meaningful =
+      !sameMembers(before.currentZones, o.currentZones) ||
+      before.stationary !== o.stationary ||
+      before.bestFrameTime !== o.bestFrameTime ||
+      (!o.stationary && pts - s.publishedAt >= opts.heartbeatSeconds);
+    if (meaningful) this.publish(s, 'update', pts, events);
+  }
+
+  private create(t: Track): ObjectState {
+    const obj: TrackedObject = {
+      id: t.id,
+      camera: this.camera,
+      label: t.label,
+      score: t.score,
+      topScore: 0,
+      box: [...t.box],
+      area: 0,
+      ratio: 0,
+      currentZones: [],
+      enteredZones: [],
+      stationary: false,
+      startTime: t.startTime,
+      lastSeen: t.lastSeen,
+      endTime: null,
+      bestFrameTime: t.startTime,
+      falsePositive: true,
+    };
+    const s: ObjectState = { obj, scores: [], published: null, publishedAt: t.startTime, bestScore: 0, zoneStreak: new Map() };
+    // The first sighting places the object without inertia: inertia damps edge jitter, and a birth is not jitter.
+    for (const zone of this.zones.zonesAt(t.box, t.label, this.srcWidth, this.srcHeight)) {
+      obj.currentZones.push(zone);
+      obj.enteredZones.push(zone);
+    }
+    return s;
+  }
+
+  private updateZones(s: ObjectState): void {
+    const o = s.obj;
+    const inside = this.zones.zonesAt(o.box, o.label, this.srcWidth, this.srcHeight);
+    let changed = false;
+    for (const zone of this.zones.names) {
+      if (!this.zones.accepts(zone, o.label)) continue;
+      const isIn = inside.includes(zone);
+      if (isIn === o.currentZones.includes(zone)) {
+        s.zoneStreak.delete(zone);
+        continue;
+      }
+      const streak = (s.zoneStreak.get(zone) ?? 0) + 1;
+      if (streak < this.zones.inertiaOf(zone)) {
+        s.zoneStreak.set(zone, streak);
+        continue;
+      }
+      s.zoneStreak.delete(zone);
+      changed = true;
+      if (isIn) {
+        o.currentZones.push(zone);
+        if (!o.enteredZones.includes(zone)) o.enteredZones.push(zone);
+      } else {
+        o.currentZones.splice(o.currentZones.indexOf(zone), 1);
+      }
+    }
+    // keep config order, so equal zone sets always look the same
+    if (changed) o.currentZones.sort((a, b) => this.zones.names.indexOf(a) - this.zones.names.indexOf(b));
+  }
+
+  private publish(s: ObjectState, type: 'new' | 'update', pts: number, events: ObjectEvent[]): void {
+    const after = copyObject(s.obj);
+    events.push({ type, before: s.published ?? after, after });
+    s.published = after;
+    s.publishedAt = pts;
+  }
+
+  private end(id: string, pts: number, events: ObjectEvent[]): void {
+    const s = this.states.get(id);
+    if (s === undefined) return;
+    this.states.delete(id);
+    if (s.published === null) return; // never an event, so never ended either
+    s.obj.endTime = Math.max(pts, s.obj.lastSeen);
+    events.push({ type: 'end', before: s.published, after: copyObject(s.obj) });
+  }
+
+  private finish(pts: number, events: ObjectEvent[]): CameraUpdate {
+    const objects: TrackedObject[] = [];
+    for (const s of this.states.values()) if (s.published !== null) objects.push(copyObject(s.obj));
+    const update: CameraUpdate = { camera: this.camera, pts, events, objects };
+    const counts = this.count(objects);
+    const key = JSON.stringify(counts);
+    if (key !== this.lastCounts) {
+      update.counts = counts;
+      this.lastCounts = key;
+    }
+    return update;
+  }
+
+  private count(objects: readonly TrackedObject[]): ObjectCounts {
+    const track = this.options.objects.track;
+    const counts: ObjectCounts = { all: Object.fromEntries(track.map((l) => [l, 0])) };
+    for (const zone of this.zones.names) counts[zone] = Object.fromEntries(this.zones.labelsOf(zone, track).map((l) => [l, 0]));
+    for (const o of objects) {
+      counts.all[o.label] = (counts.all[o.label] ?? 0) + 1;
+      for (const zone of o.currentZones) counts[zone][o.label] = (counts[zone][o.label] ?? 0) + 1;
+    }
+    return counts;
+  }
+}
