@@ -93,6 +93,8 @@ async function init(req: InitRequest): Promise<InitReply> {
       session = await ort.InferenceSession.create(req.modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
+        // errors reach the user through our own messages; onnxruntime's warnings are noise on a healthy box
+        logSeverityLevel: 3,
         ...(req.intraOpThreads ? { intraOpNumThreads: req.intraOpThreads } : {}),
       });
       const io = ioOf(session);
@@ -103,7 +105,13 @@ async function init(req: InitRequest): Promise<InitReply> {
       inputDims = [...input.dims.slice(1)].map((d, k) => (d > 0 ? d : k === 1 ? a.format.height : k === 2 ? a.format.width : d));
       const batch = dynamicBatch ? req.maxBatch : 1;
       tensorData = new Float32Array(batch * a.frameElements);
-      await warmUp();
+      try {
+        await warmUp();
+      } catch (err) {
+        // a model that loads but cannot run: on the last resort (cpu) that is the model's fault, so say so
+        if (provider === 'cpu') throw new LookoutError('LOOKOUT_ERR_INFERENCE', `model ${req.modelPath} failed its warm-up run: ${firstLine(err)}`);
+        throw err;
+      }
       return { type: 'ready', io, format: adapter.format, dynamicBatch, provider, warnings };
     } catch (err) {
       await session?.release().catch(() => undefined);
@@ -150,7 +158,7 @@ async function run(req: RunRequest): Promise<RunReply> {
     try {
       raw = await session.run({ [a.inputName]: input });
     } catch (err) {
-      throw new LookoutError('LOOKOUT_ERR_INFERENCE', `model run failed: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]}`);
+      throw new LookoutError('LOOKOUT_ERR_INFERENCE', `model run failed: ${firstLine(err)}`);
     }
     inferenceMs += performance.now() - t0;
     const outputs: Record<string, OutputTensor> = {};
@@ -163,6 +171,10 @@ async function run(req: RunRequest): Promise<RunReply> {
     for (const t of Object.values(raw)) t.dispose();
   }
   return { type: 'result', id: req.id, results, inferenceMs };
+}
+
+function firstLine(err: unknown): string {
+  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
 }
 
 /** Adapters read float32; the odd model returns int64 or float64 outputs (a class index, say). */

@@ -28,7 +28,12 @@ export function ultralyticsLayout(output: TensorInfo, options: Pick<AdapterOptio
   let layout: UltralyticsLayout;
   if (classes > 0 && a === 4 + classes) layout = 'v8';
   else if (classes > 0 && b === 5 + classes) layout = 'v5';
-  else if (isFixed(a) && isFixed(b)) layout = a < b ? 'v8' : 'v5';
+  else if (isFixed(a) && isFixed(b)) {
+    // the channel axis must hold at least one class; when both could, it is the short one
+    const v8 = a >= 5;
+    const v5 = b >= 6;
+    layout = v8 && v5 ? (a < b ? 'v8' : 'v5') : v8 ? 'v8' : 'v5';
+  }
   else if (isFixed(a)) layout = 'v8';
   else if (isFixed(b)) layout = 'v5';
   else throw shapeError(NAME, `output "${output.name}": both axes of ${formatDims(dims)} are dynamic; expected ${expected}`);

@@ -30,8 +30,9 @@ export interface ClassificationJson extends JsonMeta {
   correct: number;
   macro: { precision: number; recall: number; f1: number };
   weighted: { precision: number; recall: number; f1: number };
+  /** the classes that occur as truth or prediction (a 1000-class model on a 5-class dataset lists a handful) */
   classes: { id: number; label: string; precision: number; recall: number; f1: number; support: number; predicted: number }[];
-  /** rows = true label, columns = predicted label, in the order of `classes` */
+  /** rows = true label, columns = predicted label, over `classes` in their order */
   confusion: number[][];
 }
 
@@ -71,6 +72,7 @@ export function reportToJson(report: EvalReport): JsonReport {
   const meta: JsonMeta = { ...report.meta, itemsPerSecond: perSecond(report.meta.items, report.meta.elapsedMs) };
   if (report.task === 'classification') {
     const m = report.metrics;
+    const present = presentClasses(m);
     return {
       task: 'classification',
       ...meta,
@@ -78,16 +80,16 @@ export function reportToJson(report: EvalReport): JsonReport {
       correct: m.correct,
       macro: { ...m.macro },
       weighted: { ...m.weighted },
-      classes: m.support.map((support, id) => ({
+      classes: present.map((id) => ({
         id,
         label: labelOf(report.labels, id),
         precision: m.precision[id]!,
         recall: m.recall[id]!,
         f1: m.f1[id]!,
-        support,
+        support: m.support[id]!,
         predicted: m.predicted[id]!,
       })),
-      confusion: m.confusion.map((row) => [...row]),
+      confusion: present.map((t) => present.map((p) => m.confusion[t]![p]!)),
     };
   }
   const m = report.metrics;
@@ -135,7 +137,7 @@ export function formatReport(report: EvalReport): string {
   const lines = [
     `dataset  ${meta.dataset}`,
     `model    ${meta.model}`,
-    `${meta.items} items in ${formatDuration(meta.elapsedMs)}${rate === null ? '' : ` (${formatRate(rate)} items/s)`}`,
+    `${meta.items} items in ${formatElapsed(meta.elapsedMs)}${rate === null ? '' : ` (${formatRate(rate)} items/s)`}`,
     '',
   ];
   if (report.task === 'classification') lines.push(...classificationLines(report.metrics, report.labels));
@@ -144,7 +146,8 @@ export function formatReport(report: EvalReport): string {
 }
 
 function classificationLines(m: ClassificationMetrics, labels: readonly string[]): string[] {
-  const names = Array.from({ length: m.classes }, (_, id) => clip(labelOf(labels, id)));
+  const present = presentClasses(m);
+  const names = present.map((id) => clip(labelOf(labels, id)));
   const nameWidth = Math.max(5, ...names.map((n) => n.length));
   const lines = [
     `accuracy  ${fixed(m.accuracy, 4)}  (${m.correct} of ${m.total})`,
@@ -152,24 +155,32 @@ function classificationLines(m: ClassificationMetrics, labels: readonly string[]
     table(
       ['class', 'precision', 'recall', 'F1', 'support'],
       [
-        ...names.map((name, id) => [name, fixed(m.precision[id]!, 4), fixed(m.recall[id]!, 4), fixed(m.f1[id]!, 4), String(m.support[id])]),
+        ...present.map((id, row) => [names[row]!, fixed(m.precision[id]!, 4), fixed(m.recall[id]!, 4), fixed(m.f1[id]!, 4), String(m.support[id])]),
         null,
         [`macro avg (${m.averagedClasses})`, fixed(m.macro.precision, 4), fixed(m.macro.recall, 4), fixed(m.macro.f1, 4), String(m.total)],
         ['weighted avg', fixed(m.weighted.precision, 4), fixed(m.weighted.recall, 4), fixed(m.weighted.f1, 4), String(m.total)],
       ],
     ),
-    '',
   ];
-  if (m.classes > MAX_MATRIX_CLASSES) {
-    lines.push(`confusion matrix: ${m.classes} classes are too many to print; the JSON report has it`);
+  const absent = m.classes - present.length;
+  if (absent > 0) lines.push(`(${absent} class${absent === 1 ? '' : 'es'} neither true nor predicted anywhere: not shown, not averaged)`);
+  lines.push('');
+  if (present.length > MAX_MATRIX_CLASSES) {
+    lines.push(`confusion matrix: ${present.length} classes are too many to print; the JSON report has it`);
     return lines;
   }
   lines.push('confusion matrix (rows = true, columns = predicted)');
-  const cellWidth = Math.max(...m.confusion.flat().map((n) => String(n).length), ...names.map((n) => n.length));
+  const cells = present.map((t) => present.map((p) => String(m.confusion[t]![p])));
+  const cellWidth = Math.max(1, ...cells.flat().map((c) => c.length), ...names.map((n) => n.length));
   const pad = (s: string) => s.padStart(cellWidth);
   lines.push(`${''.padEnd(nameWidth)}  ${names.map(pad).join(' ')}`);
-  m.confusion.forEach((row, t) => lines.push(`${names[t]!.padEnd(nameWidth)}  ${row.map((n) => pad(String(n))).join(' ')}`));
+  cells.forEach((row, r) => lines.push(`${names[r]!.padEnd(nameWidth)}  ${row.map(pad).join(' ')}`));
   return lines;
+}
+
+/** Class ids that occur as a true or a predicted label: the ones the macro average runs over. */
+function presentClasses(m: ClassificationMetrics): number[] {
+  return Array.from({ length: m.classes }, (_, id) => id).filter((id) => m.support[id]! > 0 || m.predicted[id]! > 0);
 }
 
 function detectionLines(m: CocoMetrics): string[] {
@@ -221,6 +232,10 @@ export function renderProgress(done: number, total: number, startedAtMs: number,
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
   const tail = fraction >= 1 ? 'done' : rate === null ? 'eta --:--' : `eta ${formatDuration(((total - done) / rate) * 1000)}`;
   return `${percent} [${bar}] ${Math.min(done, total)}/${total}  ${rateText}  ${formatDuration(elapsed)} elapsed  ${tail}`;
+}
+
+function formatElapsed(ms: number): string {
+  return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)} s` : formatDuration(ms);
 }
 
 /** m:ss, or h:mm:ss from an hour on. */

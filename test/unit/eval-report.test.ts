@@ -52,7 +52,7 @@ describe('eval report', () => {
 
     it('prints aligned per-class rows, averages and the confusion matrix', () => {
       const text = formatReport(report);
-      assert.match(text, /^dataset {2}mnist:\/data\nmodel {4}mnist-8\.onnx\n4 items in 0:02 \(2\.00 items\/s\)\n/);
+      assert.match(text, /^dataset {2}mnist:\/data\nmodel {4}mnist-8\.onnx\n4 items in 2\.0 s \(2\.00 items\/s\)\n/);
       assert.match(text, /accuracy {2}0\.7500 {2}\(3 of 4\)/);
       // zero: P 1, R ½, F1 ⅔; one: P ⅔, R 1, F1 0.8
       assert.match(text, /\nzero +1\.0000 +0\.5000 +0\.6667 +2\n/);
@@ -75,6 +75,34 @@ describe('eval report', () => {
         [0, 2],
       ]);
       assert.deepEqual(JSON.parse(JSON.stringify(json)), json);
+    });
+
+    it('given a big model on a small dataset, then only the classes that occur are listed, in table and JSON', () => {
+      // 1000 classes; truth 3 and 7, predictions 3, 7 and 512
+      const big: EvalReport = {
+        task: 'classification',
+        meta,
+        labels: [],
+        metrics: classificationMetrics(
+          [
+            [3, 3],
+            [7, 7],
+            [7, 512],
+          ],
+          1000,
+        ),
+      };
+      const text = formatReport(big);
+      assert.match(text, /\(997 classes neither true nor predicted anywhere: not shown, not averaged\)/);
+      assert.match(text, /confusion matrix \(rows = true, columns = predicted\)\n +3 +7 +512\n3 +1 +0 +0\n7 +0 +1 +1\n512 +0 +0 +0\n$/);
+      const json = reportToJson(big);
+      if (json.task !== 'classification') return assert.fail('expected a classification report');
+      assert.deepEqual(json.classes.map((c) => c.id), [3, 7, 512]);
+      assert.deepEqual(json.confusion, [
+        [1, 0, 0],
+        [0, 1, 1],
+        [0, 0, 0],
+      ]);
     });
   });
 
