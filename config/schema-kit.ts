@@ -15,6 +15,10 @@ export class Issues {
   add(path: Path, reason: string): void {
     this.list.push(`${formatPath(path)}: ${reason}`);
   }
+  /** a message that already names its path */
+  addMessage(message: string): void {
+    this.list.push(message);
+  }
 }
 
 /** Parses `value` (found at `path`) into a T, recording problems in `issues`. Returns undefined when invalid. */
@@ -117,7 +121,9 @@ export function withDefault<T>(schema: Schema<T>, fallback: T | (() => T)): Sche
   return { parse: schema.parse, fallback: typeof fallback === 'function' ? (fallback as () => T) : () => structuredClone(fallback) };
 }
 
-export function optional<T>(schema: Schema<T>): Schema<T | undefined> {
+export type OptionalSchema<T> = Schema<T | undefined> & { readonly optional: true };
+
+export function optional<T>(schema: Schema<T>): OptionalSchema<T> {
   return { parse: schema.parse, optional: true };
 }
 
@@ -134,9 +140,26 @@ export function refine<T>(schema: Schema<T>, check: (v: T) => string | undefined
   };
 }
 
+/** A value checked by a function that returns complete `path: reason` messages (shared with non-config callers). */
+export function checked<T>(check: (v: unknown, path: string) => string[]): Schema<T> {
+  return {
+    parse(v, path, issues) {
+      const problems = check(v, formatPath(path));
+      for (const p of problems) issues.addMessage(p);
+      return problems.length === 0 ? (v as T) : undefined;
+    },
+  };
+}
+
 /** Unknown keys are rejected (a typo must not silently become a default). */
-export function obj<S extends Record<string, Schema<unknown>>>(fields: S): Schema<{ [K in keyof S]: S[K] extends Schema<infer T> ? T : never }> {
-  type Out = { [K in keyof S]: S[K] extends Schema<infer T> ? T : never };
+type ObjOut<S extends Record<string, Schema<unknown>>> = {
+  [K in keyof S as S[K] extends { optional: true } ? never : K]: S[K] extends Schema<infer T> ? T : never;
+} & {
+  [K in keyof S as S[K] extends { optional: true } ? K : never]?: S[K] extends Schema<infer T> ? T : never;
+};
+
+export function obj<S extends Record<string, Schema<unknown>>>(fields: S): Schema<ObjOut<S>> {
+  type Out = ObjOut<S>;
   return {
     parse(v, path, issues) {
       if (v === null || v === undefined) v = {};

@@ -1,7 +1,9 @@
 // The one schema of a Lookout config file. Defaults come from defaults.ts; unknown keys are rejected.
 import { ADAPTER_NAMES } from '../models/adapters/index.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, LOG_LEVELS } from './defaults.js';
-import { bool, fraction, list, num, obj, oneOf, optional, positive, refine, str, withDefault } from './schema-kit.js';
+import { DEFAULT_OBJECT_OPTIONS } from '../pipeline/events.js';
+import { validatePolygon, type Polygon } from '../pipeline/zones.js';
+import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, str, withDefault } from './schema-kit.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -15,6 +17,41 @@ export function checkCameraUrl(url: string): string | undefined {
   return undefined;
 }
 
+const polygon = () => checked<Polygon>(validatePolygon);
+const label = () => str({ pattern: /^[A-Za-z0-9_ -]+$/, patternText: 'letters, digits, spaces, _ or -' });
+const nonNegative = (what = 'a number >= 0') => num({ min: 0, what });
+
+const labelFilter = obj({
+  threshold: optional(fraction()),
+  minScore: optional(fraction()),
+  minArea: optional(nonNegative()),
+  maxArea: optional(nonNegative()),
+});
+
+const objects = obj({
+  track: withDefault(list(label(), { minLength: 1 }), () => [...DEFAULT_OBJECT_OPTIONS.objects.track]),
+  filters: withDefault(record(labelFilter), {}),
+});
+
+const zone = obj({
+  points: polygon(),
+  objects: optional(list(label())),
+  inertia: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+});
+
+const tracker = obj({
+  maxDisappearedSeconds: optional(positive()),
+  iou: optional(fraction()),
+  lowScoreIou: optional(fraction()),
+  stationaryFrames: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+  stationaryTolerance: optional(fraction()),
+  maxPredictSeconds: optional(nonNegative()),
+  heartbeatSeconds: optional(positive()),
+  snapshotMargin: optional(fraction()),
+  scoreHistory: optional(num({ min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' })),
+  lowScore: optional(fraction()),
+});
+
 const camera = obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
@@ -22,6 +59,10 @@ const camera = obj({
   loop: withDefault(bool(), DEFAULTS.camera.loop),
   realtime: withDefault(bool(), DEFAULTS.camera.realtime),
   enabled: withDefault(bool(), DEFAULTS.camera.enabled),
+  objects: withDefault(objects, () => ({ track: [...DEFAULT_OBJECT_OPTIONS.objects.track], filters: {} })),
+  zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
+  masks: withDefault(list(polygon()), []),
+  tracker: withDefault(tracker, {}),
 });
 
 const model = obj({

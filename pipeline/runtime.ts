@@ -9,6 +9,7 @@ import type { ResolveOptions } from '../models/registry.js';
 import type { FrameSource } from '../sources/frame-source.js';
 import { VideoSource } from '../sources/video-source.js';
 import { describeError, isLookoutError } from './errors.js';
+import { CameraObjects, type CameraUpdate } from './events.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from './logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
@@ -26,6 +27,10 @@ export class Runtime {
   readonly results$: Observable<FrameResult>;
   private readonly resultsSubject = new Subject<FrameResult>();
   private readonly pipeline: Observable<FrameResult>;
+  /** hot: object events and counts per camera (only updates that carry news) */
+  readonly updates$: Observable<CameraUpdate>;
+  private readonly updatesSubject = new Subject<CameraUpdate>();
+  private readonly objects = new Map<string, CameraObjects>();
   private readonly statusSubject = new Subject<Status>();
   readonly status$: Observable<Status> = this.statusSubject.asObservable();
   readonly stats: StatsCollector;
@@ -48,6 +53,10 @@ export class Runtime {
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     const cameras = sources.map((s) => this.cameraFrames(s));
     this.results$ = this.resultsSubject.asObservable();
+    this.updates$ = this.updatesSubject.asObservable();
+    for (const c of config.cameras) {
+      this.objects.set(c.name, new CameraObjects(c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }));
+    }
     this.pipeline = merge(...cameras).pipe(
       inferFrames(detector, {
         maxSize: config.model.batch.maxSize,
@@ -134,19 +143,32 @@ export class Runtime {
       next: (r) => {
         this.stats.frameDetected(r.frame.camera, r.frame.capturedAt);
         this.resultsSubject.next(r);
+        const update = this.objects.get(r.frame.camera)?.push(r);
+        if (update && (update.events.length > 0 || update.counts)) this.updatesSubject.next(update);
       },
       error: (err: unknown) => {
         this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
         this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE', message: describeError(err) });
         this.failure = err;
-        this.resultsSubject.complete();
+        this.endStreams();
         this.resolveDone();
       },
       complete: () => {
-        this.resultsSubject.complete();
+        this.endStreams();
         this.resolveDone();
       },
     });
+  }
+
+  /** Every open object ends (the stream is over), then the hot streams complete. Idempotent. */
+  private endStreams(): void {
+    if (this.resultsSubject.closed || this.resultsSubject.isStopped) return;
+    for (const objects of this.objects.values()) {
+      const update = objects.flush();
+      if (update.events.length > 0 || update.counts) this.updatesSubject.next(update);
+    }
+    this.resultsSubject.complete();
+    this.updatesSubject.complete();
   }
 
   snapshot(): StatsSnapshot {
@@ -158,7 +180,7 @@ export class Runtime {
     if (this.state === 'stopped' || this.state === 'stopping') return this.done;
     this.state = 'stopping';
     this.subscription?.unsubscribe();
-    this.resultsSubject.complete();
+    this.endStreams();
     await this.detector.close();
     this.statusSubject.complete();
     this.state = 'stopped';

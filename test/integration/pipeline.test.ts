@@ -78,6 +78,48 @@ describe('pipeline end to end (real ffmpeg + onnxruntime)', function () {
     assert.ok(batched > results.length / 2, `most frames went in batches larger than 1 (${batched} of ${results.length})`);
   });
 
+  it('turns the square crossing a zone and leaving into exactly one new, zone updates and one end', async () => {
+    // 4 s: the square enters from the left, crosses into the right half (the zone) and leaves the picture at ~2.4 s
+    const crossing: SquareScene = { ...scene, duration: 4, x0: 10, y0: 100, vx: 200, vy: 0 };
+    const crossingClip = await renderSquareClip(crossing, join(tmp(), 'crossing.mp4'));
+    const config = parseConfig(
+      {
+        model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },
+        cameras: [
+          {
+            name: 'yard',
+            url: crossingClip,
+            realtime: false,
+            fps: 10,
+            objects: { track: ['square'] },
+            zones: { right: { points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]], inertia: 1 } },
+            tracker: { maxDisappearedSeconds: 1 },
+          },
+        ],
+      },
+      { env: {} },
+    );
+    const runtime = await Runtime.create(config, { logger: quiet });
+    const updates = lastValueFrom(runtime.updates$.pipe(toArray()));
+    runtime.start();
+    await runtime.done;
+    await runtime.stop();
+    const events = (await updates).flatMap((u) => u.events);
+    assert.deepEqual(events.map((e) => e.type), ['new', 'update', 'end'], JSON.stringify(events.map((e) => [e.type, e.after.currentZones])));
+    const [created, entered, ended] = events;
+    assert.equal(created.after.label, 'square');
+    assert.deepEqual(created.after.currentZones, []);
+    assert.deepEqual(entered.after.currentZones, ['right']);
+    assert.deepEqual(entered.after.enteredZones, ['right']);
+    // bottom-centre crosses x = 240 when 10 + 200 t + 24 = 240, t = 1.03 s
+    assert.ok(Math.abs(entered.after.lastSeen - 1.1) < 0.11, `entered at ${entered.after.lastSeen}`);
+    assert.equal(ended.after.id, created.after.id);
+    assert.deepEqual(ended.after.enteredZones, ['right']);
+    // the last sighting is when some of the square is still in the picture (x < 480 at t < 2.35 s); the end comes 1 s later
+    assert.ok(ended.after.lastSeen >= 2.2 && ended.after.lastSeen <= 2.4, `last seen ${ended.after.lastSeen}`);
+    assert.ok(ended.after.endTime !== null && ended.after.endTime - ended.after.lastSeen >= 0.99 && ended.after.endTime < 4, `ended ${ended.after.endTime}`);
+  });
+
   it('reports a camera that cannot open and keeps the others running', async () => {
     const config = parseConfig(
       { model: { path: model, adapter: 'ultralytics', labels }, cameras: [{ name: 'good', url: clip, realtime: false, fps: scene.fps }, { name: 'bad', url: join(tmp(), 'absent.mp4'), realtime: false }] },
