@@ -102,7 +102,9 @@ export class FfmpegProcess {
   }
 
   static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg'): FfmpegProcess {
-    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    // Its own process group: a Ctrl-C in the terminal goes to Lookout, which stops ffmpeg in order, instead of ffmpeg
+    // dying first and looking like a camera failure. If Lookout itself dies, ffmpeg's next write fails and it exits.
+    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     return new FfmpegProcess(child);
   }
 

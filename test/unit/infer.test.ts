@@ -237,6 +237,17 @@ describe('inferFrames operator', () => {
       assert.ok(t.results.every((r) => r.timings.batchSize === 1));
     });
 
+    it('never waits with a fixed-batch detector even when it accepts several frames per call', async () => {
+      // (its frames run one by one anyway, so holding one back for company only adds latency)
+      const detector = new EchoDetector({ dynamicBatch: false, maxBatch: 4 });
+      const t = setup(detector);
+      t.subscribe();
+      t.push('A');
+      await settle();
+      assert.deepEqual(detector.sizes, [1]);
+      assert.equal(t.scheduler.actions.length, 0);
+    });
+
     it('never waits with a dynamic detector whose maxBatch is 1', async () => {
       const detector = new EchoDetector({ dynamicBatch: true, maxBatch: 1 });
       const t = setup(detector);

@@ -1,0 +1,312 @@
+// The evaluation loop: dataset items → frames in the detector's format → the same batched worker detector the live
+// pipeline uses → metrics. Images are decoded by ffmpeg through VideoSource (several at once, since each costs an
+// ffprobe and an ffmpeg start), and more than one batch is kept in flight so the worker never waits for the main thread.
+import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EmptyError, firstValueFrom } from 'rxjs';
+import { describeError, LookoutError } from '../../pipeline/errors.js';
+import type { Detection, FrameFormat, ImageTransform } from '../../pipeline/types.js';
+import { VideoSource } from '../../sources/video-source.js';
+import type { Detector } from '../detector.js';
+import { matchCategories } from './categories.js';
+import { classificationMetrics, type LabelPair } from './classification.js';
+import { evaluateCoco, toCocoDetections, type CocoDetection } from './coco-map.js';
+import type { CocoDataset } from './coco.js';
+import type { Dataset } from './datasets.js';
+import type { FolderDataset } from './folder.js';
+import type { MnistDataset } from './mnist.js';
+import type { EvalReport } from './report.js';
+
+/**
+ * The score a detection needs to take part in mAP. COCO practice (and Ultralytics' `val`) keeps nearly every box, since
+ * AP integrates over all score levels and a high cut would end every precision/recall curve early; the user's
+ * threshold is only where precision, recall and F1 are read.
+ */
+export const MAP_MIN_SCORE = 0.001;
+
+export interface RunEvalOptions {
+  /** the dataset spec and model as the user gave them, for the report */
+  datasetName: string;
+  modelName: string;
+  /** detection: where precision/recall/F1 are read (mAP uses every detection the detector returns) */
+  scoreThreshold: number;
+  /** evaluate only the first `limit` items */
+  limit?: number;
+  /** most frames in one detect() call; capped by the detector */
+  batch: number;
+  /** images decoded at once (default: the CPU count, 2..8) */
+  decoders?: number;
+  /** detect() calls outstanding at once (default 2: one running, one waiting in the worker) */
+  inFlight?: number;
+  /** after every batch, with items done and the total */
+  onProgress?: (done: number, total: number) => void;
+  now?: () => number;
+}
+
+/** What the detector should be created with for `dataset`: classifiers report top-1 at any score; detectors keep nearly all boxes. */
+export function detectorSettings(task: 'classification' | 'detection', scoreThreshold: number): { threshold: number; topK: number } {
+  return task === 'classification' ? { threshold: 0, topK: 1 } : { threshold: Math.min(MAP_MIN_SCORE, scoreThreshold), topK: 100 };
+}
+
+export function taskOf(dataset: Dataset): 'classification' | 'detection' {
+  return dataset.kind === 'coco' ? 'detection' : 'classification';
+}
+
+/**
+ * Throws LOOKOUT_ERR_DATASET when the adapter cannot be evaluated on the dataset's task: a classifier on COCO boxes,
+ * or a detector on labelled images (it has no "nothing found" class to compare with a label).
+ */
+export function checkTask(adapter: string, dataset: Dataset): void {
+  const classifier = adapter === 'classifier';
+  if (classifier && dataset.kind === 'coco') {
+    throw new LookoutError('LOOKOUT_ERR_DATASET', `adapter classifier: a classifier cannot be evaluated on COCO boxes (${dataset.annotationsFile}); use an image-folder or mnist: dataset`);
+  }
+  if (!classifier && dataset.kind !== 'coco') {
+    throw new LookoutError('LOOKOUT_ERR_DATASET', `adapter ${adapter} is a detector: evaluate it on a COCO dataset (coco:ANNOTATIONS.json[:IMAGES_DIR]); ${dataset.kind === 'mnist' ? 'mnist:' : 'image-folder'} datasets are for --adapter classifier`);
+  }
+}
+
+/** Runs every item (up to `limit`) through the detector and computes the report. */
+export async function runEval(detector: Detector, dataset: Dataset, opts: RunEvalOptions): Promise<EvalReport> {
+  checkTask(detector.info.adapter, dataset);
+  const now = opts.now ?? (() => performance.now());
+  const count = Math.min(dataset.items.length, opts.limit ?? Infinity);
+  const meta = (elapsedMs: number) => ({ dataset: opts.datasetName, model: opts.modelName, items: count, elapsedMs });
+  if (dataset.kind === 'coco') {
+    const match = matchCategories(dataset.categories, detector.info.labels);
+    const items = dataset.items.slice(0, count);
+    const perImage: CocoDetection[][] = new Array(count);
+    const started = now();
+    await inferAll(detector, count, fileLoader(items.map((i) => i.path), detector.info.format), (index, detections) => {
+      perImage[index] = toCocoDetections(items[index]!.imageId, detections, match.modelToDataset);
+    }, opts);
+    const elapsedMs = now() - started;
+    const evaluated = new Set(items.map((i) => i.imageId));
+    const metrics = evaluateCoco(
+      {
+        imageIds: items.map((i) => i.imageId),
+        categories: dataset.categories,
+        groundTruths: dataset.groundTruths.filter((g) => evaluated.has(g.imageId)),
+        detections: perImage.flat(),
+      },
+      { scoreThreshold: opts.scoreThreshold },
+    );
+    return { task: 'detection', meta: meta(elapsedMs), metrics };
+  }
+
+  const { truth, labels } = classTruth(dataset, detector.info.labels);
+  const predictions = new Int32Array(count);
+  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format) : { ...fileLoader(dataset.items.map((i) => i.path), detector.info.format) };
+  const started = now();
+  try {
+    await inferAll(detector, count, loader, (index, detections) => {
+      const top = detections[0];
+      // the detector is created with threshold 0 and topK 1 for classifiers, so there is always one
+      if (top === undefined) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `item ${index}: the classifier returned no class`);
+      predictions[index] = top.classId;
+    }, opts);
+  } finally {
+    await loader.close();
+  }
+  const elapsedMs = now() - started;
+  const pairs: LabelPair[] = Array.from({ length: count }, (_, i) => [truth(i), predictions[i]!] as const);
+  let classes = Math.max(labels.length, dataset.categories.length);
+  for (const [t, p] of pairs) classes = Math.max(classes, t + 1, p + 1);
+  return { task: 'classification', meta: meta(elapsedMs), labels, metrics: classificationMetrics(pairs, classes) };
+}
+
+/**
+ * The model class id each item truly is, and the names of the class ids. MNIST's label is the class id (digit models
+ * output 0..9 in order); a folder's class names are matched to the model's labels by name, never by position.
+ */
+function classTruth(dataset: MnistDataset | FolderDataset, modelLabels: readonly string[]): { truth: (index: number) => number; labels: readonly string[] } {
+  if (dataset.kind === 'mnist') {
+    const labels = modelLabels.length > 0 ? modelLabels : dataset.categories.map((c) => c.name);
+    return { truth: (i) => dataset.items[i]!.label, labels };
+  }
+  if (modelLabels.length === 0) {
+    throw new LookoutError('LOOKOUT_ERR_DATASET', `${dataset.dir}: the model has no labels to match the class folders against; give them with --labels FILE (one class a line, in class-id order)`);
+  }
+  const { datasetToModel } = matchCategories(dataset.categories, modelLabels);
+  return { truth: (i) => datasetToModel.get(dataset.items[i]!.label)!, labels: modelLabels };
+}
+
+/** One frame ready for the detector; `release` gives its buffer back. */
+export interface LoadedFrame {
+  data: Uint8Array;
+  transform: ImageTransform;
+  release(): void;
+}
+
+export interface FrameLoader {
+  load(index: number): Promise<LoadedFrame>;
+  /** removes whatever the loader made; idempotent */
+  close(): Promise<void>;
+}
+
+/** Decodes `paths[index]` through VideoSource (ffprobe + ffmpeg) into exactly `format`. */
+export function fileLoader(paths: readonly string[], format: FrameFormat): FrameLoader {
+  return { load: (index) => decodeImage(paths[index]!, format), close: async () => undefined };
+}
+
+/**
+ * Decodes the first frame of an image (or video) file into `format`, with the transform back to its pixels.
+ * Taking one frame stops ffmpeg; the frame's buffer stays valid until it is released.
+ */
+export async function decodeImage(path: string, format: FrameFormat): Promise<LoadedFrame> {
+  const source = new VideoSource({ camera: 'eval', url: path, realtime: false, loop: false, policy: 'wait', poolSize: 1 });
+  try {
+    return await firstValueFrom(source.frames(format));
+  } catch (err) {
+    if (err instanceof EmptyError) throw new LookoutError('LOOKOUT_ERR_MEDIA', `${path}: ffmpeg decoded no image from it`);
+    throw err;
+  }
+}
+
+/**
+ * MNIST digits as frames. When the model takes 28×28 grey (mnist-8 and its kind) the IDX pixels already are such
+ * frames, so they go to the worker as they are, from one SharedArrayBuffer (no copy per digit, no ffmpeg). Any other
+ * input format gets each digit written as a PGM file and decoded by ffmpeg like any other image.
+ */
+export function mnistLoader(dataset: MnistDataset, format: FrameFormat): FrameLoader {
+  const { width, height } = dataset;
+  const identity: ImageTransform = { srcWidth: width, srcHeight: height, scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
+  if (format.layout === 'gray' && format.width === width && format.height === height) {
+    const size = width * height;
+    // a view into an ordinary ArrayBuffer would be cloned whole (all 7.8 MB) on every postMessage; a shared one is not
+    const shared = new Uint8Array(new SharedArrayBuffer(dataset.items.length * size));
+    dataset.items.forEach((item, i) => shared.set(item.pixels, i * size));
+    return {
+      load: async (index) => ({ data: shared.subarray(index * size, (index + 1) * size), transform: identity, release: () => undefined }),
+      close: async () => undefined,
+    };
+  }
+  let dir: Promise<string> | undefined;
+  return {
+    async load(index) {
+      dir ??= mkdtemp(join(tmpdir(), 'lookout-mnist-'));
+      const file = join(await dir, `digit-${index}.pgm`);
+      const header = Buffer.from(`P5\n${width} ${height}\n255\n`, 'ascii');
+      await writeFile(file, Buffer.concat([header, dataset.items[index]!.pixels]));
+      try {
+        return await decodeImage(file, format);
+      } finally {
+        await unlink(file).catch(() => undefined);
+      }
+    },
+    async close() {
+      const made = dir;
+      dir = undefined;
+      if (made) await rm(await made, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Loads items 0..count-1, sends them to the detector in batches of up to `maxBatch` (when the detector is idle, whatever
+ * is ready goes at once; while it is busy, frames gather into a full batch), and calls `onResult` per item, in the
+ * order results arrive. At most `decoders` loads and `inFlight` detect() calls run at once, and a bounded number of
+ * frames is held, so memory stays flat on any dataset size. On the first failure nothing new starts; the promise
+ * rejects once every load and batch already started has finished (so no ffmpeg outlives it) and every frame is released.
+ */
+export function inferAll(
+  detector: Detector,
+  count: number,
+  loader: Pick<FrameLoader, 'load'>,
+  onResult: (index: number, detections: Detection[]) => void,
+  opts: Pick<RunEvalOptions, 'batch' | 'decoders' | 'inFlight' | 'onProgress'>,
+): Promise<void> {
+  const maxBatch = Math.max(1, Math.min(opts.batch, detector.info.maxBatch));
+  const decoders = Math.max(1, opts.decoders ?? Math.min(8, Math.max(2, availableParallelism())));
+  const maxInFlight = Math.max(1, opts.inFlight ?? 2);
+  const maxHeld = decoders + maxBatch * (maxInFlight + 1);
+
+  return new Promise<void>((resolve, reject) => {
+    let next = 0;
+    let loading = 0;
+    let inFlight = 0;
+    let held = 0;
+    let done = 0;
+    let failure: { err: unknown } | undefined;
+    const ready: { index: number; frame: LoadedFrame }[] = [];
+
+    const settleIfIdle = () => {
+      if (loading > 0 || inFlight > 0) return;
+      if (failure) reject(failure.err);
+      else if (done === count) resolve();
+    };
+    const fail = (err: unknown) => {
+      failure ??= { err };
+      for (const r of ready.splice(0)) {
+        r.frame.release();
+        held--;
+      }
+      settleIfIdle();
+    };
+
+    const startLoad = (index: number) => {
+      loading++;
+      held++;
+      loader.load(index).then(
+        (frame) => {
+          loading--;
+          if (failure) {
+            frame.release();
+            held--;
+            return settleIfIdle();
+          }
+          ready.push({ index, frame });
+          pump();
+        },
+        (err: unknown) => {
+          loading--;
+          held--;
+          fail(err);
+        },
+      );
+    };
+
+    const startBatch = (batch: { index: number; frame: LoadedFrame }[]) => {
+      inFlight++;
+      detector.detect(batch.map((b) => ({ data: b.frame.data, transform: b.frame.transform }))).then(
+        (out) => {
+          inFlight--;
+          for (const b of batch) b.frame.release();
+          held -= batch.length;
+          if (failure) return settleIfIdle();
+          try {
+            batch.forEach((b, i) => onResult(b.index, out.results[i]?.detections ?? []));
+          } catch (err) {
+            return fail(err);
+          }
+          done += batch.length;
+          opts.onProgress?.(done, count);
+          pump();
+        },
+        (err: unknown) => {
+          inFlight--;
+          for (const b of batch) b.frame.release();
+          held -= batch.length;
+          fail(err);
+        },
+      );
+    };
+
+    const pump = () => {
+      if (failure) return settleIfIdle();
+      while (next < count && loading < decoders && held < maxHeld) startLoad(next++);
+      const allLoaded = next >= count && loading === 0;
+      while (inFlight < maxInFlight && ready.length > 0 && (ready.length >= maxBatch || inFlight === 0 || allLoaded)) {
+        startBatch(ready.splice(0, maxBatch));
+      }
+      settleIfIdle();
+    };
+
+    try {
+      pump();
+    } catch (err) {
+      fail(new LookoutError('LOOKOUT_ERR_INFERENCE', `evaluation failed to start: ${describeError(err)}`, { cause: err }));
+    }
+  });
+}
