@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { detectCommand } from './cli/detect.js';
+import { evalCommand } from './cli/eval.js';
 import { modelsListCommand, modelsPullCommand } from './cli/models.js';
 import { runCommand } from './cli/run.js';
 import { validateCommand } from './cli/validate.js';
@@ -18,6 +19,13 @@ Usage:
                          [--providers cpu,cuda,...] [--batch N]
       Images: one JSON line each {"file","width","height","detections":[{"label","classId","score","box"}]}.
       Videos: one JSON line per frame (with "frame"), then {"summary":{"frames","seconds","fps"}}.
+  lookout eval --model PATH|NAME [--adapter NAME] --dataset SPEC [--labels FILE] [--threshold X] [--json]
+               [--limit N] [--batch N] [--iou X] [--providers cpu,cuda,...]
+      How good a model is on labelled images, run like on the cameras (same runtime, adapter, batching).
+      SPEC: mnist:DIR (t10k-*-idx*-ubyte[.gz]) or DIR with one sub-folder per class, for --adapter classifier
+      (accuracy, per-class and macro precision/recall/F1, confusion matrix); coco:ANNOTATIONS.json[:IMAGES_DIR]
+      for detectors (COCO mAP@.5:.95, mAP@.5, per class; precision/recall at --threshold, default 0.3, while mAP
+      counts every box scoring 0.001 or more). Prints items per second. A table, or JSON with --json.
   lookout run -c FILE [--json]      run the configured cameras until they end or SIGINT/SIGTERM
   lookout validate -c FILE [--print] check a config file (exit 0 valid, 2 invalid); --print shows it with defaults
   lookout models list               known models and media, and what is cached
@@ -49,6 +57,8 @@ const OPTIONS = {
   providers: { type: 'string' },
   batch: { type: 'string' },
   from: { type: 'string' },
+  dataset: { type: 'string' },
+  limit: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
 
 function usage(message: string): never {
@@ -102,6 +112,26 @@ async function main(argv: string[]): Promise<number> {
         iou: numberOption('iou', values.iou, DEFAULTS.model.iou, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
         providers: providersOption(values.providers),
         batch: numberOption('batch', values.batch, DEFAULTS.model.batch.maxSize, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64'),
+        registry: { from: values.from },
+        logger,
+      });
+      return 0;
+    }
+    case 'eval': {
+      if (rest.length > 0) usage(`eval: unexpected argument ${JSON.stringify(rest[0])} (the dataset goes in --dataset SPEC)`);
+      if (!values.model) usage('eval: --model PATH|NAME is required');
+      if (!values.dataset) usage('eval: --dataset SPEC is required (mnist:DIR, coco:ANNOTATIONS.json[:IMAGES_DIR] or a directory with one sub-folder per class)');
+      await evalCommand({
+        model: values.model,
+        adapter: values.adapter,
+        labels: values.labels,
+        dataset: values.dataset,
+        threshold: numberOption('threshold', values.threshold, DEFAULTS.model.threshold, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
+        iou: numberOption('iou', values.iou, DEFAULTS.model.iou, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
+        providers: providersOption(values.providers),
+        batch: numberOption('batch', values.batch, DEFAULTS.model.batch.maxSize, (v) => Number.isInteger(v) && v >= 1 && v <= 64, 'an integer from 1 to 64'),
+        limit: values.limit === undefined ? undefined : numberOption('limit', values.limit, 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
+        json: values.json ?? false,
         registry: { from: values.from },
         logger,
       });

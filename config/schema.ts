@@ -73,6 +73,7 @@ const model = obj({
   iou: withDefault(fraction(), DEFAULTS.model.iou),
   topK: withDefault(num({ min: 1, integer: true, what: 'a positive integer' }), DEFAULTS.model.topK),
   providers: withDefault(list(oneOf(EXECUTION_PROVIDERS), { minLength: 1 }), DEFAULTS.model.providers),
+  threads: optional(num({ min: 1, max: 256, integer: true, what: 'an integer from 1 to 256' })),
   inputWidth: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
   inputHeight: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
   batch: withDefault(

@@ -1,4 +1,5 @@
 // The main-thread side of the ONNX detector: starts the worker that owns the session and turns its messages into promises.
+import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { LookoutError } from '../pipeline/errors.js';
@@ -18,7 +19,16 @@ export interface OnnxDetectorOptions {
   maxBatch?: number;
   inputWidth?: number;
   inputHeight?: number;
+  /** onnxruntime intra-op threads; default `defaultInferenceThreads()` */
   intraOpThreads?: number;
+}
+
+/**
+ * Threads onnxruntime may use: all cores but one, which is left to ffmpeg's decoding and the main thread. On a 2-core
+ * edge box, one inference thread beside one decoding core beats two inference threads fighting ffmpeg for both.
+ */
+export function defaultInferenceThreads(cores = availableParallelism()): number {
+  return Math.max(1, cores - 1);
 }
 
 type Pending = { resolve: (out: BatchOutput) => void; reject: (err: Error) => void };
@@ -61,7 +71,7 @@ export class OnnxDetector implements Detector {
       options,
       providers: [...(opts.providers ?? ['cpu'])],
       maxBatch,
-      intraOpThreads: opts.intraOpThreads,
+      intraOpThreads: opts.intraOpThreads ?? defaultInferenceThreads(),
     };
     let ready: InitReply;
     try {

@@ -3,6 +3,7 @@
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Detector } from '../models/detector.js';
 import type { BackpressurePolicy } from '../sources/frame-source.js';
+import { LookoutError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { Frame, FrameMeta, FrameResult } from './types.js';
 
@@ -34,6 +35,8 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
       let sourceDone = false;
       let timer: Subscription | undefined;
       let closed = false;
+      /** when the oldest waiting frame was queued: the batch timeout counts from there, also across a busy detector */
+      let oldestQueuedAt = 0;
 
       const finishIfDone = () => {
         if (sourceDone && !busy && queue.size === 0) subscriber.complete();
@@ -42,11 +45,12 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
       const pump = () => {
         if (busy || closed || queue.size === 0) return finishIfDone();
         const full = queue.size >= maxSize || queue.camerasWaiting >= Math.min(opts.cameras, maxSize);
-        if (mayWait && !full && !sourceDone) {
+        const waited = scheduler.now() - oldestQueuedAt;
+        if (mayWait && !full && !sourceDone && waited < opts.maxWaitMs) {
           timer ??= scheduler.schedule(() => {
             timer = undefined;
             runBatch();
-          }, opts.maxWaitMs);
+          }, opts.maxWaitMs - waited);
           return;
         }
         runBatch();
@@ -59,15 +63,17 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
         busy = true;
         const frames = queue.take(maxSize);
         const queueDepth = queue.size;
+        oldestQueuedAt = scheduler.now();
         const startedAt = now();
         detector
           .detect(frames.map((f) => ({ data: f.data, transform: f.transform })))
           .then(
             (out) => {
+              if (out.results.length !== frames.length) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `the detector returned ${out.results.length} results for ${frames.length} frames`);
               opts.onBatch?.({ size: frames.length, inferenceMs: out.inferenceMs, queueDepth });
+              for (const f of frames) f.release();
               frames.forEach((f, i) => {
                 const r = out.results[i];
-                f.release();
                 if (!closed) {
                   subscriber.next({
                     frame: metaOf(f),
@@ -77,11 +83,11 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
                 }
               });
             },
-            (err: unknown) => {
-              for (const f of frames) f.release();
-              if (!closed) subscriber.error(err);
-            },
           )
+          .catch((err: unknown) => {
+            for (const f of frames) f.release();
+            if (!closed) subscriber.error(err);
+          })
           .finally(() => {
             busy = false;
             pump();
@@ -90,6 +96,7 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
 
       const sub = source.subscribe({
         next: (frame) => {
+          if (queue.size === 0) oldestQueuedAt = scheduler.now();
           queue.push(frame, opts.policyOf?.(frame.camera) ?? 'wait');
           pump();
         },

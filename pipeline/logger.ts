@@ -44,7 +44,7 @@ export class Logger {
     const all = { ...this.fields, ...extra };
     const write = this.opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
     if (this.opts.json) {
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }));
+      write(JSON.stringify({ ...all, time: new Date().toISOString(), level, msg }));
       return;
     }
     const { component, camera, ...rest } = all;

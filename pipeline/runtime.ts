@@ -84,6 +84,7 @@ export class Runtime {
         maxBatch: config.model.batch.maxSize,
         inputWidth: config.model.inputWidth,
         inputHeight: config.model.inputHeight,
+        intraOpThreads: config.model.threads,
       });
     }
     for (const w of detector.info.warnings) log.warn(w);

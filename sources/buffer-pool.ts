@@ -29,6 +29,8 @@ export class BufferPool {
 
   release(buf: Uint8Array): void {
     if (buf.byteLength !== this.frameBytes) throw new RangeError(`released a buffer of ${buf.byteLength} bytes into a pool of ${this.frameBytes}`);
+    // a double release would hand one buffer to two owners later
+    if (this.free.includes(buf)) throw new RangeError('released a buffer that is already free');
     this.free.push(buf);
     for (const w of [...this.waiters]) w();
   }

@@ -97,7 +97,7 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
 
   const { truth, labels } = classTruth(dataset, detector.info.labels);
   const predictions = new Int32Array(count);
-  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format) : { ...fileLoader(dataset.items.map((i) => i.path), detector.info.format) };
+  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format) : fileLoader(dataset.items.map((i) => i.path), detector.info.format);
   const started = now();
   try {
     await inferAll(detector, count, loader, (index, detections) => {
