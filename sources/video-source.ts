@@ -99,7 +99,21 @@ export class VideoSource implements FrameSource {
         }
         const exit = await proc.exited;
         if (closed || exit.stopped) return;
-        if (exit.code === 0) return subscriber.complete();
+        if (exit.code === 0) {
+          // the last frame may still wait for a buffer: the stream ends once it is out
+          if (split.blocked) {
+            await new Promise<void>((resolve) => {
+              const off = pool.onRelease(() => {
+                if (!split.blocked || closed) {
+                  off();
+                  resolve();
+                }
+              });
+            });
+          }
+          if (!closed) subscriber.complete();
+          return;
+        }
         const why = proc.stderrTail.at(-1) ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
         subscriber.error(new LookoutError('LOOKOUT_ERR_MEDIA', `${this.camera}: ffmpeg failed on ${this.input.lavfi ? 'lavfi input' : this.input.input}: ${why}`));
       };

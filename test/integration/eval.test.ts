@@ -1,0 +1,304 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { evalCommand } from '../../cli/eval.js';
+import { readMnist } from '../../models/eval/mnist.js';
+import type { ClassificationJson, DetectionJson } from '../../models/eval/report.js';
+import { mnistLoader } from '../../models/eval/run-eval.js';
+import { Logger } from '../../pipeline/logger.js';
+import type { FrameFormat } from '../../pipeline/types.js';
+import { assetsDir, cliPath, requireAsset } from '../helpers/assets.js';
+import { waitForNoChildren } from '../helpers/processes.js';
+import { writeSquareDetector } from '../helpers/square-detector.js';
+import { DEFAULT_SCENE, frameTime, lavfiSpec, squarePosition } from '../helpers/synthetic.js';
+import { useTmpDir } from '../helpers/tmp.js';
+
+interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function lookout(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+function ffmpeg(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('ffmpeg', ['-hide_banner', '-nostdin', '-v', 'error', '-y', ...args], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (c: string) => (err += c));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${args.join(' ')}: ${err.trim()}`))));
+  });
+}
+
+/** The one `lookout: …` line an error run prints. */
+function errorLine(r: CliResult): string {
+  const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('lookout: '));
+  assert.equal(lines.length, 1, r.stderr);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  return lines[0]!;
+}
+
+const close = (actual: number | null, expected: number, what: string) => {
+  assert.ok(actual !== null && Math.abs(actual - expected) < 1e-6, `${what}: expected ${expected}, got ${actual}`);
+};
+
+describe('lookout eval', function () {
+  this.timeout(120000);
+  const tmp = useTmpDir('lookout-eval-');
+
+  describe('a detector on a COCO set rendered from the synthetic scene', () => {
+    // 7 frames of the red square (40×40 px) in 320×240 PNGs; the model's input is the image size, so the square
+    // detector's box is exactly the square and every IoU below is a ratio of whole pixels.
+    const IMAGES = 7;
+    const scene = DEFAULT_SCENE;
+    let model: string;
+    let labels: string;
+    let exact: string;
+    let jittered: string;
+    let circles: string;
+    let imagesDir: string;
+
+    /** image n (id n + 1) with its square moved `shift(n)` px to the right */
+    const annotations = (shift: (n: number) => number, category = 'square') => ({
+      images: Array.from({ length: IMAGES }, (_, n) => ({ id: n + 1, file_name: `frame-${String(n + 1).padStart(3, '0')}.png`, width: scene.width, height: scene.height })),
+      annotations: Array.from({ length: IMAGES }, (_, n) => {
+        const { x, y } = squarePosition(scene, frameTime(scene, n));
+        return { id: n + 1, image_id: n + 1, category_id: 1, bbox: [x + shift(n), y, scene.size, scene.size], area: scene.size * scene.size, iscrowd: 0 };
+      }),
+      categories: [{ id: 1, name: category }],
+    });
+
+    before(async () => {
+      imagesDir = join(tmp(), 'images');
+      await mkdir(imagesDir);
+      // PNG keeps the rgb overlay exact: pure red on pure black, no chroma subsampling
+      await ffmpeg(['-f', 'lavfi', '-i', lavfiSpec(scene), '-frames:v', String(IMAGES), '-pix_fmt', 'rgb24', join(imagesDir, 'frame-%03d.png')]);
+      assert.equal((await readdir(imagesDir)).length, IMAGES);
+      model = await writeSquareDetector(tmp(), { width: scene.width, height: scene.height, dynamicBatch: true });
+      labels = join(tmp(), 'labels.txt');
+      await writeFile(labels, 'square\n');
+      exact = join(tmp(), 'exact.json');
+      await writeFile(exact, JSON.stringify(annotations(() => 0)));
+      // images 1-4 exact; image 5 moved by 10 % of the side (IoU 36/44 = 0.818: a match up to the 0.80 threshold);
+      // images 6-7 by 40 % (IoU 24/56 = 0.43: never a match, so a false positive and a miss each)
+      jittered = join(tmp(), 'jittered.json');
+      await writeFile(jittered, JSON.stringify(annotations((n) => (n < 4 ? 0 : n === 4 ? 4 : 16))));
+      circles = join(tmp(), 'circles.json');
+      await writeFile(circles, JSON.stringify(annotations(() => 0, 'circle')));
+    });
+
+    const run = (annotationsFile: string, extra: string[] = []) =>
+      lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', `coco:${annotationsFile}:${imagesDir}`, ...extra]);
+
+    it('gives mAP = 1 when the boxes are exactly the squares', async () => {
+      const r = await run(exact, ['--json', '--batch', '4']);
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as DetectionJson;
+      assert.equal(json.task, 'detection');
+      assert.equal(json.items, IMAGES);
+      close(json.map50, 1, 'mAP@.5');
+      close(json.map, 1, 'mAP@.5:.95');
+      close(json.mapMedium, 1, 'mAP medium (40² px squares)');
+      assert.equal(json.mapSmall, null, 'no small gts');
+      assert.deepEqual(
+        { tp: json.atThreshold.truePositives, fp: json.atThreshold.falsePositives, gt: json.atThreshold.groundTruths, threshold: json.atThreshold.scoreThreshold },
+        { tp: IMAGES, fp: 0, gt: IMAGES, threshold: 0.3 },
+      );
+      assert.deepEqual(json.classes.map((c) => [c.name, c.groundTruths, c.detections]), [['square', IMAGES, IMAGES]]);
+      assert.ok(json.itemsPerSecond !== null && json.itemsPerSecond > 0);
+      assert.match(r.stderr, /7 images through .*ultralytics on cpu, batches of up to 4/);
+    });
+
+    it('gives the hand-computed lower figures once the boxes are jittered', async () => {
+      const r = await run(jittered, ['--json', '--batch', '3']);
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as DetectionJson;
+      // All scores are 1, so detections rank by image id and the 5 (or 4) matches come before the misses: precision is
+      // 1 up to recall 5/7 (4/7) and 0 after, i.e. 72 (58) of the 101 recall points 0, 0.01 … 1.
+      close(json.map50, 72 / 101, 'mAP@.5');
+      close(json.map75, 72 / 101, 'mAP@.75');
+      // IoU 0.818 matches at 0.50 … 0.80 (7 thresholds) but not at 0.85, 0.90, 0.95
+      close(json.map, (7 * 72 + 3 * 58) / 1010, 'mAP@.5:.95');
+      close(json.mar100, (7 * 5 + 3 * 4) / 70, 'mAR@100');
+      assert.equal(json.atThreshold.truePositives, 5);
+      assert.equal(json.atThreshold.falsePositives, 2);
+      close(json.atThreshold.precision, 5 / 7, 'precision at 0.3');
+      close(json.atThreshold.recall, 5 / 7, 'recall at 0.3');
+    });
+
+    it('prints a table with images per second without --json', async () => {
+      const r = await run(jittered);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^7 items in \d+\.\d s \([\d.]+ items\/s\)$/m);
+      assert.match(r.stdout, /^mAP@\.50\s+0\.713$/m);
+      assert.match(r.stdout, /^mAP@\[\.50:\.95\]\s+0\.671$/m);
+      assert.match(r.stdout, /^square\s+7\s+7\s+0\.713\s+0\.671\s+0\.714\s+0\.714$/m);
+    });
+
+    it('draws a progress bar on a TTY and not otherwise', async () => {
+      const run = async (isTTY: boolean) => {
+        const drawn: string[] = [];
+        let out = '';
+        await evalCommand({
+          model,
+          adapter: 'ultralytics',
+          labels,
+          dataset: `coco:${exact}:${imagesDir}`,
+          threshold: 0.3,
+          iou: 0.45,
+          providers: ['cpu'],
+          batch: 2,
+          json: true,
+          logger: new Logger({ level: 'warn', json: false, write: () => undefined }),
+          write: (text) => (out += text),
+          progress: { isTTY, write: (text: string) => drawn.push(text) },
+        });
+        return { drawn, report: JSON.parse(out) as DetectionJson };
+      };
+      const tty = await run(true);
+      close(tty.report.map50, 1, 'mAP@.5');
+      assert.ok(tty.drawn.length >= 2, tty.drawn.join(''));
+      assert.match(tty.drawn.at(-2)!, /^\r100% \[█+\] 7\/7 .* done\x1b\[K$/);
+      assert.equal(tty.drawn.at(-1), '\n');
+      const pipe = await run(false);
+      assert.deepEqual(pipe.drawn, []);
+      assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
+    });
+
+    it('exits 1 naming the dataset categories the model has no label for', async () => {
+      const r = await run(circles);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(errorLine(r), /the model has no class for dataset category "circle" \(model labels: "square"\)/);
+      assert.equal(r.stdout, '');
+    });
+
+    it('exits 1 when a detector is given a classification dataset', async () => {
+      const classes = join(tmp(), 'classes');
+      await mkdir(join(classes, 'square'), { recursive: true });
+      await ffmpeg(['-i', join(imagesDir, 'frame-001.png'), join(classes, 'square', 'a.png')]);
+      const r = await lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', classes]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(errorLine(r), /adapter ultralytics is a detector: evaluate it on a COCO dataset/);
+    });
+  });
+
+  describe('usage and dataset errors', () => {
+    it('exits 2 without --dataset, or with a bad --limit', async () => {
+      for (const [args, message] of [
+        [['eval', '--model', 'mnist-8'], /eval: --dataset SPEC is required/],
+        [['eval', '--dataset', 'mnist:x'], /eval: --model PATH\|NAME is required/],
+        [['eval', '--model', 'mnist-8', '--dataset', 'mnist:x', '--limit', '0'], /--limit: must be a positive integer, got "0"/],
+        [['eval', 'mnist:x', '--model', 'mnist-8'], /eval: unexpected argument "mnist:x"/],
+      ] as const) {
+        const r = await lookout([...args]);
+        assert.equal(r.code, 2, `${args.join(' ')}: ${r.stderr}`);
+        assert.match(errorLine(r), message);
+      }
+    });
+
+    it('exits 1 for a dataset spec that names nothing it can read', async () => {
+      const missing = join(tmp(), 'nowhere');
+      for (const [spec, message] of [
+        [`voc:${missing}`, /voc:.*nowhere: cannot be read .*a dataset is mnist:DIR, coco:ANNOTATIONS\.json\[:IMAGES_DIR\] or a directory/],
+        [`mnist:${missing}`, /mnist: neither .*nowhere\/t10k-images-idx3-ubyte nor .*\.gz exists/],
+        [`coco:${missing}.json`, /nowhere\.json: cannot be read/],
+      ] as const) {
+        // the dataset is read before the model, so even a model that does not exist gets the dataset's error
+        const r = await lookout(['eval', '--model', join(tmp(), 'none.onnx'), '--adapter', 'classifier', '--dataset', spec]);
+        assert.equal(r.code, 1, `${spec}: ${r.stderr}`);
+        assert.match(errorLine(r), message);
+      }
+    });
+  });
+
+  describe('mnist-8 on the MNIST test set (real model and data)', () => {
+    const env = () => ({ LOOKOUT_ASSETS: assetsDir });
+    const mnistDir = () => join(assetsDir, 'media');
+
+    it('gives 98.90 % accuracy: 9890 of 10000', async function () {
+      requireAsset(this, 'models/mnist-8.onnx');
+      requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
+      const r = await lookout(['eval', '--model', 'mnist-8', '--dataset', `mnist:${mnistDir()}`, '--json'], env());
+      assert.equal(r.code, 0, r.stderr);
+      const json = JSON.parse(r.stdout) as ClassificationJson;
+      assert.equal(json.task, 'classification');
+      assert.equal(json.items, 10000);
+      assert.equal(json.correct, 9890);
+      close(json.accuracy, 0.989, 'accuracy');
+      assert.deepEqual(json.classes.map((c) => c.label), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+      // the test set's class sizes, and every digit counted once in the confusion matrix
+      assert.deepEqual(json.classes.map((c) => c.support), [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]);
+      assert.equal(json.confusion.flat().reduce((a, b) => a + b, 0), 10000);
+      assert.equal(json.confusion.reduce((sum, row, i) => sum + row[i]!, 0), 9890);
+      assert.match(r.stderr, /fixed batch 1: one frame a run, input 28x28 gray/);
+    });
+
+    it('gives the same answers on the digits as PNG class folders, decoded by ffmpeg', async function () {
+      requireAsset(this, 'models/mnist-8.onnx');
+      requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
+      const COUNT = 60;
+      const dataset = await readMnist(mnistDir());
+      const raw = join(tmp(), 'digits.raw');
+      await writeFile(raw, Buffer.concat(dataset.items.slice(0, COUNT).map((i) => i.pixels)));
+      const flat = join(tmp(), 'digits-flat');
+      await mkdir(flat);
+      await ffmpeg(['-f', 'rawvideo', '-pix_fmt', 'gray', '-s', '28x28', '-i', raw, '-start_number', '0', join(flat, '%05d.png')]);
+      const folders = join(tmp(), 'digits');
+      for (const item of dataset.items.slice(0, COUNT)) {
+        const name = `${String(item.index).padStart(5, '0')}.png`;
+        await mkdir(join(folders, String(item.label)), { recursive: true });
+        await rename(join(flat, name), join(folders, String(item.label), name));
+      }
+      const [fromFolders, fromIdx] = await Promise.all([
+        lookout(['eval', '--model', 'mnist-8', '--dataset', folders, '--json'], env()),
+        lookout(['eval', '--model', 'mnist-8', '--dataset', `mnist:${mnistDir()}`, '--limit', String(COUNT), '--json'], env()),
+      ]);
+      assert.equal(fromFolders.code, 0, fromFolders.stderr);
+      assert.equal(fromIdx.code, 0, fromIdx.stderr);
+      const a = JSON.parse(fromFolders.stdout) as ClassificationJson;
+      const b = JSON.parse(fromIdx.stdout) as ClassificationJson;
+      assert.equal(a.items, COUNT);
+      assert.equal(b.items, COUNT);
+      assert.ok(a.correct >= COUNT - 2, `mnist-8 gets nearly all of the first ${COUNT} right, got ${a.correct}`);
+      assert.deepEqual({ correct: a.correct, classes: a.classes, confusion: a.confusion }, { correct: b.correct, classes: b.classes, confusion: b.confusion });
+    });
+
+    it('feeds 28×28 grey digits as they are, and decodes them through ffmpeg for any other input format', async function () {
+      requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
+      const dataset = await readMnist(mnistDir());
+      const format = (layout: FrameFormat['layout']): FrameFormat => ({ width: 28, height: 28, layout, resize: 'stretch', padValue: 0 });
+      const direct = mnistLoader(dataset, format('gray'));
+      const viaFfmpeg = mnistLoader(dataset, format('gbrp'));
+      try {
+        for (const index of [0, 1, 9999]) {
+          const pixels = dataset.items[index]!.pixels;
+          const d = await direct.load(index);
+          assert.ok(d.data.buffer instanceof SharedArrayBuffer, 'shared, so the worker gets it without a copy');
+          assert.deepEqual([...d.data], [...pixels]);
+          assert.deepEqual(d.transform, { srcWidth: 28, srcHeight: 28, scaleX: 1, scaleY: 1, padX: 0, padY: 0 });
+          const f = await viaFfmpeg.load(index);
+          // grey to planar G, B, R: three copies of the grey plane
+          assert.equal(f.data.length, 3 * 784);
+          for (let plane = 0; plane < 3; plane++) assert.deepEqual([...f.data.subarray(plane * 784, (plane + 1) * 784)], [...pixels], `plane ${plane} of digit ${index}`);
+          f.release();
+        }
+      } finally {
+        await direct.close();
+        await viaFfmpeg.close();
+      }
+      assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
+    });
+  });
+});
