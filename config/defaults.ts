@@ -14,9 +14,33 @@ export const DEFAULTS = {
     enabled: true,
   },
   log: { level: 'info' as LogLevel, json: false },
+  mqtt: {
+    dialect: 'lookout' as MqttDialect,
+    /** per dialect, when `topicPrefix` is not set */
+    topicPrefix: { lookout: 'lookout', frigate: 'frigate' },
+    qos: 1 as 0 | 1 | 2,
+    statsIntervalSeconds: 60,
+    outboxSize: 1000,
+    tls: { rejectUnauthorized: true },
+    discovery: { enabled: true, prefix: 'homeassistant' },
+    /** the broker Lookout starts when `mqtt.url` is not set */
+    embedded: { host: '127.0.0.1', port: 1883 },
+  },
+  websocket: {
+    host: '127.0.0.1',
+    port: 8080,
+    path: '/ws',
+    /** a client with more than this many bytes waiting to be sent is skipped … */
+    maxBufferedBytes: 1024 * 1024,
+    /** … and dropped once it has been over the limit for this long */
+    stallSeconds: 10,
+    heartbeatSeconds: 30,
+  },
 } as const;
 
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu'] as const;
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
+export const MQTT_DIALECTS = ['lookout', 'frigate'] as const;
+export type MqttDialect = (typeof MQTT_DIALECTS)[number];
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -1,9 +1,9 @@
 // The one schema of a Lookout config file. Defaults come from defaults.ts; unknown keys are rejected.
 import { ADAPTER_NAMES } from '../models/adapters/index.js';
-import { DEFAULTS, EXECUTION_PROVIDERS, LOG_LEVELS } from './defaults.js';
+import { DEFAULTS, EXECUTION_PROVIDERS, LOG_LEVELS, MQTT_DIALECTS } from './defaults.js';
 import { DEFAULT_OBJECT_OPTIONS } from '../pipeline/events.js';
 import { validatePolygon, type Polygon } from '../pipeline/zones.js';
-import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, str, withDefault } from './schema-kit.js';
+import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, str, withDefault, type Schema } from './schema-kit.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -90,6 +90,71 @@ const log = obj({
   json: withDefault(bool(), DEFAULTS.log.json),
 });
 
+/** A schema whose parsed value is then completed (for defaults that depend on another field). */
+function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
+  return {
+    parse(v, path, issues) {
+      const parsed = schema.parse(v, path, issues);
+      return parsed === undefined ? undefined : complete(parsed);
+    },
+  };
+}
+
+/** Broker URLs mqtt.js can connect to. */
+export function checkMqttUrl(url: string): string | undefined {
+  if (!/^(mqtt|mqtts|tcp|tls|ws|wss):\/\/[^/?#]+/i.test(url)) return 'expected mqtt://, mqtts://, tcp://, tls://, ws:// or wss:// followed by a host';
+  return undefined;
+}
+
+const port = () => num({ min: 0, max: 65535, integer: true, what: 'a port number from 0 to 65535' });
+const host = () => str({ pattern: /^[A-Za-z0-9.:_-]+$/, patternText: 'a host name or IP address' });
+// MQTT topic levels: no wildcards, no empty level, no leading or trailing slash
+const topicPrefix = () => str({ pattern: /^[A-Za-z0-9_.-]+(\/[A-Za-z0-9_.-]+)*$/, patternText: 'topic levels of letters, digits, _ . - separated by /' });
+
+const mqtt = completed(
+  obj({
+    url: optional(refine(str(), checkMqttUrl)),
+    topicPrefix: optional(topicPrefix()),
+    dialect: withDefault(oneOf(MQTT_DIALECTS), DEFAULTS.mqtt.dialect),
+    qos: withDefault(num({ min: 0, max: 2, integer: true, what: '0, 1 or 2' }) as Schema<0 | 1 | 2>, DEFAULTS.mqtt.qos),
+    username: optional(str()),
+    password: optional(str({ nonEmpty: false })),
+    clientId: optional(str({ pattern: /^[A-Za-z0-9_.-]+$/, patternText: 'letters, digits, _ . -' })),
+    tls: optional(
+      obj({
+        ca: optional(str()),
+        rejectUnauthorized: withDefault(bool(), DEFAULTS.mqtt.tls.rejectUnauthorized),
+      }),
+    ),
+    statsIntervalSeconds: withDefault(nonNegative('a number of seconds >= 0 (0 turns stats off)'), DEFAULTS.mqtt.statsIntervalSeconds),
+    outboxSize: withDefault(num({ min: 0, max: 1_000_000, integer: true, what: 'an integer from 0 to 1000000' }), DEFAULTS.mqtt.outboxSize),
+    discovery: withDefault(
+      obj({
+        enabled: withDefault(bool(), DEFAULTS.mqtt.discovery.enabled),
+        prefix: withDefault(topicPrefix(), DEFAULTS.mqtt.discovery.prefix),
+      }),
+      { ...DEFAULTS.mqtt.discovery },
+    ),
+    embedded: withDefault(
+      obj({
+        host: withDefault(host(), DEFAULTS.mqtt.embedded.host),
+        port: withDefault(port(), DEFAULTS.mqtt.embedded.port),
+      }),
+      { ...DEFAULTS.mqtt.embedded },
+    ),
+  }),
+  (m) => ({ ...m, topicPrefix: m.topicPrefix ?? DEFAULTS.mqtt.topicPrefix[m.dialect] }),
+);
+
+const websocket = obj({
+  host: withDefault(host(), DEFAULTS.websocket.host),
+  port: withDefault(port(), DEFAULTS.websocket.port),
+  path: withDefault(str({ pattern: /^\/[A-Za-z0-9_./-]*$/, patternText: 'a path starting with /' }), DEFAULTS.websocket.path),
+  maxBufferedBytes: withDefault(num({ min: 1024, integer: true, what: 'an integer >= 1024' }), DEFAULTS.websocket.maxBufferedBytes),
+  stallSeconds: withDefault(positive(), DEFAULTS.websocket.stallSeconds),
+  heartbeatSeconds: withDefault(positive(), DEFAULTS.websocket.heartbeatSeconds),
+});
+
 function uniqueNames(cameras: { name: string }[]): string | undefined {
   const seen = new Set<string>();
   for (const [i, c] of cameras.entries()) {
@@ -103,4 +168,8 @@ export const configSchema = obj({
   model,
   cameras: refine(list(camera, { minLength: 1 }), uniqueNames),
   log: withDefault(log, { ...DEFAULTS.log }),
+  /** absent: no MQTT; present (even empty): MQTT with defaults, an embedded broker when there is no `url` */
+  mqtt: optional(mqtt),
+  /** absent: no WebSocket server */
+  websocket: optional(websocket),
 });

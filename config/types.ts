@@ -8,3 +8,5 @@ type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T ex
 export type Config = DeepReadonly<Parsed<typeof configSchema>>;
 export type CameraConfig = Config['cameras'][number];
 export type ModelConfig = Config['model'];
+export type MqttConfig = NonNullable<Config['mqtt']>;
+export type WebSocketConfig = NonNullable<Config['websocket']>;

@@ -15,6 +15,8 @@ export const ERROR_CODES = {
   LOOKOUT_ERR_REGISTRY: 'a model cannot be found, downloaded or verified',
   LOOKOUT_ERR_DATASET: 'an evaluation dataset is missing, malformed or does not match the model',
   LOOKOUT_ERR_CHECKSUM: 'a downloaded or local model file does not match its pinned SHA-256',
+  LOOKOUT_ERR_MQTT: 'the MQTT client cannot be set up (an unreadable TLS CA file, a bad URL)',
+  LOOKOUT_ERR_LISTEN: 'a server Lookout starts (embedded MQTT broker, WebSocket) cannot listen on its host and port',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

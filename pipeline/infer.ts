@@ -21,6 +21,9 @@ export interface InferOptions {
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
 }
 
+/** batches handed to the detector at once: one running, one waiting in its message queue */
+const MAX_IN_FLIGHT = 2;
+
 export function inferFrames(detector: Detector, opts: InferOptions): OperatorFunction<Frame, FrameResult> {
   const scheduler = opts.scheduler ?? asyncScheduler;
   const now = opts.now ?? Date.now;
@@ -31,7 +34,8 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
       const queue = new FrameQueue();
-      let busy = false;
+      /** batches sent to the detector and not yet answered */
+      let inFlight = 0;
       let sourceDone = false;
       let timer: Subscription | undefined;
       let closed = false;
@@ -39,11 +43,14 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
       let oldestQueuedAt = 0;
 
       const finishIfDone = () => {
-        if (sourceDone && !busy && queue.size === 0) subscriber.complete();
+        if (sourceDone && inFlight === 0 && queue.size === 0) subscriber.complete();
       };
 
       const pump = () => {
-        if (busy || closed || queue.size === 0) return finishIfDone();
+        if (closed || queue.size === 0) return finishIfDone();
+        // A second batch may queue up behind the running one only when it is full, so that the detector never
+        // idles for a message round trip; a partial batch waits and grows instead.
+        if (inFlight >= MAX_IN_FLIGHT || (inFlight > 0 && queue.size < maxSize)) return;
         const full = queue.size >= maxSize || queue.camerasWaiting >= Math.min(opts.cameras, maxSize);
         const waited = scheduler.now() - oldestQueuedAt;
         if (mayWait && !full && !sourceDone && waited < opts.maxWaitMs) {
@@ -59,8 +66,9 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
       const runBatch = () => {
         timer?.unsubscribe();
         timer = undefined;
-        if (busy || closed || queue.size === 0) return finishIfDone();
-        busy = true;
+        if (closed || queue.size === 0) return finishIfDone();
+        if (inFlight >= MAX_IN_FLIGHT) return;
+        inFlight++;
         const frames = queue.take(maxSize);
         const queueDepth = queue.size;
         oldestQueuedAt = scheduler.now();
@@ -89,7 +97,7 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
             if (!closed) subscriber.error(err);
           })
           .finally(() => {
-            busy = false;
+            inFlight--;
             pump();
           });
       };

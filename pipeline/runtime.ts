@@ -31,6 +31,8 @@ export class Runtime {
   readonly updates$: Observable<CameraUpdate>;
   private readonly updatesSubject = new Subject<CameraUpdate>();
   private readonly objects = new Map<string, CameraObjects>();
+  /** cameras whose detection is paused (`setDetectEnabled`): frames are released unseen, results in flight dropped */
+  private readonly detectOff = new Set<string>();
   private readonly statusSubject = new Subject<Status>();
   readonly status$: Observable<Status> = this.statusSubject.asObservable();
   readonly stats: StatsCollector;
@@ -122,7 +124,8 @@ export class Runtime {
               this.stats.setStatus(source.camera, 'online');
               this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
             }
-            subscriber.next(f);
+            if (this.detectOff.has(source.camera)) f.release();
+            else subscriber.next(f);
           },
           complete: () => {
             if (this.stats.snapshot().cameras[source.camera]?.status !== 'offline') this.stats.setStatus(source.camera, 'ended');
@@ -142,6 +145,7 @@ export class Runtime {
     this.state = 'running';
     this.subscription = this.pipeline.subscribe({
       next: (r) => {
+        if (this.detectOff.has(r.frame.camera)) return; // in flight when detection was paused
         this.stats.frameDetected(r.frame.camera, r.frame.capturedAt);
         this.resultsSubject.next(r);
         const update = this.objects.get(r.frame.camera)?.push(r);
@@ -170,6 +174,30 @@ export class Runtime {
     }
     this.resultsSubject.complete();
     this.updatesSubject.complete();
+  }
+
+  /** Whether detection runs on a camera: false for a camera that has no running source or is paused. */
+  detectEnabled(camera: string): boolean {
+    return this.sources.some((s) => s.camera === camera) && !this.detectOff.has(camera);
+  }
+
+  /**
+   * Pauses (`false`) or resumes (`true`) detection on one camera (the MQTT `detect/set` command). While paused, its
+   * frames are released before the inference queue and results already in flight are dropped; its open objects end
+   * now, since nothing will see them leave. Returns false for a camera without a running source.
+   */
+  setDetectEnabled(camera: string, on: boolean): boolean {
+    if (!this.sources.some((s) => s.camera === camera)) return false;
+    if (on === !this.detectOff.has(camera)) return true;
+    if (on) {
+      this.detectOff.delete(camera);
+    } else {
+      this.detectOff.add(camera);
+      const update = this.objects.get(camera)?.flush();
+      if (update && (update.events.length > 0 || update.counts) && !this.updatesSubject.isStopped) this.updatesSubject.next(update);
+    }
+    this.emitStatus({ severity: 'info', code: on ? 'DETECT_ON' : 'DETECT_OFF', camera, message: `detection ${on ? 'resumed' : 'paused'} on ${camera}` });
+    return true;
   }
 
   snapshot(): StatsSnapshot {

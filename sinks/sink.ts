@@ -1,10 +1,13 @@
 // The contract of an output: it subscribes to what it needs and is closed by the runtime's owner, in reverse order.
 import type { Observable } from 'rxjs';
+import type { CameraUpdate } from '../pipeline/events.js';
 import type { FrameResult, Status } from '../pipeline/types.js';
 
 export interface SinkInputs {
   results$: Observable<FrameResult>;
   status$: Observable<Status>;
+  /** object events and counts per camera (only updates that carry news) */
+  updates$: Observable<CameraUpdate>;
 }
 
 export interface Sink {

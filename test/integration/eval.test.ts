@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { evalCommand } from '../../cli/eval.js';
 import { readMnist } from '../../models/eval/mnist.js';
 import type { ClassificationJson, DetectionJson } from '../../models/eval/report.js';
-import { mnistLoader } from '../../models/eval/run-eval.js';
+import { inferAll, mnistLoader, type LoadedFrame } from '../../models/eval/run-eval.js';
+import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../models/detector.js';
+import { isLookoutError } from '../../pipeline/errors.js';
 import { Logger } from '../../pipeline/logger.js';
 import type { FrameFormat } from '../../pipeline/types.js';
 import { assetsDir, cliPath, requireAsset } from '../helpers/assets.js';
@@ -177,6 +179,38 @@ describe('lookout eval', function () {
       assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
     });
 
+    it('exits 1 naming an image ffmpeg cannot decode, and stops a model that fails mid-run with no ffmpeg left', async () => {
+      const broken = join(tmp(), 'broken');
+      await mkdir(broken);
+      for (const name of await readdir(imagesDir)) await ffmpeg(['-i', join(imagesDir, name), join(broken, name)]);
+      await writeFile(join(broken, 'frame-004.png'), 'not a png');
+      const r = await lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', `coco:${exact}:${broken}`]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(errorLine(r), /frame-004\.png/);
+      assert.equal(r.stdout, '');
+
+      const faulty = await writeSquareDetector(tmp(), { width: scene.width, height: scene.height, dynamicBatch: true, fault: 'on-square' });
+      const failed = await evalCommand({
+        model: faulty,
+        adapter: 'ultralytics',
+        labels,
+        dataset: `coco:${exact}:${imagesDir}`,
+        threshold: 0.3,
+        iou: 0.45,
+        providers: ['cpu'],
+        batch: 2,
+        json: true,
+        logger: new Logger({ level: 'warn', json: false, write: () => undefined }),
+        write: () => assert.fail('no report after a failure'),
+        progress: { isTTY: false, write: () => undefined },
+      }).then(
+        () => assert.fail('expected a failure'),
+        (err: unknown) => err,
+      );
+      assert.ok(isLookoutError(failed) && failed.code === 'LOOKOUT_ERR_INFERENCE', String(failed));
+      assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
+    });
+
     it('exits 1 naming the dataset categories the model has no label for', async () => {
       const r = await run(circles);
       assert.equal(r.code, 1, r.stderr);
@@ -191,6 +225,75 @@ describe('lookout eval', function () {
       const r = await lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', classes]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(errorLine(r), /adapter ultralytics is a detector: evaluate it on a COCO dataset/);
+    });
+  });
+
+  describe('the loop (a fake detector, to see batches and failures)', () => {
+    /** A detector that answers after `delayMs`, recording each batch's size and the most calls outstanding at once. */
+    function fakeDetector(maxBatch: number, delayMs: number, failOn?: number) {
+      const sizes: number[] = [];
+      let outstanding = 0;
+      let most = 0;
+      const detector: Detector = {
+        info: { adapter: 'fake', maxBatch, dynamicBatch: maxBatch > 1 } as DetectorInfo,
+        async detect(frames: readonly DetectInput[]): Promise<BatchOutput> {
+          sizes.push(frames.length);
+          most = Math.max(most, ++outstanding);
+          await new Promise((r) => setTimeout(r, delayMs));
+          outstanding--;
+          if (failOn !== undefined && frames.some((f) => f.data[0] === failOn)) throw new Error(`model failed on item ${failOn}`);
+          return { inferenceMs: delayMs, results: frames.map((f) => ({ detections: [{ label: 'x', classId: f.data[0]!, score: 1, box: [0, 0, 1, 1] }], postprocessMs: 0 })) };
+        },
+        close: async () => undefined,
+      };
+      return { detector, sizes, most: () => most };
+    }
+    /** Item i is one byte holding i; counts frames handed out and released. */
+    function countingLoader(failOn?: number) {
+      const counts = { loaded: 0, released: 0 };
+      const load = async (index: number): Promise<LoadedFrame> => {
+        await new Promise((r) => setTimeout(r, 1));
+        if (index === failOn) throw new Error(`cannot decode item ${index}`);
+        counts.loaded++;
+        return { data: Uint8Array.of(index), transform: { srcWidth: 1, srcHeight: 1, scaleX: 1, scaleY: 1, padX: 0, padY: 0 }, release: () => void counts.released++ };
+      };
+      return { load, counts };
+    }
+
+    it('fills batches while the detector is busy, with at most two calls in flight, and reports every item once', async () => {
+      const fake = fakeDetector(4, 20);
+      const loader = countingLoader();
+      const seen: number[] = [];
+      const progress: number[] = [];
+      await inferAll(fake.detector, 30, loader, (index, detections) => seen.push(index, detections[0]!.classId), { batch: 8, decoders: 4, onProgress: (done) => progress.push(done) });
+      assert.equal(fake.sizes.reduce((a, b) => a + b, 0), 30);
+      assert.ok(Math.max(...fake.sizes) <= 4, `capped by the detector's maxBatch: ${fake.sizes}`);
+      assert.ok(fake.sizes.filter((n) => n === 4).length >= 5, `mostly full batches: ${fake.sizes}`);
+      assert.equal(fake.most(), 2);
+      const pairs = Array.from({ length: 30 }, (_, i) => [seen[2 * i]!, seen[2 * i + 1]!]);
+      assert.deepEqual(pairs.map(([i]) => i).sort((a, b) => a! - b!), Array.from({ length: 30 }, (_, i) => i));
+      assert.ok(pairs.every(([i, c]) => i === c), 'each result goes to its own item');
+      assert.equal(progress.at(-1), 30);
+      assert.deepEqual(loader.counts, { loaded: 30, released: 30 });
+    });
+
+    it('stops at the first failed load or batch, and rejects only once every frame is released', async () => {
+      for (const [failLoad, failBatch, message] of [
+        [7, undefined, /cannot decode item 7/],
+        [undefined, 9, /model failed on item 9/],
+      ] as const) {
+        const fake = fakeDetector(3, 5, failBatch);
+        const loader = countingLoader(failLoad);
+        await assert.rejects(inferAll(fake.detector, 40, loader, () => undefined, { batch: 3, decoders: 3 }), message);
+        assert.ok(loader.counts.loaded < 40, 'nothing new starts after the failure');
+        assert.equal(loader.counts.released, loader.counts.loaded);
+      }
+    });
+
+    it('resolves at once for no items', async () => {
+      const fake = fakeDetector(4, 1);
+      await inferAll(fake.detector, 0, countingLoader(), () => assert.fail('no items'), { batch: 4 });
+      assert.deepEqual(fake.sizes, []);
     });
   });
 

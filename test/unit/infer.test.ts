@@ -272,7 +272,7 @@ describe('inferFrames operator', () => {
       assert.equal(t.results.length, 3);
     });
 
-    it('queues frames while a batch is in flight and sends them in the next batch, at most maxSize', async () => {
+    it('queues a full batch behind the one in flight, and holds a partial one back until the detector is free', async () => {
       // given a batch of 3 in flight
       const detector = dynamic(true);
       const t = setup(detector);
@@ -284,17 +284,17 @@ describe('inferFrames operator', () => {
       const more: number[] = [];
       for (let i = 0; i < 2; i++) for (const c of ['A', 'B', 'C']) more.push(t.push(c));
       await settle();
-      // then nothing else is sent while the detector is busy
-      assert.equal(detector.batches.length, 1);
-      // when the batch returns
+      // then a full batch of maxSize queues up behind the running one at once, round-robin across cameras
+      assert.equal(detector.batches.length, 2);
+      assert.deepEqual(detector.batches[1], [more[0], more[1], more[2], more[3]]);
+      // when the first batch returns, the two left over do not queue behind the running one: a partial batch waits
       detector.resolveNext();
       await settle();
-      // then the next batch takes maxSize of the queued frames, round-robin across cameras
-      assert.deepEqual(detector.batches[1], [more[0], more[1], more[2], more[3]]);
+      assert.equal(detector.batches.length, 2);
       detector.resolveNext();
       await settle();
       // (onBatch reports, once a batch is back, how many frames were left waiting when it was cut)
-      assert.deepEqual(t.batchInfo.map((b) => [b.size, b.queueDepth]), [[3, 0], [4, 2]]);
+      assert.deepEqual(t.batchInfo.map((b) => [b.size, b.queueDepth]), [[3, 0], [4, 0]]);
       // and the remaining two (cameras B and C) go after at most maxWaitMs more
       await t.advance(15);
       assert.deepEqual(detector.batches[2], [more[4], more[5]]);

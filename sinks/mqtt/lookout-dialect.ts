@@ -1,0 +1,99 @@
+// Lookout's own topics: `<prefix>/<camera>/events`, `<prefix>/<camera>/<label>` counts (retained) and
+// `<prefix>/<camera>/zones/<zone>/<label>`. Payload fields are Frigate's names in snake_case, but times are the
+// stream's clock (seconds), the same clock as object ids and the runtime. The WebSocket sink speaks this dialect too.
+import type { CameraUpdate } from '../../pipeline/events.js';
+import type { ObjectEvent, TrackedObject } from '../../pipeline/types.js';
+import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
+import { topicLevel } from './topics.js';
+
+export interface LookoutObjectPayload {
+  id: string;
+  camera: string;
+  label: string;
+  score: number;
+  top_score: number;
+  box: number[];
+  area: number;
+  ratio: number;
+  current_zones: string[];
+  entered_zones: string[];
+  stationary: boolean;
+  start_time: number;
+  last_seen: number;
+  end_time: number | null;
+  /** frame time of the best sighting so far (where a snapshot would come from) */
+  snapshot_time: number;
+  false_positive: boolean;
+}
+
+export interface LookoutEventPayload {
+  type: ObjectEvent['type'];
+  /** stream time of the frame this event is for */
+  frame_time: number;
+  before: LookoutObjectPayload;
+  after: LookoutObjectPayload;
+}
+
+const t = (v: number) => round(v, 6);
+
+export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
+  return {
+    id: o.id,
+    camera: o.camera,
+    label: o.label,
+    score: round(o.score, 4),
+    top_score: round(o.topScore, 4),
+    box: o.box.map((v) => Math.round(v)),
+    area: Math.round(o.area),
+    ratio: round(o.ratio, 4),
+    current_zones: [...o.currentZones],
+    entered_zones: [...o.enteredZones],
+    stationary: o.stationary,
+    start_time: t(o.startTime),
+    last_seen: t(o.lastSeen),
+    end_time: o.endTime === null ? null : t(o.endTime),
+    snapshot_time: t(o.bestFrameTime),
+    false_positive: o.falsePositive,
+  };
+}
+
+export function lookoutEvent(e: ObjectEvent, pts: number): LookoutEventPayload {
+  return { type: e.type, frame_time: t(pts), before: lookoutObject(e.before), after: lookoutObject(e.after) };
+}
+
+export class LookoutDialect implements Dialect {
+  readonly name = 'lookout' as const;
+  readonly availableTopic: string;
+  readonly stoppedPayload = 'stopped';
+  readonly statsTopic: string;
+  readonly countsRetained = true;
+  private readonly counts = new LastValues();
+
+  constructor(readonly prefix: string) {
+    this.availableTopic = `${prefix}/available`;
+    this.statsTopic = `${prefix}/stats`;
+  }
+
+  eventsTopic(camera: string): string {
+    return `${this.prefix}/${topicLevel(camera)}/events`;
+  }
+
+  countTopic(camera: string, label: string, zone?: string): string {
+    const where = zone === undefined ? '' : `zones/${topicLevel(zone)}/`;
+    return `${this.prefix}/${topicLevel(camera)}/${where}${topicLevel(label)}`;
+  }
+
+  messages(update: CameraUpdate): TopicMessage[] {
+    const out: TopicMessage[] = [];
+    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts), retain: false, kind: 'event' });
+    if (update.counts) {
+      for (const c of countEntries(update.counts)) {
+        const topic = this.countTopic(update.camera, c.label, c.zone);
+        if (this.counts.changed(topic, c.value)) out.push({ topic, payload: c.value, retain: true, kind: 'state' });
+      }
+    }
+    return out;
+  }
+
+  observeFrame(): void {}
+}
