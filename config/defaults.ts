@@ -35,6 +35,8 @@ export const DEFAULTS = {
     /** … and dropped once it has been over the limit for this long */
     stallSeconds: 10,
     heartbeatSeconds: 30,
+    /** how often `<prefix>/stats` goes to clients (0: never) */
+    statsIntervalSeconds: 60,
   },
 } as const;
 

@@ -153,6 +153,7 @@ const websocket = obj({
   maxBufferedBytes: withDefault(num({ min: 1024, integer: true, what: 'an integer >= 1024' }), DEFAULTS.websocket.maxBufferedBytes),
   stallSeconds: withDefault(positive(), DEFAULTS.websocket.stallSeconds),
   heartbeatSeconds: withDefault(positive(), DEFAULTS.websocket.heartbeatSeconds),
+  statsIntervalSeconds: withDefault(nonNegative('a number of seconds >= 0 (0 turns stats off)'), DEFAULTS.websocket.statsIntervalSeconds),
 });
 
 function uniqueNames(cameras: { name: string }[]): string | undefined {

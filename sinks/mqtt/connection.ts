@@ -1,0 +1,223 @@
+// One mqtt.js client and our outbox in front of it.
+//
+// mqtt.js queues QoS >= 1 publishes made while offline in its outgoing store without a bound and without telling
+// anyone what it dropped, and it re-sends that store on reconnect. So we hand a message to mqtt.js only while
+// connected, and at most `maxInflight` at a time; everything else waits in our bounded Outbox (drop-oldest, counted).
+// A message handed over and not yet acknowledged when the connection drops stays in mqtt.js's store, which re-sends it
+// (once) before it emits `connect`; only then do we drain the outbox, so the order holds and nothing is sent twice by
+// us. (QoS 1 is at-least-once: a message whose PUBACK was lost in the drop may reach the broker twice; QoS 2 avoids
+// that.)
+import { connect, type IClientOptions, type MqttClient } from 'mqtt';
+import { redactUrl } from '../../config/redact.js';
+import type { Logger } from '../../pipeline/logger.js';
+import { Outbox, type OutboxMessage } from './outbox.js';
+
+export interface MqttConnectionOptions {
+  url: string;
+  clientId: string;
+  username?: string;
+  password?: string;
+  /** CA certificate(s) for TLS; without, the system's */
+  ca?: Buffer;
+  rejectUnauthorized?: boolean;
+  /** the last will (retained `offline` on the availability topic) */
+  will: OutboxMessage;
+  outboxSize: number;
+  /** most messages handed to mqtt.js and not yet acknowledged (default 64) */
+  maxInflight?: number;
+  /** default 1000 ms */
+  reconnectPeriodMs?: number;
+  /** default 30 s */
+  keepaliveSeconds?: number;
+  /** subscribed once; mqtt.js subscribes again after each reconnect */
+  subscriptions?: readonly string[];
+  /** on every (re)connect, before the outbox drains: what a fresh broker must hear first (online, discovery, state) */
+  onConnect?: (send: (m: OutboxMessage) => void) => void;
+  onMessage?: (topic: string, payload: Buffer) => void;
+  /** connected / lost, for the status stream */
+  onStatus?: (connected: boolean, message: string) => void;
+  logger: Logger;
+}
+
+export interface MqttConnectionStats {
+  connected: boolean;
+  /** messages waiting for the broker */
+  outbox: number;
+  outboxSize: number;
+  /** handed to mqtt.js, not yet acknowledged */
+  inflight: number;
+  /** acknowledged (QoS >= 1) or written (QoS 0) */
+  published: number;
+  /** dropped from a full outbox (the oldest first) */
+  dropped: number;
+  /** QoS 0 messages that found no connection (at-most-once: never queued) */
+  discarded: number;
+  connects: number;
+}
+
+export class MqttConnection {
+  private readonly outbox: Outbox;
+  private readonly maxInflight: number;
+  private ready = false;
+  private inflight = 0;
+  private published = 0;
+  private discarded = 0;
+  private connects = 0;
+  private closing: Promise<void> | undefined;
+  private drainWaiters: (() => void)[] = [];
+  private lostLogged = false;
+
+  private constructor(
+    private readonly client: MqttClient,
+    private readonly opts: MqttConnectionOptions,
+  ) {
+    this.outbox = new Outbox(opts.outboxSize);
+    this.maxInflight = opts.maxInflight ?? 64;
+    const log = opts.logger;
+    client.on('connect', () => {
+      this.connects++;
+      this.ready = true;
+      this.lostLogged = false;
+      log.info(`connected to ${redactUrl(opts.url)}`);
+      opts.onStatus?.(true, `connected to ${redactUrl(opts.url)}`);
+      opts.onConnect?.((m) => this.send(m));
+      this.pump();
+    });
+    client.on('close', () => {
+      if (!this.ready && this.lostLogged) return;
+      this.ready = false;
+      if (!this.closing) {
+        this.lostLogged = true;
+        log.warn(`connection to ${redactUrl(opts.url)} lost; messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
+        opts.onStatus?.(false, `MQTT broker ${redactUrl(opts.url)} unreachable`);
+      }
+    });
+    client.on('error', (err) => log.debug(`mqtt: ${err.message}`));
+    client.on('message', (topic, payload) => opts.onMessage?.(topic, payload));
+    if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe([...opts.subscriptions], { qos: 1 });
+  }
+
+  /** Starts connecting in the background: an unreachable broker is not an error, messages wait in the outbox. */
+  static create(opts: MqttConnectionOptions): MqttConnection {
+    const clientOpts: IClientOptions = {
+      clientId: opts.clientId,
+      username: opts.username,
+      password: opts.password,
+      clean: true,
+      protocolVersion: 4,
+      keepalive: opts.keepaliveSeconds ?? 30,
+      reconnectPeriod: opts.reconnectPeriodMs ?? 1000,
+      connectTimeout: 10_000,
+      // QoS 0 is at-most-once: never queue it behind our back
+      queueQoSZero: false,
+      will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: opts.will.qos, retain: opts.will.retain },
+      ...(opts.ca ? { ca: opts.ca } : {}),
+      ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
+    };
+    return new MqttConnection(connect(opts.url, clientOpts), opts);
+  }
+
+  get connected(): boolean {
+    return this.ready;
+  }
+
+  /** Queues a message; it goes out in order once connected. `state` messages replace a queued one of their topic. */
+  publish(message: OutboxMessage, kind: 'event' | 'state'): void {
+    if (this.closing) return;
+    if (message.qos === 0 && !this.ready) {
+      this.discarded++;
+      return;
+    }
+    this.outbox.push(message, kind);
+    this.pump();
+  }
+
+  /** Sends now when connected (periodic messages such as stats: stale by the time a broker comes back). */
+  publishIfConnected(message: OutboxMessage): boolean {
+    if (!this.ready || this.closing) return false;
+    this.send(message);
+    return true;
+  }
+
+  stats(): MqttConnectionStats {
+    return {
+      connected: this.ready,
+      outbox: this.outbox.size,
+      outboxSize: this.outbox.capacity,
+      inflight: this.inflight,
+      published: this.published,
+      dropped: this.outbox.dropped,
+      discarded: this.discarded,
+      connects: this.connects,
+    };
+  }
+
+  private pump(): void {
+    while (this.ready && this.inflight < this.maxInflight) {
+      const m = this.outbox.shift();
+      if (m === undefined) break;
+      this.send(m);
+    }
+    this.checkDrained();
+  }
+
+  private send(m: OutboxMessage, done?: () => void): void {
+    this.inflight++;
+    this.client.publish(m.topic, m.payload, { qos: m.qos, retain: m.retain }, (err) => {
+      this.inflight--;
+      if (!err) this.published++;
+      done?.();
+      this.pump();
+    });
+  }
+
+  private checkDrained(): void {
+    if (this.outbox.size > 0 || this.inflight > 0) return;
+    const waiters = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of waiters) w();
+  }
+
+  /** Resolves true once nothing waits and nothing is in flight, false after `timeoutMs`. */
+  private drained(timeoutMs: number): Promise<boolean> {
+    if (this.outbox.size === 0 && this.inflight === 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.drainWaiters = this.drainWaiters.filter((w) => w !== onDrained);
+        resolve(false);
+      }, timeoutMs);
+      const onDrained = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      this.drainWaiters.push(onDrained);
+    });
+  }
+
+  /**
+   * Idempotent. When connected: lets the outbox drain (bounded by `timeoutMs`), sends `final` (the clean-stop
+   * availability), then disconnects cleanly, so the broker does not send the last will. Otherwise it just stops.
+   */
+  close(final?: OutboxMessage, timeoutMs = 2000): Promise<void> {
+    this.closing ??= (async () => {
+      if (this.ready) {
+        await this.drained(timeoutMs);
+        if (final && this.ready) {
+          this.send(final);
+          await this.drained(timeoutMs);
+        }
+      }
+      const left = this.outbox.size;
+      if (left > 0) this.opts.logger.warn(`closing with ${left} message(s) still in the outbox`);
+      this.outbox.clear();
+      const force = !this.ready;
+      this.ready = false;
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));
+      const ended = await Promise.race([this.client.endAsync(force).then(() => 'ended' as const), timedOut]);
+      clearTimeout(timer);
+      if (ended === 'timeout') await this.client.endAsync(true);
+    })();
+    return this.closing;
+  }
+}

@@ -1,0 +1,86 @@
+// Home Assistant MQTT discovery: per camera and tracked label an occupancy binary sensor and a count sensor, and per
+// camera a switch for detection, all reading the topics Lookout already publishes, so entities appear without YAML.
+// Configs are retained and sent again on every connect (Home Assistant may have restarted with a fresh broker).
+import type { Dialect } from './dialect.js';
+import { detectStateTopic } from './dialect.js';
+import { topicLevel } from './topics.js';
+
+export interface DiscoveryCamera {
+  name: string;
+  labels: readonly string[];
+}
+
+export interface DiscoveryMessage {
+  topic: string;
+  config: Record<string, unknown>;
+}
+
+/** Home Assistant wants object ids of [a-zA-Z0-9_-]. */
+const id = (s: string) => s.replace(/[^a-zA-Z0-9_-]+/g, '_');
+
+export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cameras: readonly DiscoveryCamera[]): DiscoveryMessage[] {
+  const node = id(dialect.prefix);
+  // Lookout's `available` also says `stopped`; Home Assistant knows only two words, so map everything else to offline
+  const availability = [
+    {
+      topic: dialect.availableTopic,
+      payload_available: 'online',
+      payload_not_available: 'offline',
+      value_template: "{{ 'online' if value == 'online' else 'offline' }}",
+    },
+  ];
+  const out: DiscoveryMessage[] = [];
+  for (const camera of cameras) {
+    const device = {
+      identifiers: [`${node}_${id(camera.name)}`],
+      name: `${camera.name} (${dialect.prefix})`,
+      manufacturer: 'Lookout',
+      model: 'camera',
+    };
+    for (const label of [...camera.labels, 'all']) {
+      const objectId = `${id(camera.name)}_${id(label)}`;
+      const stateTopic = dialect.countTopic(camera.name, label);
+      out.push({
+        topic: `${discoveryPrefix}/binary_sensor/${node}/${objectId}_occupancy/config`,
+        config: {
+          name: `${label} occupancy`,
+          unique_id: `${node}_${objectId}_occupancy`,
+          object_id: `${node}_${objectId}_occupancy`,
+          state_topic: stateTopic,
+          value_template: "{{ 'ON' if (value | int(0)) > 0 else 'OFF' }}",
+          device_class: 'occupancy',
+          availability,
+          device,
+        },
+      });
+      out.push({
+        topic: `${discoveryPrefix}/sensor/${node}/${objectId}_count/config`,
+        config: {
+          name: `${label} count`,
+          unique_id: `${node}_${objectId}_count`,
+          object_id: `${node}_${objectId}_count`,
+          state_topic: stateTopic,
+          state_class: 'measurement',
+          icon: 'mdi:counter',
+          availability,
+          device,
+        },
+      });
+    }
+    out.push({
+      topic: `${discoveryPrefix}/switch/${node}/${id(camera.name)}_detect/config`,
+      config: {
+        name: 'detect',
+        unique_id: `${node}_${id(camera.name)}_detect`,
+        object_id: `${node}_${id(camera.name)}_detect`,
+        command_topic: `${dialect.prefix}/${topicLevel(camera.name)}/detect/set`,
+        state_topic: detectStateTopic(dialect.prefix, camera.name),
+        payload_on: 'ON',
+        payload_off: 'OFF',
+        availability,
+        device,
+      },
+    });
+  }
+  return out;
+}

@@ -1,0 +1,177 @@
+// The MQTT sink: object events, counts, availability, stats and Home Assistant discovery out; `detect/set` commands
+// in. It owns its connection and, without `mqtt.url`, the embedded broker (closed last).
+import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import type { Subscription } from 'rxjs';
+import type { CameraConfig, MqttConfig } from '../../config/types.js';
+import { LookoutError } from '../../pipeline/errors.js';
+import type { Logger } from '../../pipeline/logger.js';
+import type { StatsSnapshot } from '../../pipeline/stats.js';
+import type { Status } from '../../pipeline/types.js';
+import type { Sink, SinkInputs } from '../sink.js';
+import { MqttConnection, type MqttConnectionStats } from './connection.js';
+import { cameraOfDetectSet, detectSetFilter, detectStateTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
+import { discoveryMessages } from './discovery.js';
+import { EmbeddedBroker } from './embedded-broker.js';
+import { FrigateDialect } from './frigate-dialect.js';
+import { LookoutDialect } from './lookout-dialect.js';
+import type { OutboxMessage } from './outbox.js';
+
+/** What the MQTT sink reads from and commands (the Runtime provides all of it). */
+export interface MqttSinkInputs extends SinkInputs {
+  snapshot(): StatsSnapshot;
+  detectEnabled(camera: string): boolean;
+  setDetectEnabled(camera: string, on: boolean): boolean;
+  emitStatus(status: Omit<Status, 'at'>): void;
+}
+
+export interface MqttSinkOptions {
+  mqtt: MqttConfig;
+  cameras: readonly CameraConfig[];
+  logger: Logger;
+  /** tests: how soon to retry a lost broker (default 1000 ms) */
+  reconnectPeriodMs?: number;
+  /** how long `close()` waits for the outbox to drain (default 2000 ms) */
+  closeTimeoutMs?: number;
+}
+
+export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[]): Dialect {
+  if (mqtt.dialect === 'frigate') {
+    const stationaryFrames = new Map(cameras.map((c) => [c.name, c.tracker.stationaryFrames]));
+    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0 });
+  }
+  return new LookoutDialect(mqtt.topicPrefix);
+}
+
+export function payloadText(payload: unknown): string {
+  return typeof payload === 'string' ? payload : typeof payload === 'number' ? String(payload) : JSON.stringify(payload);
+}
+
+export class MqttSink implements Sink {
+  readonly name = 'mqtt';
+  readonly dialect: Dialect;
+  private readonly connection: MqttConnection;
+  private readonly subscriptions: Subscription[] = [];
+  private readonly statsTimer: NodeJS.Timeout | undefined;
+  private readonly log: Logger;
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    private readonly inputs: MqttSinkInputs,
+    private readonly opts: MqttSinkOptions,
+    readonly url: string,
+    private readonly broker: EmbeddedBroker | undefined,
+    ca: Buffer | undefined,
+  ) {
+    const { mqtt } = opts;
+    this.log = opts.logger.child({ component: 'mqtt' });
+    this.dialect = createDialect(mqtt, opts.cameras);
+    const prefix = this.dialect.prefix;
+    this.connection = MqttConnection.create({
+      url,
+      clientId: mqtt.clientId ?? `${prefix.replace(/\//g, '-')}-${randomBytes(4).toString('hex')}`,
+      username: mqtt.username,
+      password: mqtt.password,
+      ca,
+      rejectUnauthorized: mqtt.tls?.rejectUnauthorized,
+      will: { topic: this.dialect.availableTopic, payload: OFFLINE, qos: 1, retain: true },
+      outboxSize: mqtt.outboxSize,
+      reconnectPeriodMs: opts.reconnectPeriodMs,
+      subscriptions: [detectSetFilter(prefix)],
+      onConnect: (send) => this.onConnect(send),
+      onMessage: (topic, payload) => this.onCommand(topic, payload),
+      onStatus: (connected, message) =>
+        inputs.emitStatus(connected ? { severity: 'info', code: 'MQTT_CONNECTED', message } : { severity: 'warning', code: 'MQTT_OFFLINE', message }),
+      logger: this.log,
+    });
+    this.subscriptions.push(inputs.updates$.subscribe((u) => this.send(this.dialect.messages(u))));
+    if (this.dialect.name === 'frigate') this.subscriptions.push(inputs.results$.subscribe((r) => this.dialect.observeFrame(r.frame)));
+    if (mqtt.statsIntervalSeconds > 0) {
+      this.statsTimer = setInterval(() => this.publishStats(), mqtt.statsIntervalSeconds * 1000);
+      this.statsTimer.unref();
+    }
+  }
+
+  /** Starts the embedded broker when there is no `mqtt.url`, then connects in the background. */
+  static async create(inputs: MqttSinkInputs, opts: MqttSinkOptions): Promise<MqttSink> {
+    let ca: Buffer | undefined;
+    if (opts.mqtt.tls?.ca !== undefined) {
+      try {
+        ca = await readFile(opts.mqtt.tls.ca);
+      } catch (err) {
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message;
+        throw new LookoutError('LOOKOUT_ERR_MQTT', `mqtt.tls.ca: cannot read ${opts.mqtt.tls.ca}: ${why}`, { cause: err });
+      }
+    }
+    const broker = opts.mqtt.url === undefined ? await EmbeddedBroker.create(opts.mqtt.embedded) : undefined;
+    if (broker) opts.logger.child({ component: 'mqtt' }).info(`embedded broker listening on ${broker.url}`);
+    try {
+      return new MqttSink(inputs, opts, opts.mqtt.url ?? (broker as EmbeddedBroker).url, broker, ca);
+    } catch (err) {
+      await broker?.close();
+      throw new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  stats(): MqttConnectionStats {
+    return this.connection.stats();
+  }
+
+  private message(m: TopicMessage): OutboxMessage {
+    return { topic: m.topic, payload: payloadText(m.payload), qos: this.opts.mqtt.qos, retain: m.retain };
+  }
+
+  private send(messages: readonly TopicMessage[]): void {
+    for (const m of messages) this.connection.publish(this.message(m), m.kind);
+  }
+
+  /** What a broker (perhaps a fresh one) hears first on every connect: online, the detect states, discovery. */
+  private onConnect(send: (m: OutboxMessage) => void): void {
+    const { mqtt } = this.opts;
+    send({ topic: this.dialect.availableTopic, payload: ONLINE, qos: 1, retain: true });
+    for (const c of this.opts.cameras) send(this.detectState(c.name));
+    if (mqtt.discovery.enabled) {
+      const cameras = this.opts.cameras.map((c) => ({ name: c.name, labels: c.objects.track }));
+      for (const d of discoveryMessages(this.dialect, mqtt.discovery.prefix, cameras)) send({ topic: d.topic, payload: JSON.stringify(d.config), qos: 1, retain: true });
+    }
+  }
+
+  private detectState(camera: string): OutboxMessage {
+    return { topic: detectStateTopic(this.dialect.prefix, camera), payload: this.inputs.detectEnabled(camera) ? 'ON' : 'OFF', qos: 1, retain: true };
+  }
+
+  /** `<prefix>/<camera>/detect/set` ON|OFF. Anything else is ignored with a warning: a command never stops Lookout. */
+  private onCommand(topic: string, payload: Buffer): void {
+    const camera = cameraOfDetectSet(this.dialect.prefix, topic);
+    if (camera === undefined) return;
+    const text = payload.toString('utf8').trim();
+    const value = text.toUpperCase();
+    let problem: string | undefined;
+    if (value !== 'ON' && value !== 'OFF') problem = `expected ON or OFF, got ${JSON.stringify(text.length > 40 ? `${text.slice(0, 40)}…` : text)}`;
+    else if (!this.inputs.setDetectEnabled(camera, value === 'ON')) problem = `no running camera named ${JSON.stringify(camera)}`;
+    if (problem) {
+      const message = `ignored ${topic}: ${problem}`;
+      this.log.warn(message);
+      this.inputs.emitStatus({ severity: 'warning', code: 'MQTT_COMMAND_IGNORED', message });
+      return;
+    }
+    this.log.info(`detection ${value} on ${camera}`, { camera });
+    this.connection.publish(this.detectState(camera), 'state');
+  }
+
+  private publishStats(): void {
+    const payload = JSON.stringify({ ...this.inputs.snapshot(), mqtt: this.connection.stats() });
+    this.connection.publishIfConnected({ topic: this.dialect.statsTopic, payload, qos: this.opts.mqtt.qos, retain: false });
+  }
+
+  /** Idempotent: stops listening, drains the outbox (bounded), says `stopped` (Frigate: `offline`), closes the broker. */
+  close(): Promise<void> {
+    this.closing ??= (async () => {
+      for (const s of this.subscriptions) s.unsubscribe();
+      if (this.statsTimer) clearInterval(this.statsTimer);
+      await this.connection.close({ topic: this.dialect.availableTopic, payload: this.dialect.stoppedPayload, qos: 1, retain: true }, this.opts.closeTimeoutMs);
+      await this.broker?.close();
+    })();
+    return this.closing;
+  }
+}
