@@ -3,7 +3,7 @@ import { loadConfig } from '../config/load.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { Logger } from '../pipeline/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
-import { LogSink } from '../sinks/log-sink.js';
+import { closeSinks, createSinks } from '../sinks/create-sinks.js';
 import type { Sink } from '../sinks/sink.js';
 
 export interface RunOptions {
@@ -17,7 +17,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   const config = await loadConfig(opts.configFile);
   const logger = new Logger({ level: opts.verbose ? 'debug' : config.log.level, json: config.log.json });
   const runtime = await Runtime.create(config, { logger, registry: opts.registry });
-  const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json })];
+  let sinks: Sink[] = [];
   let signals = 0;
   const stopOnSignal = (signal: NodeJS.Signals) => {
     signals++;
@@ -31,6 +31,8 @@ export async function runCommand(opts: RunOptions): Promise<number> {
   process.on('SIGINT', stopOnSignal);
   process.on('SIGTERM', stopOnSignal);
   try {
+    // created after the runtime, so they subscribe before it starts; closed before it stops, in reverse order
+    sinks = await createSinks(runtime, config, { logger, json: opts.json });
     runtime.start();
     await runtime.done;
     if (runtime.failure) throw runtime.failure;
@@ -39,7 +41,7 @@ export async function runCommand(opts: RunOptions): Promise<number> {
       logger.info(`${c.framesDetected} frames detected, ${c.dropped} dropped, status ${c.status}`, { component: 'stats', camera: name });
     }
   } finally {
-    for (const sink of [...sinks].reverse()) await sink.close();
+    await closeSinks(sinks, logger);
     await runtime.stop();
     process.off('SIGINT', stopOnSignal);
     process.off('SIGTERM', stopOnSignal);

@@ -57,6 +57,24 @@ export class SampleRing {
   }
 }
 
+/** A cumulative histogram of inference seconds with fixed buckets. */
+export class LatencyHistogram {
+  static readonly BOUNDS = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, Infinity];
+  private readonly counts = new Array<number>(LatencyHistogram.BOUNDS.length).fill(0);
+  sum = 0;
+  count = 0;
+
+  observe(seconds: number): void {
+    this.sum += seconds;
+    this.count++;
+    for (let i = 0; i < LatencyHistogram.BOUNDS.length; i++) if (seconds <= LatencyHistogram.BOUNDS[i]) this.counts[i]++;
+  }
+
+  buckets(): { le: number; count: number }[] {
+    return LatencyHistogram.BOUNDS.map((le, i) => ({ le, count: this.counts[i] }));
+  }
+}
+
 interface CameraCounters {
   framesDetected: number;
   lastCapturedAt: number | null;
@@ -68,6 +86,8 @@ interface CameraCounters {
 export class StatsCollector {
   private readonly cameras = new Map<string, CameraCounters>();
   private readonly inference = new SampleRing();
+  /** every batch's inference time, for the Prometheus histogram */
+  readonly inferenceHistogram = new LatencyHistogram();
   private batches = 0;
   private batchedFrames = 0;
   private queueDepth = 0;
@@ -108,6 +128,7 @@ export class StatsCollector {
     this.batchedFrames += size;
     this.queueDepth = queueDepth;
     this.inference.push(inferenceMs);
+    this.inferenceHistogram.observe(inferenceMs / 1000);
   }
 
   snapshot(): StatsSnapshot {

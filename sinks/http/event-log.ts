@@ -1,0 +1,53 @@
+// Recent object events for the API and the dashboard, bounded in count; snapshots (JPEG) bounded in count too.
+import type { ObjectEvent, TrackedObject } from '../../pipeline/types.js';
+
+export interface LoggedEvent {
+  type: ObjectEvent['type'];
+  /** wall-clock time the event was logged */
+  at: number;
+  object: TrackedObject;
+}
+
+export interface EventQuery {
+  camera?: string;
+  label?: string;
+  limit?: number;
+}
+
+export class EventLog {
+  private readonly events: LoggedEvent[] = [];
+  private readonly snapshots = new Map<string, Buffer>();
+
+  constructor(
+    private readonly maxEvents = 500,
+    private readonly maxSnapshots = 100,
+  ) {}
+
+  add(event: ObjectEvent, at = Date.now()): void {
+    this.events.push({ type: event.type, at, object: event.after });
+    if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
+  }
+
+  /** Newest first. */
+  query(q: EventQuery = {}): LoggedEvent[] {
+    const limit = Math.max(1, Math.min(q.limit ?? 50, this.maxEvents));
+    const out: LoggedEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0 && out.length < limit; i--) {
+      const e = this.events[i];
+      if (q.camera !== undefined && e.object.camera !== q.camera) continue;
+      if (q.label !== undefined && e.object.label !== q.label) continue;
+      out.push(e);
+    }
+    return out;
+  }
+
+  setSnapshot(id: string, jpeg: Buffer): void {
+    this.snapshots.delete(id);
+    this.snapshots.set(id, jpeg);
+    while (this.snapshots.size > this.maxSnapshots) this.snapshots.delete(this.snapshots.keys().next().value as string);
+  }
+
+  snapshot(id: string): Buffer | undefined {
+    return this.snapshots.get(id);
+  }
+}

@@ -1,0 +1,38 @@
+// Prometheus text exposition (format 0.0.4) of the stats snapshot; written by hand, it is a few lines of text.
+import type { StatsSnapshot } from '../../pipeline/stats.js';
+
+const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
+
+export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, number>, inferenceBuckets: { le: number; count: number }[], inferenceSum: number, inferenceCount: number): string {
+  const lines: string[] = [];
+  const metric = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
+    for (const [labels, value] of samples) {
+      const l = Object.entries(labels).map(([k, v]) => `${k}="${esc(v)}"`).join(',');
+      lines.push(`${name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 0}`);
+    }
+  };
+  const cams = Object.entries(stats.cameras);
+  metric('lookout_camera_frames_in_total', 'counter', 'Frames read from the camera.', cams.map(([c, s]) => [{ camera: c }, s.framesIn]));
+  metric('lookout_camera_frames_detected_total', 'counter', 'Frames that went through the detector.', cams.map(([c, s]) => [{ camera: c }, s.framesDetected]));
+  metric('lookout_camera_frames_dropped_total', 'counter', 'Frames dropped because inference was busy (live cameras).', cams.map(([c, s]) => [{ camera: c }, s.dropped]));
+  metric('lookout_camera_detect_fps', 'gauge', 'Detected frames per second over the last 5 s.', cams.map(([c, s]) => [{ camera: c }, s.detectFps]));
+  metric('lookout_camera_reconnects_total', 'counter', 'Times the camera was reconnected.', cams.map(([c, s]) => [{ camera: c }, (s as { reconnects?: number }).reconnects ?? 0]));
+  metric('lookout_camera_up', 'gauge', '1 when the camera delivers frames.', cams.map(([c, s]) => [{ camera: c, status: s.status }, s.status === 'online' ? 1 : 0]));
+  lines.push('# HELP lookout_inference_seconds Time of one model run (a batch), tensor preparation included.', '# TYPE lookout_inference_seconds histogram');
+  for (const b of inferenceBuckets) lines.push(`lookout_inference_seconds_bucket{le="${b.le === Infinity ? '+Inf' : b.le}"} ${b.count}`);
+  lines.push(`lookout_inference_seconds_sum ${inferenceSum}`, `lookout_inference_seconds_count ${inferenceCount}`);
+  metric('lookout_batch_size_average', 'gauge', 'Average frames per model run.', [[{}, stats.detector.avgBatchSize]]);
+  metric('lookout_queue_depth', 'gauge', 'Frames waiting for inference after the last batch was cut.', [[{}, stats.detector.queueDepth]]);
+  metric(
+    'lookout_events_total',
+    'counter',
+    'Object events by camera, label and type.',
+    [...events].map(([key, n]) => {
+      const [camera, label, type] = key.split('\u0000');
+      return [{ camera, label, type }, n];
+    }),
+  );
+  return lines.join('\n') + '\n';
+}
+

@@ -1,0 +1,122 @@
+// A real mosquitto for a test: loopback, a free port, anonymous, with persistence in a temporary directory so a
+// restart keeps retained messages and persistent sessions (as a broker restarted by its service manager would).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { freePort } from './ports.js';
+
+export const MOSQUITTO = process.env.LOOKOUT_MOSQUITTO ?? '/usr/sbin/mosquitto';
+
+export class Mosquitto {
+  private child: ChildProcess | undefined;
+  private log = '';
+
+  private constructor(
+    readonly port: number,
+    private readonly dir: string,
+    private readonly confPath: string,
+  ) {}
+
+  /** Writes the config and starts the broker; resolves once it accepts connections. */
+  static async start(opts: { port?: number } = {}): Promise<Mosquitto> {
+    const port = opts.port ?? (await freePort());
+    const dir = await mkdtemp(join(tmpdir(), 'lookout-mosquitto-'));
+    const confPath = join(dir, 'mosquitto.conf');
+    const lines = [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      'persistence true',
+      `persistence_location ${dir}/`,
+      'log_dest stderr',
+      'log_type error',
+      'log_type warning',
+      'log_type notice',
+      'log_type information',
+      // as root, mosquitto would switch to the `mosquitto` user, which cannot write our temporary directory
+      ...(process.getuid?.() === 0 ? ['user root'] : []),
+    ];
+    await writeFile(confPath, lines.join('\n') + '\n');
+    const broker = new Mosquitto(port, dir, confPath);
+    try {
+      await broker.restart();
+    } catch (err) {
+      await rm(dir, { recursive: true, force: true });
+      throw err;
+    }
+    return broker;
+  }
+
+  get url(): string {
+    return `mqtt://127.0.0.1:${this.port}`;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined;
+  }
+
+  /** What mosquitto logged (for assertion messages). */
+  get output(): string {
+    return this.log;
+  }
+
+  /** Starts it again (same port, same persistence) after `stop()`; resolves when it logs that it is running. */
+  async restart(): Promise<void> {
+    if (this.child) throw new Error('mosquitto is already running');
+    const child = spawn(MOSQUITTO, ['-c', this.confPath], { stdio: ['ignore', 'ignore', 'pipe'] });
+    this.child = child;
+    await new Promise<void>((resolve, reject) => {
+      let seen = '';
+      const onData = (chunk: Buffer) => {
+        const text = chunk.toString();
+        seen += text;
+        this.log += text;
+        if (/mosquitto version \S+ running/.test(seen)) {
+          cleanup();
+          resolve();
+        }
+      };
+      const onExit = (code: number | null) => {
+        cleanup();
+        this.child = undefined;
+        reject(new Error(`mosquitto exited with ${code} before it was ready:\n${seen}`));
+      };
+      const onError = (err: Error) => {
+        cleanup();
+        this.child = undefined;
+        reject(err);
+      };
+      const cleanup = () => {
+        child.stderr?.off('data', onData);
+        child.off('exit', onExit);
+        child.off('error', onError);
+        child.stderr?.on('data', (c: Buffer) => (this.log += c.toString()));
+      };
+      child.stderr?.on('data', onData);
+      child.once('exit', onExit);
+      child.once('error', onError);
+    });
+  }
+
+  /** SIGTERM (mosquitto then saves its persistence file) and waits for the exit. Idempotent. */
+  async stop(): Promise<void> {
+    const child = this.child;
+    if (!child) return;
+    this.child = undefined;
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    await new Promise<void>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      child.once('exit', () => {
+        clearTimeout(kill);
+        resolve();
+      });
+      child.kill('SIGTERM');
+    });
+  }
+
+  /** Stops it and removes its directory. */
+  async close(): Promise<void> {
+    await this.stop();
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
