@@ -17,6 +17,8 @@ export interface InferOptions {
   policyOf?: (camera: string) => BackpressurePolicy;
   scheduler?: SchedulerLike;
   now?: () => number;
+  /** sees each frame of a successful batch just before its buffer goes back to the pool (e.g. to copy the pixels) */
+  onFrame?: (frame: Frame) => void;
   /** called once per batch, for stats */
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
 }
@@ -79,7 +81,10 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
             (out) => {
               if (out.results.length !== frames.length) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `the detector returned ${out.results.length} results for ${frames.length} frames`);
               opts.onBatch?.({ size: frames.length, inferenceMs: out.inferenceMs, queueDepth });
-              for (const f of frames) f.release();
+              for (const f of frames) {
+                opts.onFrame?.(f);
+                f.release();
+              }
               frames.forEach((f, i) => {
                 const r = out.results[i];
                 if (!closed) {

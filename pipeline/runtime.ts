@@ -10,6 +10,7 @@ import type { FrameSource } from '../sources/frame-source.js';
 import { VideoSource } from '../sources/video-source.js';
 import { describeError, isLookoutError } from './errors.js';
 import { CameraObjects, type CameraUpdate } from './events.js';
+import { FrameStore } from './frame-store.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from './logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
@@ -36,6 +37,8 @@ export class Runtime {
   private readonly statusSubject = new Subject<Status>();
   readonly status$: Observable<Status> = this.statusSubject.asObservable();
   readonly stats: StatsCollector;
+  /** each camera's newest frame pixels, for snapshots and the live view */
+  readonly frames = new FrameStore();
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -66,6 +69,7 @@ export class Runtime {
         cameras: sources.length,
         policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
         onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
+        onFrame: (f) => this.frames.keep(f),
       }),
     );
   }

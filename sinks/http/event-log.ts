@@ -1,4 +1,4 @@
-// Recent object events for the API and the dashboard, bounded in count; snapshots (JPEG) bounded in count too.
+// Recent object events for the API and the dashboard, bounded in count.
 import type { ObjectEvent, TrackedObject } from '../../pipeline/types.js';
 
 export interface LoggedEvent {
@@ -16,12 +16,7 @@ export interface EventQuery {
 
 export class EventLog {
   private readonly events: LoggedEvent[] = [];
-  private readonly snapshots = new Map<string, Buffer>();
-
-  constructor(
-    private readonly maxEvents = 500,
-    private readonly maxSnapshots = 100,
-  ) {}
+  constructor(private readonly maxEvents = 500) {}
 
   add(event: ObjectEvent, at = Date.now()): void {
     this.events.push({ type: event.type, at, object: event.after });
@@ -39,15 +34,5 @@ export class EventLog {
       out.push(e);
     }
     return out;
-  }
-
-  setSnapshot(id: string, jpeg: Buffer): void {
-    this.snapshots.delete(id);
-    this.snapshots.set(id, jpeg);
-    while (this.snapshots.size > this.maxSnapshots) this.snapshots.delete(this.snapshots.keys().next().value as string);
-  }
-
-  snapshot(id: string): Buffer | undefined {
-    return this.snapshots.get(id);
   }
 }

@@ -178,8 +178,8 @@ export class MqttConnection {
     for (const w of waiters) w();
   }
 
-  /** Resolves true once nothing waits and nothing is in flight, false after `timeoutMs`. */
-  private drained(timeoutMs: number): Promise<boolean> {
+  /** Resolves true once nothing waits and nothing is in flight (every message acknowledged), false after `timeoutMs`. */
+  drained(timeoutMs: number): Promise<boolean> {
     if (this.outbox.size === 0 && this.inflight === 0) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => {

@@ -117,6 +117,11 @@ export class MqttSink implements Sink {
     return this.connection.stats();
   }
 
+  /** Resolves true once every message has been acknowledged by the broker, false after `timeoutMs`. */
+  drained(timeoutMs = 5000): Promise<boolean> {
+    return this.connection.drained(timeoutMs);
+  }
+
   private message(m: TopicMessage): OutboxMessage {
     return { topic: m.topic, payload: payloadText(m.payload), qos: this.opts.mqtt.qos, retain: m.retain };
   }

@@ -7,6 +7,8 @@ export interface Heard {
   topic: string;
   text: string;
   retain: boolean;
+  /** the broker says it may have sent this one before (QoS 1 redelivery) */
+  dup: boolean;
   /** performance.now() when it arrived */
   at: number;
 }
@@ -24,7 +26,7 @@ export class MqttRecorder {
 
   private constructor(readonly client: MqttClient) {
     client.on('message', (topic, payload, packet) => {
-      this.heard.push({ topic, text: payload.toString('utf8'), retain: packet.retain, at: performance.now() });
+      this.heard.push({ topic, text: payload.toString('utf8'), retain: packet.retain, dup: packet.dup, at: performance.now() });
       for (const w of [...this.waiters]) w();
     });
   }

@@ -1,0 +1,231 @@
+// The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Subscription } from 'rxjs';
+import type { CameraConfig } from '../../config/types.js';
+import { redactUrl } from '../../config/redact.js';
+import type { Detector } from '../../models/detector.js';
+import { describeError, isLookoutError } from '../../pipeline/errors.js';
+import type { CameraUpdate } from '../../pipeline/events.js';
+import type { FrameStore } from '../../pipeline/frame-store.js';
+import type { LatencyHistogram, StatsSnapshot } from '../../pipeline/stats.js';
+import type { FrameResult } from '../../pipeline/types.js';
+import { decodeImage } from '../../sources/image-decoder.js';
+import { roundDetection } from '../log-sink.js';
+import { renderJpeg } from '../snapshot/render.js';
+import type { Snapshots } from '../snapshot/snapshots.js';
+import { EventLog } from './event-log.js';
+import { metricsText } from './metrics.js';
+
+/** What the API reads from the running system. */
+export interface ApiInputs {
+  results$: import('rxjs').Observable<FrameResult>;
+  updates$: import('rxjs').Observable<CameraUpdate>;
+  snapshot(): StatsSnapshot;
+  readonly stats: { readonly inferenceHistogram: LatencyHistogram };
+  readonly frames: FrameStore;
+  readonly detector: Detector;
+  readonly failure: unknown;
+}
+
+export interface ApiOptions {
+  cameras: readonly CameraConfig[];
+  snapshots: Snapshots;
+  maxUploadBytes: number;
+  eventsKept: number;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+function sendJpeg(res: ServerResponse, jpeg: Buffer): void {
+  res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'content-length': jpeg.length });
+  res.end(jpeg);
+}
+
+const CAMERA_STATES_HEALTHY = new Set(['online', 'ended', 'disabled']);
+const UPLOAD_TYPES = new Set(['image/jpeg', 'image/png']);
+
+export class Api {
+  private readonly events: EventLog;
+  private readonly latest = new Map<string, FrameResult>();
+  private readonly eventCounts = new Map<string, number>();
+  private readonly subscriptions: Subscription[];
+  private readonly cameraNames: Set<string>;
+  /** one live-view JPEG per camera, re-encoded only when a newer frame is asked for */
+  private readonly liveCache = new Map<string, { seq: number; jpeg: Promise<Buffer> }>();
+
+  constructor(
+    private readonly inputs: ApiInputs,
+    private readonly opts: ApiOptions,
+  ) {
+    this.events = new EventLog(opts.eventsKept);
+    this.cameraNames = new Set(opts.cameras.map((c) => c.name));
+    this.subscriptions = [
+      inputs.results$.subscribe((r) => this.latest.set(r.frame.camera, r)),
+      inputs.updates$.subscribe((u) => {
+        for (const e of u.events) {
+          this.events.add(e);
+          const key = `${e.after.camera}\u0000${e.after.label}\u0000${e.type}`;
+          this.eventCounts.set(key, (this.eventCounts.get(key) ?? 0) + 1);
+        }
+      }),
+    ];
+  }
+
+  close(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+  }
+
+  /** Routes a request; returns false when no route matches (the caller answers 404). */
+  async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const get = method === 'GET' || method === 'HEAD';
+    if (path === '/api/health' && get) return this.health(res), true;
+    if (path === '/api/stats' && get) return sendJson(res, 200, this.inputs.snapshot()), true;
+    if (path === '/metrics' && get) return this.metrics(res), true;
+    if (path === '/api/cameras' && get) return this.camerasList(res), true;
+    if (path === '/api/events' && get) return this.eventsList(res, url), true;
+    let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
+    if (m && get) return await this.liveImage(res, decodeURIComponent(m[1])), true;
+    m = /^\/api\/events\/([^/]+)\/snapshot\.jpg$/.exec(path);
+    if (m && get) return this.snapshotImage(res, decodeURIComponent(m[1])), true;
+    if (path === '/api/detect') {
+      if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body');
+      return await this.detect(req, res), true;
+    }
+    return false;
+  }
+
+  private health(res: ServerResponse): void {
+    const snap = this.inputs.snapshot();
+    const reasons: string[] = [];
+    for (const [name, c] of Object.entries(snap.cameras)) {
+      if (!CAMERA_STATES_HEALTHY.has(c.status)) reasons.push(`camera ${name} is ${c.status}${c.error ? `: ${c.error}` : ''}`);
+    }
+    for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
+    if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
+    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider });
+  }
+
+  private metrics(res: ServerResponse): void {
+    const h = this.inputs.stats.inferenceHistogram;
+    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count);
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
+    res.end(text);
+  }
+
+  private camerasList(res: ServerResponse): void {
+    const snap = this.inputs.snapshot();
+    sendJson(
+      res,
+      200,
+      this.opts.cameras.map((c) => {
+        const s = snap.cameras[c.name];
+        return {
+          name: c.name,
+          url: redactUrl(c.url),
+          enabled: c.enabled,
+          fps: c.fps,
+          status: s?.status ?? (c.enabled ? 'starting' : 'disabled'),
+          error: s?.error ?? null,
+          detectFps: s?.detectFps ?? 0,
+          framesDetected: s?.framesDetected ?? 0,
+          dropped: s?.dropped ?? 0,
+          lastFrameAgeMs: s?.lastFrameAgeMs ?? null,
+          inferenceMs: snap.detector.inferenceMsP50,
+          width: this.latest.get(c.name)?.frame.transform.srcWidth ?? null,
+          height: this.latest.get(c.name)?.frame.transform.srcHeight ?? null,
+        };
+      }),
+    );
+  }
+
+  private eventsList(res: ServerResponse, url: URL): void {
+    const limitText = url.searchParams.get('limit');
+    const limit = limitText === null ? undefined : Number(limitText);
+    if (limit !== undefined && !(Number.isInteger(limit) && limit >= 1 && limit <= 1000)) throw new HttpError(400, 'limit must be an integer from 1 to 1000');
+    const camera = url.searchParams.get('camera') ?? undefined;
+    if (camera !== undefined && !this.cameraNames.has(camera)) throw new HttpError(404, `no camera named ${JSON.stringify(camera)}`);
+    const events = this.events.query({ camera, label: url.searchParams.get('label') ?? undefined, limit });
+    sendJson(
+      res,
+      200,
+      events.map((e) => ({ ...e, hasSnapshot: this.opts.snapshots.get(e.object.id) !== undefined })),
+    );
+  }
+
+  private async liveImage(res: ServerResponse, camera: string): Promise<void> {
+    if (!this.cameraNames.has(camera)) throw new HttpError(404, `no camera named ${JSON.stringify(camera)}`);
+    const stored = this.inputs.frames.latest(camera);
+    if (!stored) throw new HttpError(404, `camera ${camera} has no frame yet`);
+    const cached = this.liveCache.get(camera);
+    if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg);
+    const result = this.latest.get(camera);
+    const overlays = result && result.frame.seq === stored.meta.seq ? result.detections : [];
+    const jpeg = renderJpeg(stored, overlays);
+    this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
+    sendJpeg(res, await jpeg);
+  }
+
+  private snapshotImage(res: ServerResponse, id: string): void {
+    // ids are `<frameTime>-<6 chars>`: anything else (a path, `..`) is not one
+    if (!/^[0-9.]+-[a-z0-9]+$/i.test(id)) throw new HttpError(400, 'not an event id');
+    const snap = this.opts.snapshots.get(id);
+    if (!snap) throw new HttpError(404, `no snapshot for event ${id}`);
+    sendJpeg(res, snap.jpeg);
+  }
+
+  private async detect(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
+    const body = await readBody(req, this.opts.maxUploadBytes);
+    if (body.length === 0) throw new HttpError(400, 'the request has no body');
+    const detector = this.inputs.detector;
+    let image;
+    try {
+      image = await decodeImage(body, detector.info.format, `the uploaded ${type.slice(6).toUpperCase()}`);
+    } catch (err) {
+      throw new HttpError(400, describeError(err));
+    }
+    try {
+      const out = await detector.detect([{ data: image.data, transform: image.transform }]);
+      sendJson(res, 200, { width: image.width, height: image.height, detections: out.results[0].detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
+    } catch (err) {
+      throw new HttpError(isLookoutError(err) && err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED' ? 503 : 500, describeError(err));
+    }
+  }
+}
+
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > limit) {
+        req.removeAllListeners('data');
+        req.resume();
+        reject(new HttpError(413, `the image is over ${limit} bytes`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.once('end', () => resolve(Buffer.concat(chunks)));
+    req.once('error', reject);
+  });
+}
