@@ -12,6 +12,12 @@ export const DEFAULTS = {
     loop: false,
     realtime: true,
     enabled: true,
+    /** live cameras (RTSP, HTTP, HLS, V4L2) */
+    transport: 'tcp' as RtspTransport,
+    /** retry delays: exponential from initialMs, capped at maxMs, with full jitter */
+    reconnect: { initialMs: 1000, maxMs: 30_000 },
+    /** a connected live camera that sends no frame for this long is restarted */
+    stallTimeoutMs: 10_000,
   },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {
@@ -38,8 +44,19 @@ export const DEFAULTS = {
     /** how often `<prefix>/stats` goes to clients (0: never) */
     statsIntervalSeconds: 60,
   },
+  http: {
+    /** loopback unless asked: binding wider needs `auth` (or an explicit `auth: none`) */
+    host: '127.0.0.1',
+    port: 8080,
+    maxUploadBytes: 10 * 1024 * 1024,
+    eventsKept: 500,
+  },
 } as const;
 
+export const RTSP_TRANSPORTS = ['tcp', 'udp'] as const;
+export type RtspTransport = (typeof RTSP_TRANSPORTS)[number];
+export const HWACCELS = ['cuda', 'vaapi', 'qsv'] as const;
+export type Hwaccel = (typeof HWACCELS)[number];
 export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu'] as const;
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
 export const MQTT_DIALECTS = ['lookout', 'frigate'] as const;

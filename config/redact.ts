@@ -16,3 +16,45 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   for (const s of secrets) if (s.length >= 3) out = out.split(s).join('***');
   return out;
 }
+
+const SECRET_QUERY = /[?&](?:password|pass|pwd|token|key|secret)=([^&#]*)/gi;
+
+/**
+ * The secrets a URL carries (the password in its user info, secret query values), raw and percent-decoded, so that
+ * `redactSecrets` can remove them from text that echoes the URL in another spelling (ffmpeg's messages do).
+ */
+export function urlSecrets(url: string): string[] {
+  const found: string[] = [];
+  const userInfo = /^[a-z][a-z0-9+.-]*:\/\/([^/@\s]*)@/i.exec(url)?.[1];
+  if (userInfo !== undefined && userInfo.includes(':')) found.push(userInfo.slice(userInfo.indexOf(':') + 1));
+  for (const m of url.matchAll(SECRET_QUERY)) found.push(m[1]);
+  return spellings(found);
+}
+
+/** A secret as it may be written: as is, percent-encoded and percent-decoded. */
+export function spellings(secrets: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const s of secrets) {
+    if (!s) continue;
+    out.add(s);
+    out.add(encodeURIComponent(s));
+    try {
+      out.add(decodeURIComponent(s));
+    } catch {
+      // not valid percent-encoding: the raw spelling is all there is
+    }
+  }
+  // longest first, so that a secret containing another is replaced whole
+  return [...out].sort((a, b) => b.length - a.length);
+}
+
+/** A copy of a config for showing (`lookout validate --print`): every `password` masked, every URL redacted. */
+export function redactConfig<T>(value: T): T {
+  const walk = (v: unknown, key: string | undefined): unknown => {
+    if (typeof v === 'string') return key !== undefined && /password|secret|token/i.test(key) ? '***' : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? redactUrl(v) : v;
+    if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
+    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
+    return v;
+  };
+  return walk(value, undefined) as T;
+}

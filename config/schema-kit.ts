@@ -42,6 +42,16 @@ export function str(opts: { pattern?: RegExp; patternText?: string; nonEmpty?: b
   };
 }
 
+/** A password or token: a string whose value no error message repeats. */
+export function secret(): Schema<string> {
+  return {
+    parse(v, path, issues) {
+      if (typeof v !== 'string') return void issues.add(path, `must be a string (quote it in YAML), got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`}`);
+      return v;
+    },
+  };
+}
+
 export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean; integer?: boolean; what?: string } = {}): Schema<number> {
   const what = opts.what ?? (opts.integer ? 'an integer' : 'a number');
   return {

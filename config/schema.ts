@@ -156,6 +156,31 @@ const websocket = obj({
   statsIntervalSeconds: withDefault(nonNegative('a number of seconds >= 0 (0 turns stats off)'), DEFAULTS.websocket.statsIntervalSeconds),
 });
 
+/** `none`, `{token}` or `{username, password}`: who may use the dashboard, the API and /ws. */
+const httpAuth = (): Schema<'none' | { token: string } | { username: string; password: string }> => {
+  const token = obj({ token: str() });
+  const basic = obj({ username: str(), password: str() });
+  return {
+    parse(v, path, issues) {
+      if (v === 'none') return 'none';
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
+        if ('token' in v) return token.parse(v, path, issues);
+        if ('username' in v || 'password' in v) return basic.parse(v, path, issues);
+      }
+      issues.add(path, 'must be none, {token: SECRET} or {username: NAME, password: SECRET}');
+      return undefined;
+    },
+  };
+};
+
+const http = obj({
+  host: withDefault(host(), DEFAULTS.http.host),
+  port: withDefault(port(), DEFAULTS.http.port),
+  auth: optional(httpAuth()),
+  maxUploadBytes: withDefault(num({ min: 1024, max: 200 * 1024 * 1024, integer: true, what: 'a number of bytes from 1024 to 209715200' }), DEFAULTS.http.maxUploadBytes),
+  eventsKept: withDefault(num({ min: 1, max: 100000, integer: true, what: 'an integer from 1 to 100000' }), DEFAULTS.http.eventsKept),
+});
+
 function uniqueNames(cameras: { name: string }[]): string | undefined {
   const seen = new Set<string>();
   for (const [i, c] of cameras.entries()) {
@@ -171,6 +196,8 @@ export const configSchema = obj({
   log: withDefault(log, { ...DEFAULTS.log }),
   /** absent: no MQTT; present (even empty): MQTT with defaults, an embedded broker when there is no `url` */
   mqtt: optional(mqtt),
-  /** absent: no WebSocket server */
+  /** absent: no WebSocket server; with `http` it is served by that server at `websocket.path` */
   websocket: optional(websocket),
+  /** absent: no dashboard or API */
+  http: optional(http),
 });

@@ -10,3 +10,4 @@ export type CameraConfig = Config['cameras'][number];
 export type ModelConfig = Config['model'];
 export type MqttConfig = NonNullable<Config['mqtt']>;
 export type WebSocketConfig = NonNullable<Config['websocket']>;
+export type HttpConfig = NonNullable<Config['http']>;

@@ -49,8 +49,8 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-function sendJpeg(res: ServerResponse, jpeg: Buffer): void {
-  res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'content-length': jpeg.length });
+function sendJpeg(res: ServerResponse, jpeg: Buffer, headers: Record<string, string> = {}): void {
+  res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'content-length': jpeg.length, ...headers });
   res.end(jpeg);
 }
 
@@ -171,13 +171,15 @@ export class Api {
     if (!this.cameraNames.has(camera)) throw new HttpError(404, `no camera named ${JSON.stringify(camera)}`);
     const stored = this.inputs.frames.latest(camera);
     if (!stored) throw new HttpError(404, `camera ${camera} has no frame yet`);
+    // which frame this is: clients (and tests) can tell how fresh the picture is
+    const headers = { 'x-frame-seq': String(stored.meta.seq), 'x-frame-pts': String(stored.meta.pts) };
     const cached = this.liveCache.get(camera);
-    if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg);
+    if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg, headers);
     const result = this.latest.get(camera);
     const overlays = result && result.frame.seq === stored.meta.seq ? result.detections : [];
     const jpeg = renderJpeg(stored, overlays);
     this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
-    sendJpeg(res, await jpeg);
+    sendJpeg(res, await jpeg, headers);
   }
 
   private snapshotImage(res: ServerResponse, id: string): void {

@@ -13,7 +13,8 @@ export interface Overlay {
 
 const COLOURS = ['#ff3b30', '#34c759', '#0a84ff', '#ff9f0a', '#bf5af2', '#64d2ff', '#ffd60a', '#ff375f'];
 
-function colourFor(label: string): string {
+/** A stable colour per label, so a label looks the same on every tile and snapshot. */
+export function colourFor(label: string): string {
   let h = 0;
   for (let i = 0; i < label.length; i++) h = (h * 31 + label.charCodeAt(i)) >>> 0;
   return COLOURS[h % COLOURS.length];

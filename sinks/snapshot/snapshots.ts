@@ -37,7 +37,9 @@ export class Snapshots {
     for (const e of u.events) {
       if (e.type === 'end') continue;
       const o = e.after;
-      if (o.bestFrameTime !== u.pts || (e.type === 'update' && e.before.bestFrameTime === o.bestFrameTime)) continue;
+      // `new`: the object is in this frame above its threshold, a good first picture; `update`: only a better score
+      const better = e.type === 'update' && e.before.bestFrameTime !== o.bestFrameTime && o.bestFrameTime === u.pts;
+      if (e.type !== 'new' && !better) continue;
       const stored = this.frames.latest(u.camera);
       // the store holds the frame this update was computed from; anything else would be the wrong picture
       if (!stored || stored.meta.pts !== u.pts) continue;
