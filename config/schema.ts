@@ -3,17 +3,28 @@ import { ADAPTER_NAMES } from '../models/adapters/index.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, LOG_LEVELS, MQTT_DIALECTS } from './defaults.js';
 import { DEFAULT_OBJECT_OPTIONS } from '../pipeline/events.js';
 import { validatePolygon, type Polygon } from '../pipeline/zones.js';
-import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, str, withDefault, type Schema } from './schema-kit.js';
+import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
+import { cameraUrlKind, hasUserInfo } from '../sources/camera-url.js';
+import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
-/** What a camera URL may be in this release: a file path or an ffmpeg lavfi graph (`lavfi:<graph>`). */
+/** What a camera URL may be: rtsp(s)://, http(s):// (MJPEG, HLS), /dev/videoN, a file path or `lavfi:<graph>`. */
 export function checkCameraUrl(url: string): string | undefined {
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) {
-    const scheme = url.slice(0, url.indexOf(':')).toLowerCase();
-    if (scheme !== 'file') return `${scheme}:// sources are not supported yet: expected a file path or lavfi:<graph>`;
-  }
-  if (url.startsWith('lavfi:') && url.length === 'lavfi:'.length) return 'lavfi: needs a filter graph after the colon';
+  const kind = cameraUrlKind(url);
+  return typeof kind === 'string' ? undefined : kind.problem;
+}
+
+/** Settings that only make sense together (the problem names the field; the path is the camera's). */
+function checkCameraFields(c: { url: string; username?: string; password?: string; transport: string; hwaccel?: string; reconnect: { initialMs: number; maxMs: number } }): string | undefined {
+  const kind = cameraUrlKind(c.url);
+  const remote = kind === 'rtsp' || kind === 'http' || kind === 'hls';
+  if (c.password !== undefined && c.username === undefined) return 'password: needs username as well';
+  if (c.username !== undefined && !remote) return 'username: only rtsp:// and http(s):// cameras take credentials';
+  if (c.username !== undefined && hasUserInfo(c.url)) return 'username: the url already has credentials (user:password@): give them in one place';
+  if (c.transport !== 'tcp' && kind !== 'rtsp') return 'transport: only applies to rtsp:// cameras';
+  if (c.reconnect.maxMs < c.reconnect.initialMs) return `reconnect.maxMs (${c.reconnect.maxMs}) must be >= reconnect.initialMs (${c.reconnect.initialMs})`;
+  if (c.hwaccel !== undefined && kind === 'lavfi') return 'hwaccel: a lavfi graph is not decoded';
   return undefined;
 }
 
@@ -52,18 +63,34 @@ const tracker = obj({
   lowScore: optional(fraction()),
 });
 
-const camera = obj({
+const camera = refine(obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
   fps: withDefault(positive(), DEFAULTS.camera.fps),
   loop: withDefault(bool(), DEFAULTS.camera.loop),
   realtime: withDefault(bool(), DEFAULTS.camera.realtime),
   enabled: withDefault(bool(), DEFAULTS.camera.enabled),
+  /** rtsp/http credentials (or in the url as user:password@); `${VAR}` keeps them out of the file */
+  username: optional(str()),
+  password: optional(secret()),
+  transport: withDefault(oneOf(RTSP_TRANSPORTS), DEFAULTS.camera.transport),
+  /** hardware decoding; falls back to software with a warning when it fails to start */
+  hwaccel: optional(oneOf(HWACCELS)),
+  /** extra ffmpeg input options, placed before -i (after Lookout's own, so they win) */
+  inputArgs: withDefault(list(str({ nonEmpty: false })), []),
+  reconnect: withDefault(
+    obj({
+      initialMs: withDefault(num({ min: 1, max: 3_600_000, what: 'a number of milliseconds from 1 to 3600000' }), DEFAULTS.camera.reconnect.initialMs),
+      maxMs: withDefault(num({ min: 1, max: 3_600_000, what: 'a number of milliseconds from 1 to 3600000' }), DEFAULTS.camera.reconnect.maxMs),
+    }),
+    { ...DEFAULTS.camera.reconnect },
+  ),
+  stallTimeoutMs: withDefault(num({ min: 100, max: 3_600_000, what: 'a number of milliseconds from 100 to 3600000' }), DEFAULTS.camera.stallTimeoutMs),
   objects: withDefault(objects, () => ({ track: [...DEFAULT_OBJECT_OPTIONS.objects.track], filters: {} })),
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, {}),
-});
+}), checkCameraFields);
 
 const model = obj({
   path: str(),

@@ -12,6 +12,10 @@ export interface FfmpegInput {
   loop: boolean;
   /** detection rate; undefined keeps every frame */
   fps: number | undefined;
+  /** how to read the input, before `-i` (protocol and demuxer options, the camera's `inputArgs`); ffprobe gets them too */
+  readOptions?: readonly string[];
+  /** decode with `-hwaccel` (ffmpeg only: probing does not decode) */
+  hwaccel?: string;
 }
 
 export function planesOf(format: Pick<FrameFormat, 'layout'>): number {
@@ -22,8 +26,9 @@ export function frameBytes(format: Pick<FrameFormat, 'width' | 'height' | 'layou
   return format.width * format.height * planesOf(format);
 }
 
-export function inputArgs(src: Pick<FfmpegInput, 'lavfi'>): string[] {
-  return src.lavfi ? ['-f', 'lavfi'] : [];
+/** The options that say how to read the input (for ffmpeg and ffprobe alike). */
+export function inputArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): string[] {
+  return [...(src.lavfi ? ['-f', 'lavfi'] : []), ...(src.readOptions ?? [])];
 }
 
 export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
@@ -45,6 +50,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
     '-loglevel', 'error',
     ...(src.realtime ? ['-re'] : []),
     ...(src.loop && !src.lavfi ? ['-stream_loop', '-1'] : []),
+    ...(src.hwaccel ? ['-hwaccel', src.hwaccel] : []),
     ...inputArgs(src),
     '-i', src.input,
     '-an', '-sn', '-dn',

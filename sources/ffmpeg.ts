@@ -27,24 +27,69 @@ export function probeVideo(input: string, inputArgs: readonly string[] = [], lab
         }
         return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: ${detail}`));
       }
-      const stream = data.streams.find((s) => s.codec_type === 'video');
-      if (!stream || !stream.width || !stream.height) {
-        return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: it has no video stream`));
+      try {
+        resolve(toProbe(data, label));
+      } catch (e) {
+        reject(e);
       }
-      const rotation = rotationOf(stream);
-      const swap = Math.abs(rotation) % 180 === 90;
-      const duration = Number(stream.duration ?? data.format.duration);
-      const frames = Number(stream.nb_frames);
-      resolve({
-        width: swap ? stream.height : stream.width,
-        height: swap ? stream.width : stream.height,
-        fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate),
-        duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
-        codec: stream.codec_name ?? 'unknown',
-        frames: Number.isFinite(frames) && frames > 0 ? frames : undefined,
-      });
     });
   });
+}
+
+/** The first video stream of ffprobe's answer (`-show_streams -show_format`). */
+function toProbe(data: Pick<ffmpeg.FfprobeData, 'streams' | 'format'>, label: string): VideoProbe {
+  const stream = data.streams.find((s) => s.codec_type === 'video');
+  if (!stream || !stream.width || !stream.height) throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: it has no video stream`);
+  const rotation = rotationOf(stream);
+  const swap = Math.abs(rotation) % 180 === 90;
+  const duration = Number(stream.duration ?? data.format?.duration);
+  const frames = Number(stream.nb_frames);
+  return {
+    width: swap ? stream.height : stream.width,
+    height: swap ? stream.width : stream.height,
+    fps: parseRate(stream.avg_frame_rate) ?? parseRate(stream.r_frame_rate),
+    duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
+    codec: stream.codec_name ?? 'unknown',
+    frames: Number.isFinite(frames) && frames > 0 ? frames : undefined,
+  };
+}
+
+export interface StreamProbeOptions {
+  /** how messages name the input (a redacted URL: ffprobe's own messages are scrubbed with `scrub`) */
+  label: string;
+  /** stops ffprobe: a camera that accepts the connection and never answers must not leave a process behind */
+  signal?: AbortSignal;
+  /** removes secrets from ffprobe's messages, which echo the URL */
+  scrub?: (text: string) => string;
+}
+
+/**
+ * `probeVideo` for live streams and devices: ffprobe runs as a process this module owns (in its own group, like
+ * ffmpeg), so that it can be stopped when the camera is, instead of running until the network gives up.
+ */
+export async function probeStream(input: string, inputArgs: readonly string[], opts: StreamProbeOptions): Promise<VideoProbe> {
+  const scrub = opts.scrub ?? ((t: string) => t);
+  if (opts.signal?.aborted) throw new LookoutError('LOOKOUT_ERR_MEDIA', `probing ${opts.label} was cancelled`);
+  const proc = FfmpegProcess.spawn(['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...inputArgs, input], process.env.FFPROBE_PATH ?? 'ffprobe');
+  const onAbort = () => void proc.stop(500);
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
+  const out: Buffer[] = [];
+  proc.stdout.on('data', (b: Buffer) => out.push(b));
+  const exit = await proc.exited;
+  opts.signal?.removeEventListener('abort', onAbort);
+  if (opts.signal?.aborted) throw new LookoutError('LOOKOUT_ERR_MEDIA', `probing ${opts.label} was cancelled`);
+  const why = () => scrub(lastMeaningfulLine(proc.stderrTail.join('\n')) ?? (exit.signal ? `ffprobe was killed by ${exit.signal}` : `ffprobe exited with code ${exit.code}`));
+  if (exit.code !== 0) {
+    if (proc.stderrTail.some((l) => /ffmpeg was not found/.test(l))) throw new LookoutError('LOOKOUT_ERR_FFMPEG', 'ffprobe was not found: install ffmpeg (Debian: apt-get install ffmpeg)');
+    throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${opts.label}: ${why()}`);
+  }
+  let data: Pick<ffmpeg.FfprobeData, 'streams' | 'format'>;
+  try {
+    data = JSON.parse(Buffer.concat(out).toString('utf8')) as Pick<ffmpeg.FfprobeData, 'streams' | 'format'>;
+  } catch {
+    throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${opts.label}: ffprobe gave no readable answer`);
+  }
+  return toProbe({ streams: data.streams ?? [], format: data.format ?? {} }, opts.label);
 }
 
 function rotationOf(stream: ffmpeg.FfprobeStream): number {

@@ -1,18 +1,20 @@
-// A file or lavfi input as a FrameSource: probe, then one ffmpeg per subscription writing planar frames into pooled buffers.
+// One ffmpeg input as a FrameSource: probe, then one ffmpeg per subscription writing planar frames into pooled
+// buffers. Files and lavfi graphs are used directly; live cameras are wrapped by LiveSource, which restarts this one.
 import { Observable } from 'rxjs';
 import { access } from 'node:fs/promises';
+import { redactSecrets } from '../config/redact.js';
 import { computeTransform } from '../models/letterbox.js';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError, type ErrorCode } from '../pipeline/errors.js';
 import type { Frame, FrameFormat } from '../pipeline/types.js';
 import { BufferPool } from './buffer-pool.js';
-import { FfmpegProcess, probeVideo } from './ffmpeg.js';
+import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
 import { buildFfmpegArgs, frameBytes, inputArgs, type FfmpegInput } from './ffmpeg-args.js';
-import type { BackpressurePolicy, FrameSource, SourceCounters } from './frame-source.js';
+import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from './frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 export interface VideoSourceOptions {
   camera: string;
-  /** a file path, or `lavfi:<graph>` */
+  /** a file path, `lavfi:<graph>`, or (with `stream`) a URL or device ffmpeg reads, credentials included */
   url: string;
   fps?: number;
   loop?: boolean;
@@ -20,6 +22,18 @@ export interface VideoSourceOptions {
   policy?: BackpressurePolicy;
   /** frame buffers per camera: frames in flight between ffmpeg and the detector */
   poolSize?: number;
+  /** a live stream or device: probed by a process that stops with the subscription, never checked on disk */
+  stream?: boolean;
+  /** input options before `-i` (protocol, demuxer, the camera's inputArgs) */
+  readOptions?: readonly string[];
+  /** `-hwaccel` to try first; software decoding takes over (with `onWarning`) when it fails to start */
+  hwaccel?: string;
+  /** how messages name the input (a redacted URL); default: the path */
+  label?: string;
+  /** removed from every message (ffmpeg echoes URLs with their passwords) */
+  secrets?: readonly string[];
+  /** something worked out worse than asked and the source carries on (hardware decoding fell back to software) */
+  onWarning?: (code: ErrorCode, message: string) => void;
 }
 
 export class VideoSource implements FrameSource {
@@ -28,41 +42,53 @@ export class VideoSource implements FrameSource {
   readonly counters: SourceCounters = { framesIn: 0, dropped: 0 };
   private readonly input: FfmpegInput;
   private readonly poolSize: number;
+  private readonly label: string;
   private seq = 0;
+  /** set once `hwaccel` has failed to start: later (re)starts decode in software straight away */
+  private hwaccelFailed = false;
 
-  constructor(opts: VideoSourceOptions) {
+  constructor(private readonly opts: VideoSourceOptions) {
     this.camera = opts.camera;
     this.policy = opts.policy ?? 'wait';
     this.poolSize = opts.poolSize ?? 4;
-    const lavfi = opts.url.startsWith('lavfi:');
+    const lavfi = !opts.stream && opts.url.startsWith('lavfi:');
     this.input = {
-      input: lavfi ? opts.url.slice('lavfi:'.length) : opts.url.replace(/^file:\/\//, ''),
+      input: lavfi ? opts.url.slice('lavfi:'.length) : opts.stream ? opts.url : opts.url.replace(/^file:\/\//, ''),
       lavfi,
       realtime: opts.realtime ?? false,
       loop: opts.loop ?? false,
       fps: opts.fps,
+      readOptions: opts.readOptions,
     };
+    this.label = opts.label ?? (lavfi ? 'lavfi input' : this.input.input);
   }
 
-  frames(format: FrameFormat): Observable<Frame> {
+  private scrub(text: string): string {
+    return redactSecrets(text, this.opts.secrets ?? []);
+  }
+
+  private probe(signal: AbortSignal): Promise<VideoProbe> {
+    if (this.opts.stream) return probeStream(this.input.input, inputArgs(this.input), { label: this.label, signal, scrub: (t) => this.scrub(t) });
+    return probeVideo(this.input.input, inputArgs(this.input), this.label).catch((err: unknown) => {
+      throw err instanceof LookoutError ? new LookoutError(err.code, this.scrub(err.message)) : err;
+    });
+  }
+
+  frames(format: FrameFormat, hooks: SourceHooks = {}): Observable<Frame> {
     return new Observable<Frame>((subscriber) => {
       let proc: FfmpegProcess | undefined;
       let splitter: FrameSplitter | undefined;
       let detachRelease: (() => void) | undefined;
       let closed = false;
+      const abort = new AbortController();
 
-      const start = async () => {
-        if (!this.input.lavfi) await assertReadable(this.input.input);
-        const probe = await probeVideo(this.input.input, inputArgs(this.input), this.input.lavfi ? 'lavfi input' : this.input.input);
-        if (closed) return;
-        const transform = computeTransform(format, probe.width, probe.height);
+      /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
+      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
-        const rate = this.input.fps ?? probe.fps;
-        const pool = new BufferPool(frameBytes(format), this.poolSize);
-        proc = FfmpegProcess.spawn(buildFfmpegArgs(this.input, format, transform));
-        const stdout = proc.stdout;
-        splitter = new FrameSplitter(
+        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel }, format, transform));
+        proc = p;
+        const split = new FrameSplitter(
           pool,
           (data) => {
             const seq = this.seq++;
@@ -85,21 +111,50 @@ export class VideoSource implements FrameSource {
           },
           this.policy,
         );
-        const split = splitter;
+        splitter = split;
+        let wrote = false;
+        const stdout = p.stdout;
         stdout.on('data', (chunk: Buffer) => {
+          wrote = true;
+          hooks.onData?.();
           const before = split.counters.dropped;
           split.write(chunk);
           this.counters.dropped += split.counters.dropped - before;
           if (split.blocked) stdout.pause();
         });
+        detachRelease?.();
+        detachRelease = undefined;
         if (this.policy === 'wait') {
           detachRelease = pool.onRelease(() => {
             if (split.blocked && split.drain() && !closed) stdout.resume();
           });
         }
-        const exit = await proc.exited;
-        if (closed || exit.stopped) return;
-        if (exit.code === 0) {
+        const exit = await p.exited;
+        return { exit, wrote, proc: p };
+      };
+
+      const start = async () => {
+        if (!this.opts.stream && !this.input.lavfi) await assertReadable(this.input.input);
+        const probe = await this.probe(abort.signal);
+        if (closed) return;
+        const transform = computeTransform(format, probe.width, probe.height);
+        const rate = this.input.fps ?? probe.fps;
+        const pool = new BufferPool(frameBytes(format), this.poolSize);
+        let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
+        let ran = await run(pool, hwaccel, transform, rate);
+        if (closed || ran.exit.stopped) return;
+        if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
+          // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
+          this.hwaccelFailed = true;
+          const why = this.scrub(ran.proc.stderrTail.at(-1) ?? `exit code ${ran.exit.code}`);
+          this.opts.onWarning?.('LOOKOUT_ERR_HWACCEL', `${this.camera}: hardware decoding (${hwaccel}) failed to start (${why}); decoding in software`);
+          hwaccel = undefined;
+          splitter?.dispose();
+          ran = await run(pool, undefined, transform, rate);
+          if (closed || ran.exit.stopped) return;
+        }
+        const split = splitter!;
+        if (ran.exit.code === 0) {
           // the last frame may still wait for a buffer: the stream ends once it is out
           if (split.blocked) {
             await new Promise<void>((resolve) => {
@@ -114,8 +169,9 @@ export class VideoSource implements FrameSource {
           if (!closed) subscriber.complete();
           return;
         }
-        const why = proc.stderrTail.at(-1) ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`);
-        subscriber.error(new LookoutError('LOOKOUT_ERR_MEDIA', `${this.camera}: ffmpeg failed on ${this.input.lavfi ? 'lavfi input' : this.input.input}: ${why}`));
+        const { exit } = ran;
+        const why = this.scrub(ran.proc.stderrTail.at(-1) ?? (exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.code}`));
+        subscriber.error(new LookoutError('LOOKOUT_ERR_MEDIA', `${this.camera}: ffmpeg failed on ${this.label}: ${why}`));
       };
 
       start().catch((err: unknown) => {
@@ -124,6 +180,7 @@ export class VideoSource implements FrameSource {
 
       return () => {
         closed = true;
+        abort.abort();
         detachRelease?.();
         splitter?.dispose();
         void proc?.stop();
@@ -131,6 +188,9 @@ export class VideoSource implements FrameSource {
     });
   }
 }
+
+/** How ffmpeg says that a hardware decoder could not be set up ("Device creation failed", "No device available for decoder" …). */
+const HWACCEL_TROUBLE = /device|hwaccel|hardware|cuda|vaapi|qsv|nvdec|cuvid|libva|\bdrm\b/i;
 
 async function assertReadable(file: string): Promise<void> {
   try {

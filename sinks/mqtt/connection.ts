@@ -66,6 +66,8 @@ export class MqttConnection {
   private closing: Promise<void> | undefined;
   private drainWaiters: (() => void)[] = [];
   private lostLogged = false;
+  /** why the latest attempt failed (refused, not authorized, TLS), for the status message */
+  private lastError: string | undefined;
 
   private constructor(
     private readonly client: MqttClient,
@@ -78,6 +80,7 @@ export class MqttConnection {
       this.connects++;
       this.ready = true;
       this.lostLogged = false;
+      this.lastError = undefined;
       log.info(`connected to ${redactUrl(opts.url)}`);
       opts.onStatus?.(true, `connected to ${redactUrl(opts.url)}`);
       opts.onConnect?.((m) => this.send(m));
@@ -88,11 +91,15 @@ export class MqttConnection {
       this.ready = false;
       if (!this.closing) {
         this.lostLogged = true;
-        log.warn(`connection to ${redactUrl(opts.url)} lost; messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
-        opts.onStatus?.(false, `MQTT broker ${redactUrl(opts.url)} unreachable`);
+        const why = this.lastError ? `: ${this.lastError}` : '';
+        log.warn(`no connection to ${redactUrl(opts.url)}${why}; messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
+        opts.onStatus?.(false, `MQTT broker ${redactUrl(opts.url)} unreachable${why}`);
       }
     });
-    client.on('error', (err) => log.debug(`mqtt: ${err.message}`));
+    client.on('error', (err) => {
+      this.lastError = err.message;
+      log.debug(`mqtt: ${err.message}`);
+    });
     client.on('message', (topic, payload) => opts.onMessage?.(topic, payload));
     if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe([...opts.subscriptions], { qos: 1 });
   }

@@ -1,12 +1,31 @@
 // A real mosquitto for a test: loopback, a free port, anonymous, with persistence in a temporary directory so a
 // restart keeps retained messages and persistent sessions (as a broker restarted by its service manager would).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.js';
 
 export const MOSQUITTO = process.env.LOOKOUT_MOSQUITTO ?? '/usr/sbin/mosquitto';
+
+const run = promisify(execFile);
+
+export interface MosquittoOptions {
+  port?: number;
+  /** only these users may connect (a password file made with mosquitto_passwd); default: anonymous */
+  users?: Record<string, string>;
+  /** serve TLS with this certificate and key (PEM files) */
+  tls?: { cert: string; key: string };
+}
+
+/** A self-signed certificate for 127.0.0.1 (it is its own CA), written into `dir`. */
+export async function selfSignedCert(dir: string): Promise<{ cert: string; key: string }> {
+  const cert = join(dir, 'broker-cert.pem');
+  const key = join(dir, 'broker-key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', key, '-out', cert]);
+  return { cert, key };
+}
 
 export class Mosquitto {
   private child: ChildProcess | undefined;
@@ -16,16 +35,24 @@ export class Mosquitto {
     readonly port: number,
     private readonly dir: string,
     private readonly confPath: string,
+    private readonly tls = false,
   ) {}
 
   /** Writes the config and starts the broker; resolves once it accepts connections. */
-  static async start(opts: { port?: number } = {}): Promise<Mosquitto> {
+  static async start(opts: MosquittoOptions = {}): Promise<Mosquitto> {
     const port = opts.port ?? (await freePort());
     const dir = await mkdtemp(join(tmpdir(), 'lookout-mosquitto-'));
     const confPath = join(dir, 'mosquitto.conf');
+    const passwords = join(dir, 'passwords');
+    if (opts.users) {
+      for (const [i, [user, password]] of Object.entries(opts.users).entries()) {
+        await run('mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwords, user, password]);
+      }
+    }
     const lines = [
       `listener ${port} 127.0.0.1`,
-      'allow_anonymous true',
+      ...(opts.tls ? [`certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`] : []),
+      ...(opts.users ? ['allow_anonymous false', `password_file ${passwords}`] : ['allow_anonymous true']),
       'persistence true',
       `persistence_location ${dir}/`,
       'log_dest stderr',
@@ -37,7 +64,7 @@ export class Mosquitto {
       ...(process.getuid?.() === 0 ? ['user root'] : []),
     ];
     await writeFile(confPath, lines.join('\n') + '\n');
-    const broker = new Mosquitto(port, dir, confPath);
+    const broker = new Mosquitto(port, dir, confPath, opts.tls !== undefined);
     try {
       await broker.restart();
     } catch (err) {
@@ -48,7 +75,7 @@ export class Mosquitto {
   }
 
   get url(): string {
-    return `mqtt://127.0.0.1:${this.port}`;
+    return `${this.tls ? 'mqtts' : 'mqtt'}://127.0.0.1:${this.port}`;
   }
 
   get running(): boolean {

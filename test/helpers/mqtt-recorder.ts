@@ -18,6 +18,10 @@ export interface RecorderOptions {
   /** false: a persistent session the broker keeps (and queues QoS 1 messages for) while this client is away */
   clean?: boolean;
   reconnectPeriodMs?: number;
+  username?: string;
+  password?: string;
+  /** CA certificate (PEM) for an mqtts:// broker */
+  ca?: Buffer;
 }
 
 export class MqttRecorder {
@@ -38,6 +42,9 @@ export class MqttRecorder {
       clean: opts.clean ?? true,
       reconnectPeriod: opts.reconnectPeriodMs ?? 100,
       protocolVersion: 4,
+      username: opts.username,
+      password: opts.password,
+      ...(opts.ca ? { ca: opts.ca } : {}),
     });
     const recorder = new MqttRecorder(client);
     if (filters.length > 0) await client.subscribeAsync(filters, { qos: 1 });

@@ -160,7 +160,7 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
     });
 
     it('gives clear 4xx answers to bad uploads', async () => {
-      const post = (body: string | Uint8Array, type: string) => fetch(`${r.server.url}/api/detect`, { method: 'POST', headers: { 'content-type': type }, body });
+      const post = (body: string | Uint8Array<ArrayBuffer>, type: string) => fetch(`${r.server.url}/api/detect`, { method: 'POST', headers: { 'content-type': type }, body });
       const wrongType = await post('hello', 'text/plain');
       assert.equal(wrongType.status, 415);
       assert.match(((await wrongType.json()) as { error: string }).error, /image\/jpeg or image\/png/);

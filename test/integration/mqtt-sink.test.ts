@@ -1,16 +1,16 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { bufferCount, filter, firstValueFrom, lastValueFrom, toArray } from 'rxjs';
-import { parseConfig } from '../../config/load.js';
+import { loadConfig, parseConfig } from '../../config/load.js';
 import type { Config, MqttConfig } from '../../config/types.js';
 import { Logger } from '../../pipeline/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import type { Status } from '../../pipeline/types.js';
 import { MqttSink } from '../../sinks/mqtt/mqtt-sink.js';
 import { cliPath } from '../helpers/assets.js';
-import { Mosquitto } from '../helpers/mosquitto.js';
+import { Mosquitto, selfSignedCert } from '../helpers/mosquitto.js';
 import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
@@ -382,6 +382,52 @@ describe('MQTT sink (real mosquitto, aedes and mqtt.js)', function () {
     assert.deepEqual(ids(rec), ['e1', 'e2', 'e3', 'e11', 'e12', 'e13', 'e14', 'e15', 'e16']);
     const stats = await rec.waitFor((r) => r.json<{ mqtt: { dropped: number; connected: boolean } }>('lookout/stats').find((s) => s.mqtt.dropped === 7), 'stats counting the drops');
     assert.equal(stats.mqtt.connected, true);
+  });
+
+  it('TLS (tls.ca relative to the config file) with username/password from ${VAR}; a refused login is reported without the password', async () => {
+    const tls = await selfSignedCert(tmp());
+    const b = await Mosquitto.start({ tls, users: { lookout: 's3cret-pass', watcher: 'w-pass' } });
+    cleanups.push(() => b.close());
+    assert.match(b.url, /^mqtts:\/\//);
+    const ca = await readFile(tls.cert);
+    const rec = await recorder(b.url, ['lookout/#'], { username: 'watcher', password: 'w-pass', ca });
+    const file = join(tmp(), 'tls.yaml');
+    const write = (password: string) =>
+      writeFile(
+        file,
+        [
+          `model: { path: ${model}, adapter: ultralytics, labels: ${labels} }`,
+          'cameras:',
+          `  - { name: yard, url: ${clip}, objects: { track: [square] } }`,
+          // the CA path is relative to the config file's folder
+          `mqtt: { url: "${b.url}", username: lookout, password: "${password}", tls: { ca: broker-cert.pem }, discovery: { enabled: false } }`,
+        ].join('\n') + '\n',
+      );
+
+    await write('${MQTT_PASSWORD}');
+    const good = await loadConfig(file, { MQTT_PASSWORD: 's3cret-pass' });
+    assert.equal(good.mqtt?.tls?.ca, tls.cert);
+    const fake = fakeInputs(['yard']);
+    const connected = fake.nextStatus('MQTT_CONNECTED');
+    const sink = await MqttSink.create(fake.inputs, { mqtt: good.mqtt as MqttConfig, cameras: good.cameras, logger: quiet });
+    cleanups.push(() => sink.close());
+    await connected;
+    fake.updates.next(newEventUpdate('tls-1', 1));
+    await rec.waitFor((r) => r.json<EventMsg>('lookout/yard/events').some((e) => e.after.id === 'tls-1'), 'the event over TLS');
+    await sink.close();
+
+    const bad = await loadConfig(file, { MQTT_PASSWORD: 'wrong-pass' });
+    const refused = fakeInputs(['yard']);
+    const offline = refused.nextStatus('MQTT_OFFLINE');
+    const lines: string[] = [];
+    const logger = new Logger({ level: 'debug', json: false, write: (l) => lines.push(l) });
+    const rejected = await MqttSink.create(refused.inputs, { mqtt: bad.mqtt as MqttConfig, cameras: bad.cameras, logger });
+    cleanups.push(() => rejected.close());
+    const status = await offline;
+    assert.match(status.message, /unreachable: .*(Not authorized|Bad username or password)/i);
+    await rejected.close();
+    assert.ok(lines.length > 0);
+    for (const text of [status.message, ...lines]) assert.doesNotMatch(text, /wrong-pass/, 'no password in logs or statuses');
   });
 
   it('a killed `lookout run` leaves `offline` (its last will); SIGINT leaves `stopped`', async () => {

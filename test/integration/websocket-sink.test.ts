@@ -263,6 +263,10 @@ describe('WebSocket sink (real ws server and clients)', function () {
     assert.equal(sink.stats().clients, 1);
     fake.updates.next(newEventUpdate('after', 1));
     await alive.waitFor((r) => r.on('lookout/yard/events').length === 1, 'the live client still served');
+    // detection paused elsewhere (the MQTT command) shows up as the retained detect state
+    fake.inputs.emitStatus({ severity: 'info', code: 'DETECT_OFF', camera: 'yard', message: 'paused' });
+    await alive.waitFor((r) => r.on('lookout/yard/detect/state').includes('OFF'), 'detect state OFF');
+    assert.deepEqual(alive.on('lookout/yard/detect/state'), ['ON', 'OFF']);
   });
 
   it('attaches to an existing HTTP server at /ws, leaves its other routes alone and does not close it', async () => {
