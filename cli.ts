@@ -3,6 +3,7 @@
 // config, 1 for runtime failures; stack traces only with --verbose.
 import { readFileSync } from 'node:fs';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { demoCommand } from './cli/demo.js';
 import { detectCommand } from './cli/detect.js';
 import { evalCommand } from './cli/eval.js';
 import { modelsListCommand, modelsPullCommand } from './cli/models.js';
@@ -26,6 +27,8 @@ Usage:
       (accuracy, per-class and macro precision/recall/F1, confusion matrix); coco:ANNOTATIONS.json[:IMAGES_DIR]
       for detectors (COCO mAP@.5:.95, mAP@.5, per class; precision/recall at --threshold, default 0.3, while mAP
       counts every box scoring 0.001 or more). Prints items per second. A table, or JSON with --json.
+  lookout demo [--port 8080] [--mqtt-port 1883] [--from DIR]
+                                    the demo (npm start): sample clip + yolox-nano + dashboard + embedded MQTT broker
   lookout run -c FILE [--json]      run the configured cameras until they end or SIGINT/SIGTERM
   lookout validate -c FILE [--print] check a config file (exit 0 valid, 2 invalid); --print shows it with defaults
   lookout models list               known models and media, and what is cached
@@ -57,6 +60,8 @@ const OPTIONS = {
   providers: { type: 'string' },
   batch: { type: 'string' },
   from: { type: 'string' },
+  port: { type: 'string' },
+  'mqtt-port': { type: 'string' },
   dataset: { type: 'string' },
   limit: { type: 'string' },
 } satisfies ParseArgsConfig['options'];
@@ -140,6 +145,14 @@ async function main(argv: string[]): Promise<number> {
     case 'run':
       if (!values.config) usage('run: -c FILE is required');
       return runCommand({ configFile: values.config, json: values.json ?? false, verbose: values.verbose ?? false, registry: { from: values.from } });
+    case 'demo':
+      return demoCommand({
+        port: numberOption('port', values.port, 8080, (v) => Number.isInteger(v) && v >= 0 && v <= 65535, 'a port number'),
+        mqttPort: numberOption('mqtt-port', values['mqtt-port'], 1883, (v) => Number.isInteger(v) && v >= 0 && v <= 65535, 'a port number'),
+        registry: { from: values.from },
+        logger,
+        write: out,
+      });
     case 'validate':
       if (!values.config) usage('validate: -c FILE is required');
       return validateCommand(values.config, { print: values.print ?? false, write: out });

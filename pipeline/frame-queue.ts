@@ -16,8 +16,14 @@ export class FrameQueue {
   private cursor = 0;
   private total = 0;
 
-  /** @param latestDepth frames a live ('latest') camera may have waiting */
-  constructor(private readonly latestDepth = 1) {}
+  /**
+   * @param latestDepth frames a live ('latest') camera may have waiting
+   * @param onDrop told of every frame replaced by a newer one (for stats)
+   */
+  constructor(
+    private readonly latestDepth = 1,
+    private readonly onDrop?: (camera: string) => void,
+  ) {}
 
   register(camera: string, policy: BackpressurePolicy): void {
     if (this.queues.has(camera)) return;
@@ -35,6 +41,7 @@ export class FrameQueue {
         q.frames.shift()!.release();
         q.dropped++;
         this.total--;
+        this.onDrop?.(frame.camera);
       }
     }
   }

@@ -21,6 +21,8 @@ export interface InferOptions {
   onFrame?: (frame: Frame) => void;
   /** called once per batch, for stats */
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
+  /** called for every frame of a live camera replaced in the queue by a newer one, for stats */
+  onDrop?: (camera: string) => void;
 }
 
 /** batches handed to the detector at once: one running, one waiting in its message queue */
@@ -35,7 +37,7 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
 
   return (source) =>
     new Observable<FrameResult>((subscriber) => {
-      const queue = new FrameQueue();
+      const queue = new FrameQueue(1, opts.onDrop);
       /** batches sent to the detector and not yet answered */
       let inFlight = 0;
       let sourceDone = false;

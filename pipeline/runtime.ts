@@ -6,8 +6,8 @@ import type { Detector } from '../models/detector.js';
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
-import type { FrameSource } from '../sources/frame-source.js';
-import { VideoSource } from '../sources/video-source.js';
+import { createSource } from '../sources/create-source.js';
+import type { CameraStateChange, FrameSource } from '../sources/frame-source.js';
 import { describeError, isLookoutError } from './errors.js';
 import { CameraObjects, type CameraUpdate } from './events.js';
 import { FrameStore } from './frame-store.js';
@@ -56,6 +56,7 @@ export class Runtime {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
+    for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     const cameras = sources.map((s) => this.cameraFrames(s));
     this.results$ = this.resultsSubject.asObservable();
     this.updates$ = this.updatesSubject.asObservable();
@@ -69,6 +70,7 @@ export class Runtime {
         cameras: sources.length,
         policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
         onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
+        onDrop: (camera) => this.stats.frameDropped(camera),
         onFrame: (f) => this.frames.keep(f),
       }),
     );
@@ -96,10 +98,12 @@ export class Runtime {
     for (const w of detector.info.warnings) log.warn(w);
     const { format, provider, dynamicBatch } = detector.info;
     log.info(`model ${detector.info.modelPath} (${detector.info.adapter}) on ${provider}, input ${format.width}x${format.height}, ${dynamicBatch ? `batches of up to ${detector.info.maxBatch}` : 'fixed batch 1'}`);
-    const sources = config.cameras
-      .filter((c) => c.enabled)
-      .map((c) => new VideoSource({ camera: c.name, url: c.url, fps: c.fps, loop: c.loop, realtime: c.realtime, policy: 'wait' }));
-    return new Runtime(config, detector, sources, opts.logger);
+    // files and live cameras alike; a file's warnings (hardware decoding fell back) reach the runtime made below
+    let runtime: Runtime | undefined;
+    const onWarning = (camera: string, code: string, message: string) => runtime?.cameraState(camera, { status: runtime.stats.statusOf(camera), severity: 'warning', code, message });
+    const sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning }));
+    runtime = new Runtime(config, detector, sources, opts.logger);
+    return runtime;
   }
 
   /** One camera's frames; its failure is reported and ends that camera alone. */
@@ -109,13 +113,15 @@ export class Runtime {
     return new Observable<Frame>((subscriber) => {
       this.stats.setStatus(source.camera, 'starting');
       log.info(`starting ${redactUrl(url)}`);
-      let first = true;
+      // live cameras report their own states (only changes) and never error: they reconnect
+      subscriber.add(source.states$?.subscribe((s) => this.cameraState(source.camera, s)));
+      let first = !source.states$;
       return source
         .frames(this.detector.info.format)
         .pipe(
           catchError((err: unknown) => {
             const message = describeError(err);
-            this.stats.setStatus(source.camera, 'offline', message);
+            this.stats.setStatus(source.camera, 'offline', message, isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA');
             this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA', camera: source.camera, message });
             log.error(message);
             return EMPTY;
@@ -137,6 +143,17 @@ export class Runtime {
           },
         });
     });
+  }
+
+  /** A camera changed state (or warns): stats, the status stream and one log line. */
+  private cameraState(camera: string, s: Omit<CameraStateChange, 'status'> & { status: string }): void {
+    const problem = s.severity !== 'info';
+    this.stats.setStatus(camera, s.status, problem ? s.message : null, problem ? s.code : null);
+    this.emitStatus({ severity: s.severity, code: s.code, camera, message: s.message });
+    const log = this.logger.child({ component: 'source', camera });
+    if (s.severity === 'error') log.error(s.message);
+    else if (s.severity === 'warning') log.warn(s.message);
+    else log.info(s.message);
   }
 
   emitStatus(s: Omit<Status, 'at'>): void {

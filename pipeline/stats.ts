@@ -2,15 +2,23 @@
 // turned into a plain JSON object only when someone asks.
 
 export interface CameraStats {
+  /** frames ffmpeg delivered into a buffer */
   framesIn: number;
   framesDetected: number;
+  /** frames skipped because inference was busy: no free buffer at the source, or replaced by a newer one in the queue */
   dropped: number;
   /** detected frames per second over the last few seconds */
   detectFps: number;
-  /** ms since the newest frame was captured; null before the first */
+  /** ms since the newest detected frame was captured; null before the first */
   lastFrameAgeMs: number | null;
+  /** live cameras: restarts after the first start */
+  reconnects: number;
+  /** starting | online | reconnecting | offline | disabled | ended */
   status: string;
+  /** the last error's code and text (kept after the camera recovers, so the cause of a flap stays visible) and when */
+  code: string | null;
   error: string | null;
+  errorAt: number | null;
 }
 
 export interface DetectorStats {
@@ -21,7 +29,11 @@ export interface DetectorStats {
   avgBatchSize: number;
   inferenceMsP50: number;
   inferenceMsP95: number;
+  /** frames waiting for inference when the last batch was taken */
   queueDepth: number;
+  /** capture (frame bytes complete) to result, over recent frames of every camera */
+  latencyMsP50: number;
+  latencyMsP95: number;
 }
 
 export interface StatsSnapshot {
@@ -77,15 +89,26 @@ export class LatencyHistogram {
 
 interface CameraCounters {
   framesDetected: number;
+  /** dropped in the inference queue (the source counts its own drops) */
+  queueDropped: number;
   lastCapturedAt: number | null;
   recent: SampleRing;
   status: string;
+  code: string | null;
   error: string | null;
+  errorAt: number | null;
+}
+
+export interface SourceCountersLike {
+  framesIn: number;
+  dropped: number;
+  reconnects?: number;
 }
 
 export class StatsCollector {
   private readonly cameras = new Map<string, CameraCounters>();
   private readonly inference = new SampleRing();
+  private readonly latency = new SampleRing(1024);
   /** every batch's inference time, for the Prometheus histogram */
   readonly inferenceHistogram = new LatencyHistogram();
   private batches = 0;
@@ -95,7 +118,7 @@ export class StatsCollector {
 
   constructor(
     private readonly detector: { provider: string; dynamicBatch: boolean },
-    private readonly sourceCounters: (camera: string) => { framesIn: number; dropped: number },
+    private readonly sourceCounters: (camera: string) => SourceCountersLike,
     private readonly now: () => number = Date.now,
   ) {
     this.startedAt = now();
@@ -104,23 +127,39 @@ export class StatsCollector {
   camera(name: string): CameraCounters {
     let c = this.cameras.get(name);
     if (!c) {
-      c = { framesDetected: 0, lastCapturedAt: null, recent: new SampleRing(64), status: 'starting', error: null };
+      c = { framesDetected: 0, queueDropped: 0, lastCapturedAt: null, recent: new SampleRing(64), status: 'starting', code: null, error: null, errorAt: null };
       this.cameras.set(name, c);
     }
     return c;
   }
 
-  setStatus(camera: string, status: string, error: string | null = null): void {
+  /** A new status; with an error, it becomes the camera's last error (which a later status without one keeps). */
+  setStatus(camera: string, status: string, error: string | null = null, code: string | null = null): void {
     const c = this.camera(camera);
     c.status = status;
-    c.error = error;
+    if (error !== null) {
+      c.error = error;
+      c.code = code;
+      c.errorAt = this.now();
+    }
+  }
+
+  statusOf(camera: string): string {
+    return this.camera(camera).status;
   }
 
   frameDetected(camera: string, capturedAt: number): void {
     const c = this.camera(camera);
+    const now = this.now();
     c.framesDetected++;
     c.lastCapturedAt = capturedAt;
-    c.recent.push(this.now());
+    c.recent.push(now);
+    this.latency.push(now - capturedAt);
+  }
+
+  /** A frame of a live camera was replaced in the inference queue by a newer one. */
+  frameDropped(camera: string): void {
+    this.camera(camera).queueDropped++;
   }
 
   batch(size: number, inferenceMs: number, queueDepth: number): void {
@@ -139,11 +178,14 @@ export class StatsCollector {
       cameras[name] = {
         framesIn: src.framesIn,
         framesDetected: c.framesDetected,
-        dropped: src.dropped,
+        dropped: src.dropped + c.queueDropped,
         detectFps: fpsOf(c.recent, now),
         lastFrameAgeMs: c.lastCapturedAt === null ? null : now - c.lastCapturedAt,
+        reconnects: src.reconnects ?? 0,
         status: c.status,
+        code: c.code,
         error: c.error,
+        errorAt: c.errorAt,
       };
     }
     return {
@@ -159,6 +201,8 @@ export class StatsCollector {
         inferenceMsP50: this.inference.percentile(50),
         inferenceMsP95: this.inference.percentile(95),
         queueDepth: this.queueDepth,
+        latencyMsP50: this.latency.percentile(50),
+        latencyMsP95: this.latency.percentile(95),
       },
     };
   }

@@ -3,20 +3,41 @@
 import { DEFAULTS } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../pipeline/logger.js';
+import type { Runtime } from '../pipeline/runtime.js';
+import { HttpServer } from './http/http-server.js';
 import { LogSink } from './log-sink.js';
 import { MqttSink, type MqttSinkInputs } from './mqtt/mqtt-sink.js';
 import type { Sink } from './sink.js';
+import { Snapshots } from './snapshot/snapshots.js';
 import { WebSocketSink } from './websocket-sink.js';
 
-export async function createSinks(runtime: MqttSinkInputs, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
+/** What the sinks read from the runtime (the Runtime class provides all of it). */
+export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detector' | 'failure'>;
+
+export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
   const { logger } = opts;
   const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json })];
   try {
+    let snapshots: Snapshots | undefined;
+    if (config.http || config.mqtt) {
+      const s = new Snapshots(runtime.updates$, runtime.frames, logger);
+      snapshots = s;
+      sinks.push({ name: 'snapshots', close: async () => s.close() });
+    }
+    let http: HttpServer | undefined;
+    if (config.http) {
+      const { host, port, auth, maxUploadBytes, eventsKept } = config.http;
+      http = await HttpServer.create(runtime, { host, port, auth, maxUploadBytes, eventsKept, logger, cameras: config.cameras, snapshots: snapshots! });
+      sinks.push(http);
+      logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
+    }
     if (config.mqtt) sinks.push(await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger }));
-    if (config.websocket) {
+    // with an HTTP server the WebSocket lives on it at /ws, behind the same auth; without one it gets its own server
+    const websocket = config.websocket ?? (config.http ? DEFAULTS.websocket : undefined);
+    if (websocket) {
       // the WebSocket mirrors the Lookout dialect, under the MQTT prefix when MQTT speaks it too
       const topicPrefix = config.mqtt?.dialect === 'lookout' ? config.mqtt.topicPrefix : DEFAULTS.mqtt.topicPrefix.lookout;
-      sinks.push(await WebSocketSink.create(runtime, { websocket: config.websocket, cameras: config.cameras, topicPrefix, logger }));
+      sinks.push(await WebSocketSink.create(runtime, { websocket, cameras: config.cameras, topicPrefix, logger, server: http?.server }));
     }
   } catch (err) {
     await closeSinks(sinks, logger);

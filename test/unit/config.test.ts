@@ -63,9 +63,9 @@ describe('config', () => {
     assert.match(configError(raw), /cameras\[1\]\.name "a" is used twice/);
   });
 
-  it('rejects network URLs this release cannot open, with the reason', () => {
-    const raw = { ...base(), cameras: [{ name: 'a', url: 'rtsp://cam/stream' }] };
-    assert.match(configError(raw), /cameras\[0\]\.url: rtsp:\/\/ sources are not supported yet/);
+  it('rejects URLs that are not camera inputs, with the reason', () => {
+    const raw = { ...base(), cameras: [{ name: 'a', url: 'ftp://cam/stream' }] };
+    assert.match(configError(raw), /cameras\[0\]\.url: ftp:\/\/ is not a camera input: expected rtsp:\/\/, rtsps:\/\/, http\(s\):\/\//);
   });
 
   it('substitutes ${VAR} from the environment, with defaults and escapes', () => {

@@ -73,6 +73,8 @@ describe('StatsCollector', () => {
       inferenceMsP50: 0,
       inferenceMsP95: 0,
       queueDepth: 0,
+      latencyMsP50: 0,
+      latencyMsP95: 0,
     });
     assert.deepEqual(s.cameras, {});
     assert.equal(s.uptimeSeconds, 0);
@@ -142,9 +144,10 @@ describe('StatsCollector', () => {
   });
 
   it('takes frames in and dropped from the sources, and status from setStatus', () => {
-    const { stats } = collector();
-    stats.setStatus('door', 'running');
-    stats.setStatus('yard', 'error', 'ffmpeg exited with code 1');
+    const { stats, at } = collector();
+    stats.setStatus('door', 'online');
+    at(10_500);
+    stats.setStatus('yard', 'reconnecting', 'yard: the camera cannot be reached: Connection refused', 'LOOKOUT_ERR_CAMERA_UNREACHABLE');
     const s = stats.snapshot();
     assert.deepEqual(s.cameras.door, {
       framesIn: 40,
@@ -152,15 +155,46 @@ describe('StatsCollector', () => {
       dropped: 3,
       detectFps: 0,
       lastFrameAgeMs: null,
-      status: 'running',
+      reconnects: 0,
+      status: 'online',
+      code: null,
       error: null,
+      errorAt: null,
     });
-    assert.equal(s.cameras.yard.status, 'error');
-    assert.equal(s.cameras.yard.error, 'ffmpeg exited with code 1');
+    assert.equal(s.cameras.yard.status, 'reconnecting');
+    assert.equal(s.cameras.yard.code, 'LOOKOUT_ERR_CAMERA_UNREACHABLE');
+    assert.equal(s.cameras.yard.error, 'yard: the camera cannot be reached: Connection refused');
+    assert.equal(s.cameras.yard.errorAt, 10_500);
     assert.equal(s.cameras.yard.framesIn, 7);
-    // a camera recovers: the error is cleared
-    stats.setStatus('yard', 'running');
-    assert.equal(stats.snapshot().cameras.yard.error, null);
+    // a camera recovers: the status changes, the last error stays visible with its time
+    stats.setStatus('yard', 'online');
+    const yard = stats.snapshot().cameras.yard;
+    assert.equal(yard.status, 'online');
+    assert.equal(yard.code, 'LOOKOUT_ERR_CAMERA_UNREACHABLE');
+    assert.equal(yard.errorAt, 10_500);
+  });
+
+  it('adds queue drops to source drops and takes reconnects from the source', () => {
+    // given a live camera whose source dropped 3 frames and reconnected twice, and the queue replaced 2 more
+    const stats = new StatsCollector({ provider: 'cpu', dynamicBatch: true }, () => ({ framesIn: 40, dropped: 3, reconnects: 2 }), () => 0);
+    stats.frameDropped('door');
+    stats.frameDropped('door');
+    // then
+    const door = stats.snapshot().cameras.door;
+    assert.equal(door.dropped, 5);
+    assert.equal(door.reconnects, 2);
+  });
+
+  it('takes capture-to-result latency percentiles over every camera', () => {
+    const { stats, at } = collector();
+    // given 100 results, latencies 1..100 ms
+    for (let i = 1; i <= 100; i++) {
+      at(20_000 + i * 1000);
+      stats.frameDetected(i % 2 ? 'door' : 'yard', 20_000 + i * 1000 - i);
+    }
+    const d = stats.snapshot().detector;
+    assert.equal(d.latencyMsP50, 50);
+    assert.equal(d.latencyMsP95, 95);
   });
 
   it('starts a camera in status "starting"', () => {

@@ -1,0 +1,70 @@
+// Camera config → FrameSource: files and lavfi graphs read directly, live inputs (RTSP, HTTP MJPEG, HLS, V4L2)
+// wrapped in a LiveSource that reconnects and watches for stalls.
+import type { SchedulerLike } from 'rxjs';
+import type { CameraConfig } from '../config/types.js';
+import { redactUrl, spellings, urlSecrets } from '../config/redact.js';
+import type { ErrorCode } from '../pipeline/errors.js';
+import { cameraUrlKind, isLive, withCredentials, type CameraUrlKind } from './camera-url.js';
+import type { FrameSource } from './frame-source.js';
+import { LiveSource } from './live-source.js';
+import { VideoSource } from './video-source.js';
+
+export interface CreateSourceOptions {
+  /** warnings of sources that do not report states themselves (a file's hardware decoder fell back to software) */
+  onWarning?: (camera: string, code: ErrorCode, message: string) => void;
+  scheduler?: SchedulerLike;
+}
+
+/** The ffmpeg input options for a live camera, before its own `inputArgs` (which come last, so they win). */
+export function liveReadOptions(kind: CameraUrlKind, camera: Pick<CameraConfig, 'transport' | 'inputArgs'>): string[] {
+  const opts: string[] = [];
+  if (kind === 'rtsp') opts.push('-rtsp_transport', camera.transport);
+  if (kind === 'v4l2') opts.push('-f', 'v4l2');
+  // a live stream shows its size within a second; ffmpeg's default 5 s of analysis only delays every (re)connect
+  else opts.push('-analyzeduration', '1000000');
+  return [...opts, ...camera.inputArgs];
+}
+
+/** Whether a camera is read as a live stream ('latest' policy, reconnect, watchdog). */
+export function isLiveCamera(camera: Pick<CameraConfig, 'url'>): boolean {
+  const kind = cameraUrlKind(camera.url);
+  return typeof kind === 'string' && isLive(kind);
+}
+
+export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {}): FrameSource {
+  const kind = cameraUrlKind(camera.url);
+  if (typeof kind !== 'string') throw new RangeError(`cameras.${camera.name}.url: ${kind.problem}`);
+  if (!isLive(kind)) {
+    // a realtime lavfi graph is a synthetic camera: it runs on the clock like a real one, so it drops like one
+    const policy = kind === 'lavfi' && camera.realtime ? 'latest' : 'wait';
+    return new VideoSource({
+      camera: camera.name,
+      url: camera.url,
+      fps: camera.fps,
+      loop: camera.loop,
+      realtime: camera.realtime,
+      policy,
+      hwaccel: camera.hwaccel,
+      readOptions: camera.inputArgs,
+      onWarning: (code, message) => opts.onWarning?.(camera.name, code, message),
+    });
+  }
+  const url = withCredentials(camera.url, camera.username, camera.password);
+  const secrets = spellings([...urlSecrets(url), ...(camera.password === undefined ? [] : [camera.password])]);
+  const label = redactUrl(url);
+  let live: LiveSource | undefined;
+  const inner = new VideoSource({
+    camera: camera.name,
+    url,
+    stream: true,
+    fps: camera.fps,
+    policy: 'latest',
+    readOptions: liveReadOptions(kind, camera),
+    hwaccel: camera.hwaccel,
+    label,
+    secrets,
+    onWarning: (code, message) => live?.warn(code, message),
+  });
+  live = new LiveSource({ inner, reconnect: camera.reconnect, stallTimeoutMs: camera.stallTimeoutMs, label, secrets, scheduler: opts.scheduler });
+  return live;
+}
