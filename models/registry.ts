@@ -44,7 +44,7 @@ export interface ResolveOptions extends RegistryOptions {
   offline?: boolean;
   /** replaces the global fetch */
   fetchImpl?: typeof fetch;
-  /** a mirror: download `<baseUrl>/<file>` instead of the entry's url (also serves entries that have no url) */
+  /** a mirror: download `<baseUrl>/<file>` instead of the entry's url (also serves entries that have no url); default $LOOKOUT_REGISTRY_MIRROR */
   baseUrl?: string;
   onProgress?: (progress: DownloadProgress) => void;
   signal?: AbortSignal;
@@ -160,7 +160,9 @@ async function fromCache(entry: AssetEntry, dir: string): Promise<string | undef
 }
 
 async function download(entry: AssetEntry, dir: string, options: ResolveOptions, localDirs: readonly string[]): Promise<string> {
-  const url = options.baseUrl !== undefined ? mirrorUrl(options.baseUrl, entry.file) : entry.url;
+  // LOOKOUT_REGISTRY_MIRROR: an air-gapped site's own copy of the pinned files (still checked against their SHA-256)
+  const baseUrl = options.baseUrl ?? nonEmpty((options.env ?? process.env).LOOKOUT_REGISTRY_MIRROR);
+  const url = baseUrl !== undefined ? mirrorUrl(baseUrl, entry.file) : entry.url;
   const hint = offlineHint(entry, localDirs);
   if (url === undefined) {
     throw new LookoutError('LOOKOUT_ERR_REGISTRY', `${entry.name} has no pinned download URL and no local copy was found. ${hint}`);

@@ -126,6 +126,18 @@ describe('MQTT sink (real mosquitto, aedes and mqtt.js)', function () {
     });
   });
 
+  it('an embedded broker whose port is taken fails with LOOKOUT_ERR_LISTEN naming host and port', async () => {
+    const first = await MqttSink.create(fakeInputs(['yard']).inputs, { mqtt: sceneConfig({ embedded: { port: 0 } }).mqtt as MqttConfig, cameras: sceneConfig({}).cameras, logger: quiet });
+    cleanups.push(() => first.close());
+    const port = Number(new URL(first.url).port);
+    const mqtt = sceneConfig({ embedded: { port } }).mqtt as MqttConfig;
+    await assert.rejects(MqttSink.create(fakeInputs(['yard']).inputs, { mqtt, cameras: sceneConfig({}).cameras, logger: quiet }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LOOKOUT_ERR_LISTEN');
+      assert.match(err.message, new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port}: address already in use`));
+      return true;
+    });
+  });
+
   it('lookout dialect: one new, a zone update, one end; counts 0→1→0 retained; available online→stopped; discovery, detect state, stats', async () => {
     const b = await broker();
     const rec = await recorder(b.url, ['lookout/#', 'homeassistant/#']);
