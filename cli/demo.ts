@@ -6,6 +6,7 @@ import { isLookoutError, LookoutError } from '../pipeline/errors.js';
 import type { Logger } from '../pipeline/logger.js';
 import { renderDownloadProgress, resolveAsset, type ResolveOptions } from '../models/registry.js';
 import { HttpServer } from '../sinks/http/http-server.js';
+import { MqttSink } from '../sinks/mqtt/mqtt-sink.js';
 import { serve } from './serve.js';
 
 export const DEMO_MODEL = 'yolox-nano';
@@ -74,7 +75,7 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
     json: false,
     onReady: (_runtime, sinks) => {
       const http = sinks.find((s): s is HttpServer => s instanceof HttpServer);
-      const broker = sinks.map((s) => (s as { brokerUrl?: string }).brokerUrl).find((u) => u !== undefined) ?? `mqtt://127.0.0.1:${opts.mqttPort}`;
+      const broker = sinks.find((s): s is MqttSink => s instanceof MqttSink)?.url ?? `mqtt://127.0.0.1:${opts.mqttPort}`;
       const { hostname, port } = new URL(broker);
       opts.write('');
       opts.write(`  Lookout demo: a person walks through a room, looped at real-time pace, watched by yolox-nano.`);

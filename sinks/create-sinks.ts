@@ -31,7 +31,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }
-    if (config.mqtt) sinks.push(await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger }));
+    if (config.mqtt) sinks.push(await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$ }));
     // with an HTTP server the WebSocket lives on it at /ws, behind the same auth; without one it gets its own server
     const websocket = config.websocket ?? (config.http ? DEFAULTS.websocket : undefined);
     if (websocket) {

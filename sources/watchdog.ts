@@ -29,9 +29,12 @@ export class StallWatchdog {
     this.lastKick = this.scheduler.now();
   }
 
-  /** Changes the timeout from the next check on (e.g. once the first frame is in). */
+  /** Changes the timeout, counted from the last kick (e.g. to the stall timeout once the first frame is in). */
   setTimeout(timeoutMs: number): void {
     this.timeoutMs = checkTimeout(timeoutMs);
+    if (this.timer === undefined) return;
+    this.timer.unsubscribe();
+    this.arm(Math.max(0, this.lastKick + this.timeoutMs - this.scheduler.now()));
   }
 
   stop(): void {

@@ -2,13 +2,14 @@
 // in. It owns its connection and, without `mqtt.url`, the embedded broker (closed last).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Subscription } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { LookoutError } from '../../pipeline/errors.js';
 import type { Logger } from '../../pipeline/logger.js';
 import type { StatsSnapshot } from '../../pipeline/stats.js';
 import type { Status } from '../../pipeline/types.js';
 import type { Sink, SinkInputs } from '../sink.js';
+import type { Snapshot } from '../snapshot/snapshots.js';
 import { MqttConnection, type MqttConnectionStats } from './connection.js';
 import { cameraOfDetectSet, detectSetFilter, detectStateTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
 import { discoveryMessages } from './discovery.js';
@@ -16,6 +17,7 @@ import { EmbeddedBroker } from './embedded-broker.js';
 import { FrigateDialect } from './frigate-dialect.js';
 import { LookoutDialect } from './lookout-dialect.js';
 import type { OutboxMessage } from './outbox.js';
+import { topicLevel } from './topics.js';
 
 /** What the MQTT sink reads from and commands (the Runtime provides all of it). */
 export interface MqttSinkInputs extends SinkInputs {
@@ -29,6 +31,8 @@ export interface MqttSinkOptions {
   mqtt: MqttConfig;
   cameras: readonly CameraConfig[];
   logger: Logger;
+  /** JPEG snapshots, published retained on `<prefix>/<camera>/<label>/snapshot` (Frigate's topic too) */
+  snapshots?: Observable<Snapshot>;
   /** tests: how soon to retry a lost broker (default 1000 ms) */
   reconnectPeriodMs?: number;
   /** how long `close()` waits for the outbox to drain (default 2000 ms) */
@@ -86,6 +90,13 @@ export class MqttSink implements Sink {
     });
     this.subscriptions.push(inputs.updates$.subscribe((u) => this.send(this.dialect.messages(u))));
     if (this.dialect.name === 'frigate') this.subscriptions.push(inputs.results$.subscribe((r) => this.dialect.observeFrame(r.frame)));
+    if (opts.snapshots) {
+      this.subscriptions.push(
+        opts.snapshots.subscribe((s) =>
+          this.connection.publish({ topic: `${prefix}/${topicLevel(s.camera)}/${topicLevel(s.label)}/snapshot`, payload: s.jpeg, qos: mqtt.qos, retain: true }, 'state'),
+        ),
+      );
+    }
     if (mqtt.statsIntervalSeconds > 0) {
       this.statsTimer = setInterval(() => this.publishStats(), mqtt.statsIntervalSeconds * 1000);
       this.statsTimer.unref();

@@ -4,7 +4,8 @@
 
 export interface OutboxMessage {
   topic: string;
-  payload: string;
+  /** text, or bytes (snapshot JPEGs) */
+  payload: string | Buffer;
   qos: 0 | 1 | 2;
   retain: boolean;
 }

@@ -41,8 +41,8 @@ describe('lookout demo (npm start)', function () {
       const broker = await until('the MQTT command', () => /mosquitto_sub -h (\S+) -p (\d+)/.exec(demo.out()) ?? undefined, 5000);
       assert.notEqual(broker[2], '0', 'the printed MQTT port is the real one');
       const client = await mqtt.connectAsync(`mqtt://${broker[1]}:${broker[2]}`);
-      const messages: { topic: string; payload: string }[] = [];
-      client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString() }));
+      const messages: { topic: string; payload: string; bytes: Buffer }[] = [];
+      client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString(), bytes: payload }));
       await client.subscribeAsync('lookout/#');
       try {
         const health = await until('health', async () => ((await fetch(`${dashboard}/api/health`)).status === 200 ? true : undefined), 30000);
@@ -57,6 +57,9 @@ describe('lookout demo (npm start)', function () {
         assert.equal(payload.after.label, 'person');
         assert.equal(payload.after.camera, 'room');
         assert.ok(messages.some((m) => m.topic === 'lookout/available' && m.payload === 'online'));
+        // the snapshot of the person, a JPEG, retained on MQTT
+        const snapshot = await until('a snapshot on MQTT', () => messages.find((m) => m.topic === 'lookout/room/person/snapshot'), 10000);
+        assert.deepEqual([...snapshot.bytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
         const api = (await (await fetch(`${dashboard}/api/events?camera=room`)).json()) as { object: { label: string } }[];
         assert.ok(api.some((e) => e.object.label === 'person'), 'the API lists the event too');
         const page = await fetch(`${dashboard}/`);
