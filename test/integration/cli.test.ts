@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetPath, cliPath, requireAsset } from '../helpers/assets.js';
 import { childProcesses } from '../helpers/processes.js';
@@ -174,6 +174,51 @@ describe('lookout CLI', function () {
         assert.ok(persons >= 3, `frame ${f.frame}: ${persons} persons`);
       }
       assert.equal((lines.at(-1)!.summary as { frames: number }).frames, 200);
+    });
+  });
+
+  describe('models', () => {
+    it('lists the registry and pulls a model from LOOKOUT_ASSETS, verified, without the network', async function () {
+      requireAsset(this, 'models/yolox_nano.onnx');
+      const cache = join(tmp(), 'cache-list');
+      const list = await lookout(['models', 'list'], { env: { LOOKOUT_CACHE: cache } });
+      assert.equal(list.code, 0);
+      assert.match(list.stdout, /^yolox-nano\s+model\s+not cached$/m);
+      assert.match(list.stdout, /^fastestdet\s+model/m);
+      const pull = await lookout(['models', 'pull', 'yolox-nano'], { env: { LOOKOUT_CACHE: cache, LOOKOUT_ASSETS: assetPath('') } });
+      assert.equal(pull.code, 0, pull.stderr);
+      assert.equal(pull.stdout.trim(), assetPath('models/yolox_nano.onnx'));
+    });
+
+    it('downloads from a mirror into the cache, and refuses a file whose checksum is wrong, leaving nothing behind', async function () {
+      const { createServer } = await import('node:http');
+      const { readdir } = await import('node:fs/promises');
+      // the mirror serves the real coco.names, so its pinned SHA-256 matches
+      const good = await readFile(requireAsset(this, 'models/coco.names'));
+      let served = 0;
+      const server = createServer((req, res) => {
+        served++;
+        // coco.names is served right; FastestDet.onnx is served as junk
+        if (req.url === '/coco.names') res.end(good);
+        else res.end('not the model you are looking for');
+      });
+      await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+      const port = (server.address() as { port: number }).port;
+      const cache = join(tmp(), 'cache-pull');
+      const env = { LOOKOUT_CACHE: cache, LOOKOUT_ASSETS: '', LOOKOUT_REGISTRY_MIRROR: `http://127.0.0.1:${port}` };
+      try {
+        const ok = await lookout(['models', 'pull', 'coco-names'], { env });
+        assert.equal(ok.code, 0, ok.stderr);
+        assert.equal(ok.stdout.trim(), join(cache, 'coco.names'));
+        const bad = await lookout(['models', 'pull', 'fastestdet'], { env });
+        assert.equal(bad.code, 1);
+        assert.match(bad.stderr, /^lookout: .*FastestDet\.onnx.*(SHA-256|sha256|checksum)/im);
+        const left = (await readdir(cache)).filter((f) => f.startsWith('FastestDet'));
+        assert.deepEqual(left, [], 'nothing of the bad download is left in the cache');
+        assert.ok(served >= 2);
+      } finally {
+        server.close();
+      }
     });
   });
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { merge, ReplaySubject, Subject, type Subscription } from 'rxjs';
+import { Subject, type Subscription } from 'rxjs';
 import { parseConfig } from '../../config/load.js';
 import { Logger } from '../../pipeline/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
@@ -30,7 +30,6 @@ class Harness {
   readonly statuses: Status[] = [];
   readonly logs: string[] = [];
   private readonly events = new Subject<void>();
-  private readonly statusReplay = new ReplaySubject<Status>();
   private readonly subs: Subscription[] = [];
   runtime!: Runtime;
 
@@ -46,7 +45,6 @@ class Harness {
       }),
       h.runtime.status$.subscribe((s) => {
         h.statuses.push(s);
-        h.statusReplay.next(s);
         h.events.next();
       }),
     );
@@ -62,7 +60,7 @@ class Harness {
         sub.unsubscribe();
         reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}; statuses: ${JSON.stringify(this.statuses.map((s) => [s.camera, s.code]))}`));
       }, timeoutMs);
-      const sub = merge(this.events).subscribe(() => {
+      const sub = this.events.subscribe(() => {
         if (!cond()) return;
         clearTimeout(timer);
         sub.unsubscribe();
@@ -260,7 +258,8 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
     // watch them retry for 6 s
     const from = Date.now();
     const startReconnects = h.runtime.snapshot().cameras.badpass.reconnects;
-    await h.until('6 s of retries', () => Date.now() - from >= 6000, 10_000).catch(() => sleep(Math.max(0, 6000 - (Date.now() - from))));
+    // (the good camera's results keep the check going)
+    await h.until('6 s of retries', () => Date.now() - from >= 6000, 10_000);
     const snap = h.runtime.snapshot().cameras;
     const retries = snap.badpass.reconnects - startReconnects;
     // at the bound a retry comes every ~0.5 s on average (full jitter below 1 s) plus the ~0.1 s a 401 takes; a crash
