@@ -12,7 +12,7 @@ export interface CameraFailure {
 
 const RULES: readonly { test: RegExp; failure: CameraFailure }[] = [
   { test: /\b40[13]\b|unauthori[sz]ed|forbidden|authori[sz]ation failed/i, failure: { code: 'LOOKOUT_ERR_CAMERA_AUTH', status: 'offline', meaning: 'the camera refused the credentials' } },
-  { test: /\b404\b|not found|no such file or directory|no such device/i, failure: { code: 'LOOKOUT_ERR_CAMERA_NOT_FOUND', status: 'offline', meaning: 'the camera has no such stream' } },
+  { test: /\b404\b|stream not found|no such file or directory|no such device/i, failure: { code: 'LOOKOUT_ERR_CAMERA_NOT_FOUND', status: 'offline', meaning: 'the camera has no such stream' } },
   {
     test: /connection refused|timed out|timeout|no route to host|network is unreachable|name or service not known|temporary failure in name resolution|could not resolve|host is down/i,
     failure: { code: 'LOOKOUT_ERR_CAMERA_UNREACHABLE', status: 'reconnecting', meaning: 'the camera cannot be reached' },

@@ -31,6 +31,32 @@ export function inputArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): stri
   return [...(src.lavfi ? ['-f', 'lavfi'] : []), ...(src.readOptions ?? [])];
 }
 
+/** ffmpeg's own input options that ffprobe rejects ("Unrecognized option"), with whether each takes a value. */
+const FFMPEG_ONLY: Record<string, boolean> = {
+  '-hwaccel': true,
+  '-hwaccel_device': true,
+  '-hwaccel_output_format': true,
+  '-c:v': true,
+  '-codec:v': true,
+  '-vcodec': true,
+  '-thread_queue_size': true,
+  '-stream_loop': true,
+  '-itsoffset': true,
+  '-re': false,
+};
+
+/** The read options for ffprobe: a camera's `inputArgs` may hold decoding options only ffmpeg takes. */
+export function probeArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): string[] {
+  const all = inputArgs(src);
+  const out: string[] = [];
+  for (let i = 0; i < all.length; i++) {
+    const takesValue = FFMPEG_ONLY[all[i]];
+    if (takesValue === undefined) out.push(all[i]);
+    else if (takesValue) i++;
+  }
+  return out;
+}
+
 export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
   const filters: string[] = [];
   if (fps !== undefined) filters.push(`fps=${fps}`);

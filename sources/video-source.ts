@@ -8,7 +8,7 @@ import { LookoutError, type ErrorCode } from '../pipeline/errors.js';
 import type { Frame, FrameFormat } from '../pipeline/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
-import { buildFfmpegArgs, frameBytes, inputArgs, type FfmpegInput } from './ffmpeg-args.js';
+import { buildFfmpegArgs, frameBytes, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from './frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 
@@ -68,8 +68,8 @@ export class VideoSource implements FrameSource {
   }
 
   private probe(signal: AbortSignal): Promise<VideoProbe> {
-    if (this.opts.stream) return probeStream(this.input.input, inputArgs(this.input), { label: this.label, signal, scrub: (t) => this.scrub(t) });
-    return probeVideo(this.input.input, inputArgs(this.input), this.label).catch((err: unknown) => {
+    if (this.opts.stream) return probeStream(this.input.input, probeArgs(this.input), { label: this.label, signal, scrub: (t) => this.scrub(t) });
+    return probeVideo(this.input.input, probeArgs(this.input), this.label).catch((err: unknown) => {
       throw err instanceof LookoutError ? new LookoutError(err.code, this.scrub(err.message)) : err;
     });
   }

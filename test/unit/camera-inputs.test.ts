@@ -7,7 +7,7 @@ import type { FrameFormat } from '../../pipeline/types.js';
 import { classifyFailure } from '../../sources/camera-failure.js';
 import { cameraUrlKind, withCredentials } from '../../sources/camera-url.js';
 import { createSource, isLiveCamera, liveReadOptions } from '../../sources/create-source.js';
-import { buildFfmpegArgs } from '../../sources/ffmpeg-args.js';
+import { buildFfmpegArgs, probeArgs } from '../../sources/ffmpeg-args.js';
 import { LiveSource } from '../../sources/live-source.js';
 import { VideoSource } from '../../sources/video-source.js';
 
@@ -105,6 +105,11 @@ describe('camera inputs', () => {
       assert.deepEqual(liveReadOptions('v4l2', { transport: 'tcp', inputArgs: ['-input_format', 'mjpeg'] }), ['-f', 'v4l2', '-input_format', 'mjpeg']);
     });
 
+    it('leaves ffmpeg-only options out of the probe', () => {
+      assert.deepEqual(probeArgs({ lavfi: false, readOptions: ['-rtsp_transport', 'tcp', '-hwaccel_device', '/dev/dri/renderD128', '-re', '-c:v', 'h264_cuvid', '-timeout', '5000000'] }), ['-rtsp_transport', 'tcp', '-timeout', '5000000']);
+      assert.deepEqual(probeArgs({ lavfi: true }), ['-f', 'lavfi']);
+    });
+
     it('puts -hwaccel and the read options before -i, and never -re or -stream_loop for a stream', () => {
       const args = buildFfmpegArgs({ input: 'rtsp://cam/live', lavfi: false, realtime: false, loop: false, fps: 5, readOptions: ['-rtsp_transport', 'tcp'], hwaccel: 'cuda' }, format, t);
       assert.deepEqual(before(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-hwaccel', 'cuda', '-rtsp_transport', 'tcp']);
@@ -140,6 +145,8 @@ describe('camera inputs', () => {
       assert.deepEqual(c('cannot open rtsp://x: Connection refused'), ['LOOKOUT_ERR_CAMERA_UNREACHABLE', 'reconnecting']);
       assert.deepEqual(c('cannot open rtsp://x: Connection timed out'), ['LOOKOUT_ERR_CAMERA_UNREACHABLE', 'reconnecting']);
       assert.deepEqual(c('door: ffmpeg failed on rtsp://x: Invalid data found when processing input'), ['LOOKOUT_ERR_CAMERA_LOST', 'reconnecting']);
+      // an ffmpeg usage error is not a missing stream
+      assert.deepEqual(c('cannot open rtsp://x: Error splitting the argument list: Option not found'), ['LOOKOUT_ERR_CAMERA_LOST', 'reconnecting']);
     });
   });
 
