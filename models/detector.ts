@@ -1,5 +1,6 @@
 // The Detector contract: frames in, detections out. The ONNX implementation lives in onnx-detector.ts; tests and other
 // backends (a remote KServe v2 server, say) implement the same interface.
+import type { Observable } from 'rxjs';
 import type { Detection, FrameFormat, ImageTransform } from '../pipeline/types.js';
 import type { ModelIO } from './adapter.js';
 
@@ -37,8 +38,23 @@ export interface BatchOutput {
   inferenceMs: number;
 }
 
+/** A supervised detector's state changed (models/detector-supervisor.ts): it failed and restarts, or runs again. */
+export interface DetectorStateChange {
+  status: 'running' | 'restarting';
+  severity: 'info' | 'error';
+  /** LOOKOUT_ERR_… when it failed, DETECTOR_RESTARTED when it runs again */
+  code: string;
+  message: string;
+  /** successful restarts so far */
+  restarts: number;
+  /** the last failure, kept after recovery */
+  error: string | null;
+}
+
 export interface Detector {
   readonly info: DetectorInfo;
   detect(frames: readonly DetectInput[]): Promise<BatchOutput>;
   close(): Promise<void>;
+  /** detectors that restart themselves report it here, only on change; without it a failure ends the run */
+  readonly states$?: Observable<DetectorStateChange>;
 }

@@ -2,6 +2,7 @@
 // DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time.
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Detector } from '../models/detector.js';
+import { isBatchLost } from '../models/detector-supervisor.js';
 import type { BackpressurePolicy } from '../sources/frame-source.js';
 import { LookoutError } from './errors.js';
 import { FrameQueue } from './frame-queue.js';
@@ -21,7 +22,7 @@ export interface InferOptions {
   onFrame?: (frame: Frame) => void;
   /** called once per batch, for stats */
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
-  /** called for every frame of a live camera replaced in the queue by a newer one, for stats */
+  /** called for every frame of a live camera replaced in the queue by a newer one, and of a batch the detector lost, for stats */
   onDrop?: (camera: string) => void;
 }
 
@@ -101,7 +102,10 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
           )
           .catch((err: unknown) => {
             for (const f of frames) f.release();
-            if (!closed) subscriber.error(err);
+            if (closed) return;
+            // a supervised detector lost this batch and restarts by itself: the frames count as dropped, the rest goes on
+            if (isBatchLost(err)) for (const f of frames) opts.onDrop?.(f.camera);
+            else subscriber.error(err);
           })
           .finally(() => {
             inFlight--;

@@ -4,6 +4,7 @@ import type { Config } from '../config/types.js';
 import { redactUrl } from '../config/redact.js';
 import type { Detector } from '../models/detector.js';
 import { resolveModel } from '../models/model-spec.js';
+import { DetectorSupervisor, type DetectorSupervisorOptions } from '../models/detector-supervisor.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
@@ -21,6 +22,8 @@ export interface RuntimeOptions {
   registry?: ResolveOptions;
   /** replaces the ONNX detector (tests, remote backends) */
   detector?: Detector;
+  /** how the ONNX detector is restarted after a failure (backoff, hang timeout) */
+  detectorRestart?: DetectorSupervisorOptions;
 }
 
 export class Runtime {
@@ -46,6 +49,7 @@ export class Runtime {
   private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   /** why the pipeline stopped by itself, if it failed */
   failure: unknown;
+  private readonly detectorStates: Subscription | undefined;
 
   private constructor(
     readonly config: Config,
@@ -59,6 +63,13 @@ export class Runtime {
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     const cameras = sources.map((s) => this.cameraFrames(s));
     this.results$ = this.resultsSubject.asObservable();
+    this.detectorStates = detector.states$?.subscribe((s) => {
+      this.stats.setDetectorState(s.status, s.restarts, s.error);
+      this.emitStatus({ severity: s.severity, code: s.code, message: s.message });
+      const log = this.logger.child({ component: 'detector' });
+      if (s.severity === 'error') log.error(s.message);
+      else log.info(s.message);
+    });
     this.updates$ = this.updatesSubject.asObservable();
     for (const c of config.cameras) {
       this.objects.set(c.name, new CameraObjects(c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }));
@@ -81,7 +92,7 @@ export class Runtime {
     let detector = opts.detector;
     if (!detector) {
       const model = await resolveModel(config.model, opts.registry);
-      detector = await OnnxDetector.create({
+      const onnx = () => OnnxDetector.create({
         modelPath: model.modelPath,
         adapter: model.adapter,
         labels: model.labels,
@@ -94,6 +105,8 @@ export class Runtime {
         inputHeight: config.model.inputHeight,
         intraOpThreads: config.model.threads,
       });
+      // a worker that dies or a run that fails costs a restart with backoff, not the run
+      detector = await DetectorSupervisor.create(onnx, opts.detectorRestart);
     }
     for (const w of detector.info.warnings) log.warn(w);
     const { format, provider, dynamicBatch } = detector.info;
@@ -232,6 +245,7 @@ export class Runtime {
     this.subscription?.unsubscribe();
     this.endStreams();
     await this.detector.close();
+    this.detectorStates?.unsubscribe();
     this.statusSubject.complete();
     this.state = 'stopped';
     this.resolveDone();

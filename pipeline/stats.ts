@@ -34,6 +34,11 @@ export interface DetectorStats {
   /** capture (frame bytes complete) to result, over recent frames of every camera */
   latencyMsP50: number;
   latencyMsP95: number;
+  /** running, or restarting after a failure (a supervised detector); the run goes on meanwhile */
+  status: 'running' | 'restarting';
+  restarts: number;
+  /** the last failure, kept after recovery */
+  error: string | null;
 }
 
 export interface StatsSnapshot {
@@ -114,6 +119,7 @@ export class StatsCollector {
   private batches = 0;
   private batchedFrames = 0;
   private queueDepth = 0;
+  private detectorState: Pick<DetectorStats, 'status' | 'restarts' | 'error'> = { status: 'running', restarts: 0, error: null };
   private readonly startedAt: number;
 
   constructor(
@@ -170,6 +176,11 @@ export class StatsCollector {
     this.inferenceHistogram.observe(inferenceMs / 1000);
   }
 
+  /** A supervised detector failed and restarts, or runs again. */
+  setDetectorState(status: DetectorStats['status'], restarts: number, error: string | null): void {
+    this.detectorState = { status, restarts, error };
+  }
+
   snapshot(): StatsSnapshot {
     const now = this.now();
     const cameras: Record<string, CameraStats> = {};
@@ -203,6 +214,7 @@ export class StatsCollector {
         queueDepth: this.queueDepth,
         latencyMsP50: this.latency.percentile(50),
         latencyMsP95: this.latency.percentile(95),
+        ...this.detectorState,
       },
     };
   }

@@ -2,6 +2,7 @@
 // YOLOv8/v11: [N, 4+C, anchors] columns (cx, cy, w, h, classes; no obj). Boxes are in model-input pixels, scores sigmoided.
 import type { AdapterFactory, AdapterOptions, ModelAdapter, TensorInfo } from '../adapter.js';
 import type { Detection, FrameFormat } from '../../pipeline/types.js';
+import { bestClass as bestClassOf } from './best-class.js';
 import { toSourceBox } from '../letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
@@ -75,16 +76,8 @@ export const ultralytics: AdapterFactory = (io, options): ModelAdapter => {
     for (let a = 0, r = index * anchors * row; a < anchors; a++, r += row) {
       const obj = d[r + 4]!;
       if (obj < threshold) continue;
-      let best = 0;
-      let top = -Infinity;
-      for (let c = 0; c < classes; c++) {
-        const v = d[r + 5 + c]!;
-        if (v > top) {
-          top = v;
-          best = c;
-        }
-      }
-      const score = obj * top;
+      const best = bestClassOf(d, r + 5, classes);
+      const score = obj * d[r + 5 + best]!;
       if (score < threshold) continue;
       pushBox(out, best, score, d[r]!, d[r + 1]!, d[r + 2]!, d[r + 3]!);
     }

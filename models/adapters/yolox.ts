@@ -1,6 +1,7 @@
 // YOLOX (Megvii) ONNX exports: [N, anchors, 5+C] rows of grid offsets over strides 8, 16 and 32.
 import type { AdapterFactory, ModelAdapter } from '../adapter.js';
 import type { Detection, FrameFormat } from '../../pipeline/types.js';
+import { bestClass } from './best-class.js';
 import { toSourceBox } from '../letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
@@ -66,16 +67,8 @@ export const yolox: AdapterFactory = (io, options): ModelAdapter => {
         const obj = d[r + 4]!;
         // Class scores are at most 1, so obj alone bounds the score.
         if (obj < threshold) continue;
-        let best = 0;
-        let bestScore = -Infinity;
-        for (let c = 0; c < classes; c++) {
-          const v = d[r + 5 + c]!;
-          if (v > bestScore) {
-            bestScore = v;
-            best = c;
-          }
-        }
-        const score = obj * bestScore;
+        const best = bestClass(d, r + 5, classes);
+        const score = obj * d[r + 5 + best]!;
         if (score < threshold) continue;
         const s = stride[a]!;
         const cx = (d[r]! + gridX[a]!) * s;

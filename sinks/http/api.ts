@@ -4,6 +4,7 @@ import type { Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
 import { redactUrl } from '../../config/redact.js';
 import type { Detector } from '../../models/detector.js';
+import { isBatchLost } from '../../models/detector-supervisor.js';
 import { describeError, isLookoutError } from '../../pipeline/errors.js';
 import type { CameraUpdate } from '../../pipeline/events.js';
 import type { FrameStore } from '../../pipeline/frame-store.js';
@@ -116,6 +117,7 @@ export class Api {
       if (!CAMERA_STATES_HEALTHY.has(c.status)) reasons.push(`camera ${name} is ${c.status}${c.error ? `: ${c.error}` : ''}`);
     }
     for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
+    if (snap.detector.status === 'restarting') reasons.push(`detector is restarting after a failure: ${snap.detector.error ?? 'unknown error'}`);
     if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
     sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider });
   }
@@ -198,6 +200,7 @@ export class Api {
     const body = await readBody(req, this.opts.maxUploadBytes);
     if (body.length === 0) throw new HttpError(400, 'the request has no body');
     const detector = this.inputs.detector;
+    if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly');
     let image;
     try {
       image = await decodeImage(body, detector.info.format, `the uploaded ${type.slice(6).toUpperCase()}`);
@@ -208,7 +211,8 @@ export class Api {
       const out = await detector.detect([{ data: image.data, transform: image.transform }]);
       sendJson(res, 200, { width: image.width, height: image.height, detections: out.results[0].detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
-      throw new HttpError(isLookoutError(err) && err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED' ? 503 : 500, describeError(err));
+      // closed (stopping) or lost to a failure the supervisor is recovering from: try again later
+      throw new HttpError(isBatchLost(err) || (isLookoutError(err) && err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED') ? 503 : 500, describeError(err));
     }
   }
 }

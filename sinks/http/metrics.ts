@@ -22,6 +22,8 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
   lines.push('# HELP lookout_inference_seconds Time of one model run (a batch), tensor preparation included.', '# TYPE lookout_inference_seconds histogram');
   for (const b of inferenceBuckets) lines.push(`lookout_inference_seconds_bucket{le="${b.le === Infinity ? '+Inf' : b.le}"} ${b.count}`);
   lines.push(`lookout_inference_seconds_sum ${inferenceSum}`, `lookout_inference_seconds_count ${inferenceCount}`);
+  metric('lookout_detector_up', 'gauge', '1 while the detector runs, 0 while it restarts after a failure.', [[{}, stats.detector.status === 'running' ? 1 : 0]]);
+  metric('lookout_detector_restarts_total', 'counter', 'Times the detector was restarted after a failure.', [[{}, stats.detector.restarts]]);
   metric('lookout_batch_size_average', 'gauge', 'Average frames per model run.', [[{}, stats.detector.avgBatchSize]]);
   metric('lookout_queue_depth', 'gauge', 'Frames waiting for inference after the last batch was cut.', [[{}, stats.detector.queueDepth]]);
   metric(

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { Subject, take, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
 import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../models/detector.js';
+import { BatchLostError } from '../../models/detector-supervisor.js';
 import { inferFrames, metaOf, type InferOptions } from '../../pipeline/infer.js';
 import type { Frame, FrameFormat, FrameResult } from '../../pipeline/types.js';
 
@@ -486,6 +487,29 @@ describe('inferFrames operator', () => {
       // and nothing else is sent
       await t.advance(100);
       assert.equal(detector.batches.length, 1);
+    });
+
+    it('a batch a supervised detector lost is dropped and counted per camera, and the stream goes on', async () => {
+      // given a batch in flight and a frame queued behind it
+      const detector = dynamic(true);
+      const drops: string[] = [];
+      const t = setup(detector, { onDrop: (camera) => drops.push(camera) });
+      t.subscribe();
+      const batch = [t.push('A'), t.push('B'), t.push('C')];
+      await settle();
+      const queued = t.push('A');
+      // when the detector loses the batch (it restarts by itself)
+      detector.rejectNext(new BatchLostError('3 frames lost: inference worker exited with code 1'));
+      await t.advance(15);
+      // then no error: the lost frames are released and counted, and the queued frame goes to the detector next
+      assert.deepEqual(t.events, []);
+      assert.deepEqual(batch.map(t.released), [1, 1, 1]);
+      assert.deepEqual(drops, ['A', 'B', 'C']);
+      assert.deepEqual(detector.batches.at(-1), [queued]);
+      detector.resolveNext();
+      await settle();
+      assert.deepEqual(t.got(), ['A#1']);
+      assert.equal(t.released(queued), 1);
     });
 
     it('propagates a source error and releases the queued frames', async () => {

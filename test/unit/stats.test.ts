@@ -75,6 +75,9 @@ describe('StatsCollector', () => {
       queueDepth: 0,
       latencyMsP50: 0,
       latencyMsP95: 0,
+      status: 'running',
+      restarts: 0,
+      error: null,
     });
     assert.deepEqual(s.cameras, {});
     assert.equal(s.uptimeSeconds, 0);
