@@ -2,6 +2,7 @@
 // starts); on the way out the sinks close first, in reverse order, then the runtime. Shared by `run` and `demo`.
 import type { Config } from '../config/types.js';
 import type { ResolveOptions } from '../models/registry.js';
+import { ERROR_CODES, LookoutError, type ErrorCode } from '../pipeline/errors.js';
 import type { Logger } from '../pipeline/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
 import { closeSinks, createSinks } from '../sinks/create-sinks.js';
@@ -36,10 +37,20 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
     sinks = await createSinks(runtime, config, { logger, json: opts.json });
     opts.onReady?.(runtime, sinks);
     runtime.start();
-    await Promise.race([runtime.done, stopping]);
+    const signalled = await Promise.race([runtime.done.then(() => false), stopping.then(() => true)]);
     if (runtime.failure) throw runtime.failure;
-    for (const [name, c] of Object.entries(runtime.snapshot().cameras)) {
+    const cameras = Object.entries(runtime.snapshot().cameras);
+    for (const [name, c] of cameras) {
       logger.info(`${c.framesDetected} frames detected, ${c.dropped} dropped, status ${c.status}`, { component: 'stats', camera: name });
+    }
+    // a run that ended by itself with a camera that failed (a file that cannot be read) did not do its job: exit 1
+    const failed = cameras.filter(([, c]) => c.status === 'offline');
+    if (!signalled && failed.length > 0) {
+      const code = failed[0][1].code;
+      throw new LookoutError(
+        code !== null && code in ERROR_CODES ? (code as ErrorCode) : 'LOOKOUT_ERR_MEDIA',
+        `${failed.length} of ${cameras.length} camera${cameras.length === 1 ? '' : 's'} failed: ${failed.map(([name, c]) => `${name}: ${c.error ?? c.status}`).join('; ')}`,
+      );
     }
   } finally {
     await closeSinks(sinks, logger);

@@ -93,8 +93,9 @@ async function init(req: InitRequest): Promise<InitReply> {
       session = await ort.InferenceSession.create(req.modelPath, {
         executionProviders: [provider],
         graphOptimizationLevel: 'all',
-        // errors reach the user through our own messages; onnxruntime's warnings are noise on a healthy box
-        logSeverityLevel: 3,
+        // errors reach the user through our own messages (the thrown error carries the same text); onnxruntime's own
+        // log lines are raw, coloured text on stderr that would break `log.json` output, so only fatal ones pass
+        logSeverityLevel: 4,
         ...(req.intraOpThreads ? { intraOpNumThreads: req.intraOpThreads } : {}),
       });
       const io = ioOf(session);

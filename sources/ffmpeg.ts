@@ -25,7 +25,9 @@ export function probeVideo(input: string, inputArgs: readonly string[] = [], lab
         if (/ENOENT/.test(err.message) && /spawn/.test(err.message)) {
           return reject(new LookoutError('LOOKOUT_ERR_FFMPEG', 'ffprobe was not found: install ffmpeg (Debian: apt-get install ffmpeg)'));
         }
-        return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: ${detail}`));
+        // ffprobe starts its line with the input ("x.mp4: Invalid data …"): the label says it already
+        const why = detail.startsWith(`${input}: `) ? detail.slice(input.length + 2) : detail;
+        return reject(new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: ${why}`));
       }
       try {
         resolve(toProbe(data, label));
@@ -40,6 +42,10 @@ export function probeVideo(input: string, inputArgs: readonly string[] = [], lab
 function toProbe(data: Pick<ffmpeg.FfprobeData, 'streams' | 'format'>, label: string): VideoProbe {
   const stream = data.streams.find((s) => s.codec_type === 'video');
   if (!stream || !stream.width || !stream.height) throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: it has no video stream`);
+  // a container ffmpeg reads around a codec it does not know: say so now, not as a decoder failure later
+  if (!stream.codec_name || stream.codec_name === 'unknown') {
+    throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${label}: its video codec${stream.codec_tag_string ? ` (tag ${stream.codec_tag_string})` : ''} is not one this ffmpeg can decode`);
+  }
   const rotation = rotationOf(stream);
   const swap = Math.abs(rotation) % 180 === 90;
   const duration = Number(stream.duration ?? data.format?.duration);
@@ -78,7 +84,7 @@ export async function probeStream(input: string, inputArgs: readonly string[], o
   const exit = await proc.exited;
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw new LookoutError('LOOKOUT_ERR_MEDIA', `probing ${opts.label} was cancelled`);
-  const why = () => scrub(lastMeaningfulLine(proc.stderrTail.join('\n')) ?? (exit.signal ? `ffprobe was killed by ${exit.signal}` : `ffprobe exited with code ${exit.code}`));
+  const why = () => scrub(streamFailure(proc.stderrTail) ?? (exit.signal ? `ffprobe was killed by ${exit.signal}` : `ffprobe exited with code ${exit.code}`));
   if (exit.code !== 0) {
     if (proc.stderrTail.some((l) => /ffmpeg was not found/.test(l))) throw new LookoutError('LOOKOUT_ERR_FFMPEG', 'ffprobe was not found: install ffmpeg (Debian: apt-get install ffmpeg)');
     throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${opts.label}: ${why()}`);
@@ -106,6 +112,17 @@ function parseRate(rate: string | undefined): number | undefined {
   const v = d ? n / d : n;
   // ffprobe reports 90000/1 or 0/0 for still images and unknown rates
   return Number.isFinite(v) && v > 0 && v < 1000 ? v : undefined;
+}
+
+/**
+ * ffprobe's last error line, or the cause before it when the last is a bare "<url>: Input/output error": a host name
+ * that does not resolve ends that way, after "[tcp @ 0x…] Failed to resolve hostname x: Name or service not known".
+ */
+function streamFailure(tail: readonly string[]): string | undefined {
+  const lines = tail.map((l) => l.trim()).filter((l) => l && !/^ffprobe exited with code/.test(l) && !/^Command failed/.test(l));
+  const last = lines.at(-1);
+  if (last !== undefined && lines.length > 1 && /Input\/output error$/i.test(last)) return lines[lines.length - 2].replace(/^\[[^\]]*\]\s*/, '');
+  return last;
 }
 
 function lastMeaningfulLine(text: string): string | undefined {

@@ -1,7 +1,7 @@
 // One ffmpeg input as a FrameSource: probe, then one ffmpeg per subscription writing planar frames into pooled
 // buffers. Files and lavfi graphs are used directly; live cameras are wrapped by LiveSource, which restarts this one.
 import { Observable } from 'rxjs';
-import { access } from 'node:fs/promises';
+import { access, stat } from 'node:fs/promises';
 import { redactSecrets } from '../config/redact.js';
 import { computeTransform } from '../models/letterbox.js';
 import { LookoutError, type ErrorCode } from '../pipeline/errors.js';
@@ -88,16 +88,19 @@ export class VideoSource implements FrameSource {
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
         const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel }, format, transform));
         proc = p;
+        const dropBase = this.counters.dropped;
         const split = new FrameSplitter(
           pool,
           (data) => {
             const seq = this.seq++;
+            // stream time counts every frame ffmpeg wrote, also those dropped for want of a buffer ('latest' policy)
+            const index = seq + dropBase + split.counters.dropped;
             this.counters.framesIn++;
             let released = false;
             subscriber.next({
               camera: this.camera,
               seq,
-              pts: rate ? seq / rate : 0,
+              pts: rate ? index / rate : 0,
               capturedAt: Date.now(),
               format,
               transform: frameTransform,
@@ -193,9 +196,14 @@ export class VideoSource implements FrameSource {
 const HWACCEL_TROUBLE = /device|hwaccel|hardware|cuda|vaapi|qsv|nvdec|cuvid|libva|\bdrm\b/i;
 
 async function assertReadable(file: string): Promise<void> {
+  let empty: boolean;
   try {
     await access(file);
+    const st = await stat(file);
+    // only a regular file: a FIFO or a device reports size 0 and may still carry video
+    empty = st.isFile() && st.size === 0;
   } catch {
     throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${file}: no such file or not readable`);
   }
+  if (empty) throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${file}: the file is empty (0 bytes)`);
 }

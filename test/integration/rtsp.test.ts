@@ -139,8 +139,13 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
 
   it('delivers frames from the stream, each showing the square where the clip has it', async () => {
     const s = await server({ mounts: { cam0: clips[0] } });
-    const h = await harness(model, labels, [{ name: 'cam0', url: s.url('cam0'), fps: 5 }]);
+    const h = await harness(model, labels, [
+      { name: 'cam0', url: s.url('cam0'), fps: 5 },
+      { name: 'spare', url: s.url('cam1'), fps: 5, enabled: false },
+    ]);
     await h.until('15 results', () => h.of('cam0').length >= 15);
+    assert.equal(h.runtime.snapshot().cameras.spare.status, 'disabled');
+    assert.equal(s.medias, 2, 'no connection for the disabled camera (one probe, one ffmpeg for cam0)');
     const mine = h.of('cam0').map((x) => x.r);
     const scene = sceneOf(0);
     // x − vx·t is the same for every frame when each result carries its own frame's time
@@ -176,8 +181,10 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
       { name: 'a', url: a.url('cam0'), fps: 5, reconnect: { initialMs: 250, maxMs } },
       { name: 'b', url: b.url('cam1'), fps: 5, reconnect: { initialMs: 250, maxMs } },
     ]);
-    await h.online('a');
+    const aOnline = await h.online('a');
     await h.online('b');
+    // how long one connection takes here (probe + stream analysis + first frame): the bound below allows one of them
+    const connectMs = aOnline.at - h.statuses.find((s) => s.camera === 'a' && s.code === 'CAMERA_STARTING')!.at;
     // a steady baseline for b
     const baselineFrom = Date.now();
     await h.until('3 s of frames', () => Date.now() - baselineFrom >= 3000 && h.of('b').length > 0, 10_000);
@@ -196,10 +203,10 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
     const bDuring = h.fps('b', killedAt, back.at);
     const downMs = back.at - restartedAt;
     console.log(
-      `      a: reconnecting ${lost.at - killedAt} ms after the kill (${lost.code}), online ${downMs} ms after the restart; b: ${bBefore.toFixed(2)} fps before, ${bDuring.toFixed(2)} fps while a was down`,
+      `      a: reconnecting ${lost.at - killedAt} ms after the kill (${lost.code}), online ${downMs} ms after the restart (bound ${maxMs} ms + one connection, ${connectMs} ms); b: ${bBefore.toFixed(2)} fps before, ${bDuring.toFixed(2)} fps while a was down`,
     );
-    // one retry delay (< maxMs) plus one connection (probe + stream analysis, ~2 s on loopback)
-    assert.ok(downMs <= maxMs + 4000, `back online ${downMs} ms after the restart`);
+    // at most one retry delay (< maxMs) after the restart, plus one connection (and slack for a loaded machine)
+    assert.ok(downMs <= maxMs + connectMs + 1500, `back online ${downMs} ms after the restart; one connection takes ${connectMs} ms`);
     assert.ok(bDuring >= 4 && bDuring >= 0.8 * bBefore, `b kept its rate: ${bBefore.toFixed(2)} → ${bDuring.toFixed(2)} fps`);
     const snap = h.runtime.snapshot().cameras;
     assert.ok(snap.a.reconnects >= 1, `a reconnected (${snap.a.reconnects})`);
@@ -264,7 +271,7 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
     const retries = snap.badpass.reconnects - startReconnects;
     // at the bound a retry comes every ~0.5 s on average (full jitter below 1 s) plus the ~0.1 s a 401 takes; a crash
     // loop without backoff would make 30 or more in 6 s
-    assert.ok(retries >= 3 && retries <= 20, `${retries} retries in 6 s`);
+    assert.ok(retries >= 2 && retries <= 20, `${retries} retries in 6 s`);
     assert.ok(snap.badpath.reconnects >= 3);
     for (const cam of ['badpass', 'badpath']) {
       assert.equal(snap[cam].status, 'offline');

@@ -151,4 +151,19 @@ describe('FrameQueue', () => {
       assert.deepEqual(q.take(3), []);
     });
   });
+
+  it('tells its owner of every frame a live camera drops, for stats', () => {
+    // given a live camera pushing 4 frames while nothing is taken, and a file camera pushing 3
+    const { make, releases } = frameMaker();
+    const drops: string[] = [];
+    const q = new FrameQueue(1, (camera) => drops.push(camera));
+    q.register('live', 'latest');
+    for (let i = 0; i < 4; i++) q.push(make('live', i), 'latest');
+    for (let i = 0; i < 3; i++) q.push(make('file', i), 'wait');
+    // then the three older live frames were released and reported, the file's were kept
+    assert.deepEqual(drops, ['live', 'live', 'live']);
+    assert.equal(q.dropped('live'), 3);
+    assert.deepEqual([...releases.keys()], ['live#0', 'live#1', 'live#2']);
+    assert.equal(q.size, 4);
+  });
 });
