@@ -20,6 +20,7 @@ describe('ffmpeg args', () => {
     it('gives the exact command line for a plain file read as fast as possible', () => {
       assert.deepEqual(buildFfmpegArgs(file, format, letterboxed), [
         '-hide_banner', '-nostdin', '-loglevel', 'error',
+        '-filter_threads', '1', '-threads', '2',
         '-i', '/clips/door.mp4',
         '-an', '-sn', '-dn',
         '-vf', 'scale=640:360:flags=bilinear,pad=640:640:0:0:color=0x727272,format=gbrp',
@@ -31,19 +32,19 @@ describe('ffmpeg args', () => {
     it('adds -re only when realtime', () => {
       assert.ok(!buildFfmpegArgs(file, format, letterboxed).includes('-re'));
       const args = buildFfmpegArgs({ ...file, realtime: true }, format, letterboxed);
-      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re']);
+      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-filter_threads', '1', '-threads', '2']);
     });
 
     it('loops a file with -stream_loop -1, before -i', () => {
       const args = buildFfmpegArgs({ ...file, loop: true, realtime: true }, format, letterboxed);
-      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1']);
+      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-stream_loop', '-1', '-filter_threads', '1', '-threads', '2']);
     });
 
     it('never loops a lavfi graph (it is endless or has its own duration), and reads it with -f lavfi', () => {
       const lavfi: FfmpegInput = { input: 'testsrc2=size=320x240:rate=10', lavfi: true, realtime: false, loop: true, fps: undefined };
       const args = buildFfmpegArgs(lavfi, format, letterboxed);
       assert.ok(!args.includes('-stream_loop'));
-      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'lavfi']);
+      assert.deepEqual(inputSide(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-filter_threads', '1', '-threads', '2', '-f', 'lavfi']);
       assert.deepEqual(args.slice(args.indexOf('-i'), args.indexOf('-i') + 2), ['-i', 'testsrc2=size=320x240:rate=10']);
     });
 
