@@ -217,6 +217,9 @@ await mqtt.endAsync();
 await closeSinks(sinks, logger);
 await runtime.stop();
 eld.disable();
+// stop() sends every ffmpeg SIGTERM; give them the bounded wait it allows before counting what is left
+const leftBy = performance.now() + 5000;
+while (childProcesses().length > 0 && performance.now() < leftBy) await new Promise((r) => setTimeout(r, 50));
 await rm(tmp, { recursive: true, force: true });
 if (values.out) await writeFile(values.out, JSON.stringify(samples, null, 1));
 
@@ -255,6 +258,7 @@ if (rssSlope > maxSlope) problems.push(`RSS grows ${rssSlope.toFixed(3)} MB/min 
 if (heapSlope > maxSlope) problems.push(`heap grows ${heapSlope.toFixed(3)} MB/min (limit ${maxSlope})`);
 if (failure) problems.push(`the pipeline failed: ${String(failure)}`);
 if (summary.framesDetected === 0) problems.push('no frame was detected');
+if (summary.childrenAfterStop > 0) problems.push(`${summary.childrenAfterStop} child processes outlived the stop`);
 if (problems.length > 0) {
   console.log(`soak: FAIL: ${problems.join('; ')}`);
   process.exitCode = 1;

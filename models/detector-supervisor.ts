@@ -107,7 +107,7 @@ export class DetectorSupervisor implements Detector {
   async detect(frames: readonly DetectInput[]): Promise<BatchOutput> {
     const d = this.current ?? (await this.nextDetector());
     try {
-      return await this.withTimeout(d.detect(frames), d);
+      return await this.withTimeout(d.detect(frames));
     } catch (err) {
       if (this.state === 'closed') throw err;
       // only a failure of the detector in use starts a restart; batches in flight on a broken one are just lost
@@ -116,7 +116,8 @@ export class DetectorSupervisor implements Detector {
     }
   }
 
-  private withTimeout(run: Promise<BatchOutput>, d: Detector): Promise<BatchOutput> {
+  /** The batch's answer, or a rejection once it has taken `runTimeoutMs` (the hung detector is then closed by `failed`). */
+  private withTimeout(run: Promise<BatchOutput>): Promise<BatchOutput> {
     const limit = this.opts.runTimeoutMs ?? DEFAULT_RUN_TIMEOUT_MS;
     if (!(limit > 0)) return run;
     return new Promise<BatchOutput>((resolve, reject) => {
@@ -131,10 +132,6 @@ export class DetectorSupervisor implements Detector {
           reject(err);
         },
       );
-    }).catch((err: unknown) => {
-      // a hung detector is closed by failed(); its late answer, if any, goes nowhere
-      if (d !== this.current) run.catch(() => undefined);
-      throw err;
     });
   }
 
