@@ -54,7 +54,7 @@ async function bareFfmpeg(): Promise<{ fps: number; frames: number }> {
   return { fps: frames / ((performance.now() - t0) / 1000), frames };
 }
 
-async function lookoutDetect(): Promise<{ fps: number; frames: number; wallSeconds: number }> {
+async function lookoutDetect(): Promise<{ fps: number; steadyFps: number; startupMs: number; frames: number; wallSeconds: number }> {
   const cli = join(root, 'dist', 'cli.js');
   const t0 = performance.now();
   const output = await new Promise<string>((res, rej) => {
@@ -66,8 +66,8 @@ async function lookoutDetect(): Promise<{ fps: number; frames: number; wallSecon
     child.on('close', (code) => (code === 0 ? res(text) : rej(new Error(`lookout detect exited ${code}`))));
   });
   const wallSeconds = (performance.now() - t0) / 1000;
-  const summary = JSON.parse(output.trim().split('\n').at(-1)!) as { summary: { fps: number; frames: number } };
-  return { fps: summary.summary.fps, frames: summary.summary.frames, wallSeconds };
+  const { summary } = JSON.parse(output.trim().split('\n').at(-1)!) as { summary: { fps: number; steadyFps: number; startupMs: number; frames: number } };
+  return { fps: summary.fps, steadyFps: summary.steadyFps, startupMs: summary.startupMs, frames: summary.frames, wallSeconds };
 }
 
 async function main(): Promise<void> {
@@ -80,6 +80,8 @@ async function main(): Promise<void> {
   const threads = defaultInferenceThreads();
   const ffFps: number[] = [];
   const e2eFps: number[] = [];
+  const e2eSteady: number[] = [];
+  const e2eStartup: number[] = [];
   const e2eWall: number[] = [];
   let frames = 0;
   for (let r = 0; r < rounds; r++) {
@@ -90,19 +92,23 @@ async function main(): Promise<void> {
     ortSameThreadsFps.push(await bareOrt(frames, threads));
     const e2e = await lookoutDetect();
     e2eFps.push(e2e.fps);
+    e2eSteady.push(e2e.steadyFps);
+    e2eStartup.push(e2e.startupMs);
     e2eWall.push(e2e.wallSeconds);
-    console.log(`round ${r + 1}/${rounds}: onnxruntime ${ortFps[r].toFixed(1)} fps (${ortSameThreadsFps[r].toFixed(1)} with ${threads} thread${threads === 1 ? '' : 's'}), ffmpeg ${ff.fps.toFixed(1)} fps, lookout detect ${e2e.fps.toFixed(1)} fps (${e2e.frames} frames, ${e2e.wallSeconds.toFixed(2)} s with start-up)`);
+    console.log(`round ${r + 1}/${rounds}: onnxruntime ${ortFps[r].toFixed(1)} fps (${ortSameThreadsFps[r].toFixed(1)} with ${threads} thread${threads === 1 ? '' : 's'}), ffmpeg ${ff.fps.toFixed(1)} fps, lookout detect ${e2e.steadyFps.toFixed(1)} fps steady, ${e2e.fps.toFixed(1)} with its ${e2e.startupMs} ms start (${e2e.frames} frames, ${e2e.wallSeconds.toFixed(2)} s with model load)`);
   }
   // against the faster of the two bare runs: onnxruntime's own default, and the thread count Lookout gives it
   const bestOrt = Math.max(median(ortFps), median(ortSameThreadsFps));
-  const ratio = median(e2eFps) / bestOrt;
+  const ratio = median(e2eSteady) / bestOrt;
+  const ratioWithStart = median(e2eFps) / bestOrt;
   console.log('');
   console.log(`input: vtest_20s.mp4 (${frames} frames, 768x576) → yolox_nano 416x416, CPU, ${rounds} interleaved rounds, medians:`);
   console.log(`  bare onnxruntime (prepared tensor)   ${median(ortFps).toFixed(1).padStart(7)} fps   (onnxruntime's default threads)`);
   console.log(`  bare onnxruntime, ${threads} thread${threads === 1 ? ' ' : 's'}         ${median(ortSameThreadsFps).toFixed(1).padStart(7)} fps   (the thread count Lookout uses)`);
   console.log(`  bare ffmpeg (decode+letterbox)       ${median(ffFps).toFixed(1).padStart(7)} fps`);
-  console.log(`  lookout detect (end to end)          ${median(e2eFps).toFixed(1).padStart(7)} fps   (wall with start-up ${median(e2eWall).toFixed(2)} s)`);
-  console.log(`  ratio end-to-end / best bare onnxruntime  ${ratio.toFixed(3)}   (target >= 0.85)`);
+  console.log(`  lookout detect, steady state          ${median(e2eSteady).toFixed(1).padStart(7)} fps   (first result → last result)`);
+  console.log(`  lookout detect, with its start        ${median(e2eFps).toFixed(1).padStart(7)} fps   (probe + ffmpeg start ${median(e2eStartup)} ms; wall with model load ${median(e2eWall).toFixed(2)} s)`);
+  console.log(`  ratio end-to-end / best bare onnxruntime  ${ratio.toFixed(3)} steady, ${ratioWithStart.toFixed(3)} with the start   (target >= 0.85)`);
 }
 
 void main();

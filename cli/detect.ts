@@ -45,10 +45,14 @@ export async function detectCommand(opts: DetectOptions): Promise<void> {
       const source = new VideoSource({ camera: 'detect', url: resolve(file), realtime: false, loop: false, policy: 'wait', poolSize: Math.max(4, opts.batch * 2) });
       const started = performance.now();
       let frames = 0;
+      let firstAt = 0;
+      let lastAt = 0;
       await lastValueFrom(
         source.frames(detector.info.format).pipe(
           inferFrames(detector, { maxSize: opts.batch, maxWaitMs: 0, cameras: 1 }),
           tap((r) => {
+            lastAt = performance.now();
+            if (frames === 0) firstAt = lastAt;
             frames++;
             const detections = r.detections.map(roundDetection);
             const { srcWidth: width, srcHeight: height } = r.frame.transform;
@@ -60,7 +64,13 @@ export async function detectCommand(opts: DetectOptions): Promise<void> {
       );
       if (!image) {
         const seconds = (performance.now() - started) / 1000;
-        write(JSON.stringify({ summary: { file, frames, seconds: Number(seconds.toFixed(3)), fps: Number((frames / seconds).toFixed(2)) } }));
+        // steady: between the first and the last result, i.e. without probing and ffmpeg's start (startupMs)
+        const steadyFps = frames > 1 && lastAt > firstAt ? (frames - 1) / ((lastAt - firstAt) / 1000) : 0;
+        write(
+          JSON.stringify({
+            summary: { file, frames, seconds: Number(seconds.toFixed(3)), fps: Number((frames / seconds).toFixed(2)), steadyFps: Number(steadyFps.toFixed(2)), startupMs: Math.round(firstAt - started) },
+          }),
+        );
       }
     }
   } finally {

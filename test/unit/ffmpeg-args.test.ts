@@ -23,7 +23,7 @@ describe('ffmpeg args', () => {
         '-filter_threads', '1', '-threads', '2',
         '-i', '/clips/door.mp4',
         '-an', '-sn', '-dn',
-        '-vf', 'scale=640:360:flags=bilinear,pad=640:640:0:0:color=0x727272,format=gbrp',
+        '-vf', 'scale=640:360:flags=bilinear,format=gbrp,pad=640:640:0:0:color=0x727272',
         '-f', 'rawvideo', '-pix_fmt', 'gbrp',
         'pipe:1',
       ]);
@@ -75,7 +75,7 @@ describe('ffmpeg args', () => {
 
     it('pads only when the scaled size differs from the model size', () => {
       assert.ok(!videoFilter(undefined, format, stretched).includes('pad='));
-      assert.match(videoFilter(undefined, format, letterboxed), /,pad=640:640:0:0:color=0x727272,/);
+      assert.match(videoFilter(undefined, format, letterboxed), /,pad=640:640:0:0:color=0x727272$/);
       // narrower than the model, full height: still padded
       const tall: FittedTransform = { ...letterboxed, srcWidth: 720, srcHeight: 1280, scaledWidth: 360, scaledHeight: 640 };
       assert.match(videoFilter(undefined, format, tall), /pad=640:640:0:0:/);
@@ -85,7 +85,7 @@ describe('ffmpeg args', () => {
       const centred: FittedTransform = { ...letterboxed, padY: 140 };
       assert.equal(
         videoFilter(undefined, { ...format, resize: 'letterbox-center' }, centred),
-        'scale=640:360:flags=bilinear,pad=640:640:0:140:color=0x727272,format=gbrp',
+        'scale=640:360:flags=bilinear,format=gbrp,pad=640:640:0:140:color=0x727272',
       );
     });
 
