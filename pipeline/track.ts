@@ -10,6 +10,7 @@
 // - ByteTrack: high-score detections are matched first against every live track; low-score ones then only against
 //   tracks that were matched on the previous update, with a stricter gate, and never start a track.
 // - A track not matched for `maxDisappearedSeconds` of stream time is removed.
+import { iou } from '../models/nms.js';
 import { assignMaxWeight } from './assignment.js';
 import type { Box, Detection } from './types.js';
 
@@ -90,14 +91,6 @@ export function makeTrackId(pts: number, random: RandomSource): string {
   return `${pts.toFixed(6)}-${suffix}`;
 }
 
-export function iou(a: Box, b: Box): number {
-  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
-}
 
 /** Weight of the newest measured velocity in the running average: reacts within a few frames, smooths jitter. */
 const VELOCITY_GAIN = 0.5;

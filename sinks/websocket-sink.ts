@@ -6,12 +6,12 @@
 // matching client's socket without waiting. A client with more than `maxBufferedBytes` unsent is skipped (what it
 // misses is counted) and, once it has been over the limit for `stallSeconds`, terminated. Heartbeat pings terminate
 // clients that stop answering.
+import { listen } from './listen.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraConfig, WebSocketConfig } from '../config/types.js';
-import { LookoutError } from '../pipeline/errors.js';
 import type { Logger } from '../pipeline/logger.js';
 import type { StatsSnapshot } from '../pipeline/stats.js';
 import type { Status } from '../pipeline/types.js';
@@ -127,19 +127,7 @@ export class WebSocketSink implements Sink {
       res.end(`WebSocket only: connect to ${opts.websocket.path}\n`);
     });
     const { host, port } = opts.websocket;
-    try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host, port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-      throw new LookoutError('LOOKOUT_ERR_LISTEN', `websocket: cannot listen on ${host}:${port}: ${why} (set websocket.port)`, { cause: err });
-    }
+    await listen(server, host, port, 'websocket', 'set websocket.port');
     const sink = new WebSocketSink(inputs, opts, server, true);
     sink.log.info(`listening on ws://${host}:${sink.port}${opts.websocket.path}`);
     return sink;

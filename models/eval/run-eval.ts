@@ -12,7 +12,6 @@ import type { Detector } from '../detector.js';
 import { matchCategories } from './categories.js';
 import { classificationMetrics, type LabelPair } from './classification.js';
 import { evaluateCoco, toCocoDetections, type CocoDetection } from './coco-map.js';
-import type { CocoDataset } from './coco.js';
 import type { Dataset } from './datasets.js';
 import type { FolderDataset } from './folder.js';
 import type { MnistDataset } from './mnist.js';

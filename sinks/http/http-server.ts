@@ -1,5 +1,6 @@
 // The one HTTP server: dashboard at `/`, the API under `/api`, `/metrics`, and the WebSocket at `/ws` (attached by the
 // WebSocket sink). It owns the listening socket and closes it, and every open connection, on close.
+import { listen } from '../listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
@@ -52,17 +53,10 @@ export class HttpServer implements Sink {
     const server = createServer((req, res) => void self!.route(req, res));
     self = new HttpServer(server, api, opts.auth ?? 'none', files, log);
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: opts.host, port: opts.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, opts.host, opts.port, 'http', 'set http.port');
     } catch (err) {
       api.close();
-      const code = (err as NodeJS.ErrnoException).code;
-      throw new LookoutError('LOOKOUT_ERR_CONFIG', `http: cannot listen on ${opts.host}:${opts.port}: ${code === 'EADDRINUSE' ? 'address already in use' : (err as Error).message}`);
+      throw err;
     }
     return self;
   }

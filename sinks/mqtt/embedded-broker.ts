@@ -1,8 +1,8 @@
 // The MQTT broker Lookout starts when no `mqtt.url` is configured (aedes, in memory), so a first run works with
 // nothing installed. Owned by the MQTT sink: created before its client, closed after it.
+import { listen } from '../listen.js';
 import { Aedes } from 'aedes';
 import { createServer, type Server, type Socket } from 'node:net';
-import { LookoutError } from '../../pipeline/errors.js';
 
 export class EmbeddedBroker {
   private closing: Promise<void> | undefined;
@@ -25,18 +25,10 @@ export class EmbeddedBroker {
       aedes.handle(socket);
     });
     try {
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen({ host: opts.host, port: opts.port }, () => {
-          server.off('error', reject);
-          resolve();
-        });
-      });
+      await listen(server, opts.host, opts.port, 'embedded MQTT broker', 'set mqtt.embedded.port, or mqtt.url to use another broker');
     } catch (err) {
       await new Promise<void>((resolve) => aedes.close(() => resolve()));
-      const code = (err as NodeJS.ErrnoException).code;
-      const why = code === 'EADDRINUSE' ? 'address already in use' : code === 'EACCES' ? 'permission denied' : (err as Error).message;
-      throw new LookoutError('LOOKOUT_ERR_LISTEN', `embedded MQTT broker: cannot listen on ${opts.host}:${opts.port}: ${why} (set mqtt.embedded.port, or mqtt.url to use another broker)`, { cause: err });
+      throw err;
     }
     const address = server.address();
     const port = typeof address === 'object' && address !== null ? address.port : opts.port;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { assignMaxWeight } from '../../pipeline/assignment.js';
-import { iou, makeTrackId, seededRandom, Tracker } from '../../pipeline/track.js';
+import { iou } from '../../models/nms.js';
+import { makeTrackId, seededRandom, Tracker } from '../../pipeline/track.js';
 import type { Box, Detection } from '../../pipeline/types.js';
 
 const det = (box: Box, score = 0.9, label = 'person'): Detection => ({ label, classId: label === 'person' ? 0 : 2, score, box });
