@@ -178,3 +178,11 @@ export function expectedSquareOutput(sq: SquareAt | null): [number, number, numb
   if (sq === null) return [0, 0, 0, 0, 0];
   return [sq.x + sq.size / 2, sq.y + sq.size / 2, sq.size, sq.size, 1];
 }
+
+/** The square detector most integration tests use (160×160, dynamic batch) and its one-line labels file, in `dir`. */
+export async function writeSquareModel(dir: string): Promise<{ model: string; labels: string }> {
+  const model = await writeSquareDetector(dir, { width: 160, height: 160, dynamicBatch: true });
+  const labels = join(dir, 'labels.txt');
+  await writeFile(labels, 'square\n');
+  return { model, labels };
+}

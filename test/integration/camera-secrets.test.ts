@@ -15,7 +15,7 @@ import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { renderSquareClip } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -38,9 +38,7 @@ describe('camera credentials never appear in anything Lookout outputs', function
 
   it('keeps passwords out of logs, statuses, stats, MQTT, the HTTP API and a printed config, through auth failures and a server outage', async () => {
     const clip = await renderSquareClip({ width: 320, height: 240, fps: 10, duration: 60, size: 40, x0: 10, y0: 40, vx: 4, vy: 0 }, join(tmp(), 'clip.mp4'), { gop: 5 });
-    const model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    const labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    const { model, labels } = await writeSquareModel(tmp());
     const server = await RtspServer.start({ mounts: { a: clip, b: clip, c: clip }, user: 'admin', password: SECRET });
     const mqttPort = await freePort();
     const httpPort = await freePort();

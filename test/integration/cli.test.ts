@@ -4,7 +4,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { assetPath, cliPath, requireAsset } from '../helpers/assets.js';
 import { childProcesses } from '../helpers/processes.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, frameCount, lavfiSpec, renderSquareClip, squarePosition } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -42,9 +42,7 @@ describe('lookout CLI', function () {
   let labels: string;
   let clip: string;
   before(async () => {
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
     clip = await renderSquareClip(DEFAULT_SCENE, join(tmp(), 'scene.mp4'));
   });
 

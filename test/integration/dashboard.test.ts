@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { parseConfig } from '../../config/load.js';
@@ -11,7 +11,7 @@ import { colourFor } from '../../sinks/snapshot/render.js';
 import { Snapshots } from '../../sinks/snapshot/snapshots.js';
 import { WebSocketSink } from '../../sinks/websocket-sink.js';
 import { repoRoot } from '../helpers/assets.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -32,9 +32,7 @@ describe('dashboard in a real browser (headless Chromium)', function () {
   before(async function () {
     if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
     const clip = await renderSquareClip(scene, join(tmp(), 'scene.mp4'));
-    const model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    const labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    const { model, labels } = await writeSquareModel(tmp());
     const config = parseConfig(
       {
         model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },

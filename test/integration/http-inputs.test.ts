@@ -2,7 +2,7 @@
 // served on loopback by a Node HTTP server from frames and segments ffmpeg makes at test time.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { Subject } from 'rxjs';
@@ -12,7 +12,7 @@ import { Runtime } from '../../pipeline/runtime.js';
 import type { FrameResult, Status } from '../../pipeline/types.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { lavfiSpec, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -41,9 +41,7 @@ describe('HTTP cameras: MJPEG and HLS (real ffmpeg + onnxruntime)', function () 
   const open = new Set<ServerResponse>();
 
   before(async () => {
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
     await ffmpeg(['-f', 'lavfi', '-i', lavfiSpec(scene), '-q:v', '3', join(tmp(), 'f-%03d.jpg')]);
     const files = (await readdir(tmp())).filter((f) => f.endsWith('.jpg')).sort();
     jpegs = await Promise.all(files.map((f) => readFile(join(tmp(), f))));

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import { WebSocket } from 'ws';
@@ -10,7 +10,7 @@ import { Runtime } from '../../pipeline/runtime.js';
 import { HttpServer } from '../../sinks/http/http-server.js';
 import type { AuthConfig } from '../../sinks/http/auth.js';
 import { Snapshots } from '../../sinks/snapshot/snapshots.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -25,9 +25,7 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
   let labels: string;
   before(async () => {
     clip = await renderSquareClip(scene, join(tmp(), 'scene.mp4'));
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
   });
 
   interface Running {

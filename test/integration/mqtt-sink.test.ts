@@ -15,7 +15,7 @@ import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { fakeInputs, newEventUpdate } from '../helpers/sink-inputs.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -64,9 +64,7 @@ describe('MQTT sink (real mosquitto, aedes and mqtt.js)', function () {
   let clip: string;
   const cleanups: (() => Promise<void>)[] = [];
   before(async () => {
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
     clip = await renderSquareClip(crossing, join(tmp(), 'crossing.mp4'));
   });
   afterEach(async () => {

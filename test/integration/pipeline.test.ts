@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { lastValueFrom, toArray } from 'rxjs';
 import { parseConfig } from '../../config/load.js';
@@ -7,7 +6,7 @@ import { Logger } from '../../pipeline/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import type { FrameResult } from '../../pipeline/types.js';
 import { waitForNoChildren } from '../helpers/processes.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, frameCount, renderSquareClip, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -23,9 +22,7 @@ describe('pipeline end to end (real ffmpeg + onnxruntime)', function () {
   let labels: string;
   before(async () => {
     clip = await renderSquareClip(scene, join(tmp(), 'scene.mp4'));
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
   });
   afterEach(async () => {
     assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm.startsWith('ffmpeg') }), [], 'no ffmpeg left');

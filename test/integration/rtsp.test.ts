@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { writeFile } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { Subject, type Subscription } from 'rxjs';
@@ -10,7 +9,7 @@ import type { FrameResult, Status } from '../../pipeline/types.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -113,9 +112,7 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
       this.skip();
     }
     for (let n = 0; n < 4; n++) clips.push(await renderSquareClip(sceneOf(n), join(tmp(), `cam${n}.mp4`), { gop: 5 }));
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
   });
 
   async function server(opts: { mounts: Record<string, string>; user?: string; password?: string }): Promise<RtspServer> {

@@ -12,7 +12,7 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { lavfiSpec } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -31,9 +31,7 @@ describe('security: no credential in any output of `lookout run`', function () {
   });
 
   it('scans logs, stdout, MQTT, the API, the WebSocket and a printed config for the camera password, the MQTT password and the HTTP token', async () => {
-    const model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    const labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    const { model, labels } = await writeSquareModel(tmp());
     const broker = await Mosquitto.start({ users: { lookout: MQTT_SECRET, watcher: 'watcher-pw' } });
     const rec = await MqttRecorder.connect(broker.url, ['#'], { username: 'watcher', password: 'watcher-pw' });
     const [httpPort, closedPort] = [await freePort(), await freePort()];

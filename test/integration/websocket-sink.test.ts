@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, get, type Server } from 'node:http';
 import type { Socket } from 'node:net';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstValueFrom, filter } from 'rxjs';
 import { WebSocket } from 'ws';
@@ -12,7 +11,7 @@ import { Runtime } from '../../pipeline/runtime.js';
 import { WebSocketSink, type WebSocketMessage } from '../../sinks/websocket-sink.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { fakeInputs, newEventUpdate } from '../helpers/sink-inputs.js';
-import { writeSquareDetector } from '../helpers/square-detector.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -107,9 +106,7 @@ describe('WebSocket sink (real ws server and clients)', function () {
   let clip: string;
   const cleanups: (() => Promise<void> | void)[] = [];
   before(async () => {
-    model = await writeSquareDetector(tmp(), { width: 160, height: 160, dynamicBatch: true });
-    labels = join(tmp(), 'labels.txt');
-    await writeFile(labels, 'square\n');
+    ({ model, labels } = await writeSquareModel(tmp()));
     clip = await renderSquareClip(crossing, join(tmp(), 'crossing.mp4'));
   });
   afterEach(async () => {
