@@ -10,8 +10,8 @@ import { modelsListCommand, modelsPullCommand } from './cli/models.js';
 import { runCommand } from './cli/run.js';
 import { validateCommand } from './cli/validate.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, type ExecutionProviderName } from './config/defaults.js';
-import { describeError, exitCodeFor, isLookoutError, LookoutError } from './pipeline/errors.js';
-import { Logger } from './pipeline/logger.js';
+import { describeError, exitCodeFor, isLookoutError, LookoutError } from './core/errors.js';
+import { Logger } from './core/logger.js';
 
 const HELP = `lookout: camera-feed recognition (ffmpeg → onnxruntime → detections)
 

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
 import { parseConfig } from '../config/load.js';
-import { Logger } from '../pipeline/logger.js';
+import { Logger } from '../core/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
 
 const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');

@@ -8,11 +8,11 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { computeTransform } from '../models/letterbox.js';
+import { computeTransform } from '../core/letterbox.js';
 import { defaultInferenceThreads } from '../models/onnx-detector.js';
 import { probeVideo } from '../sources/ffmpeg.js';
 import { buildFfmpegArgs, frameBytes } from '../sources/ffmpeg-args.js';
-import type { FrameFormat } from '../pipeline/types.js';
+import type { FrameFormat } from '../core/types.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');

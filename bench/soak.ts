@@ -24,7 +24,7 @@ import { runInNewContext } from 'node:vm';
 import { connectAsync } from 'mqtt';
 import { WebSocket } from 'ws';
 import { parseConfig } from '../config/load.js';
-import { Logger } from '../pipeline/logger.js';
+import { Logger } from '../core/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
 import { closeSinks, createSinks } from '../sinks/create-sinks.js';
 import { HttpServer } from '../sinks/http/http-server.js';

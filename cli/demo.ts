@@ -2,8 +2,8 @@
 // Pulls the pinned yolox-nano and sample clip (or takes them from LOOKOUT_ASSETS / --from), loops the clip at real-time
 // pace as a camera, starts the embedded MQTT broker and the dashboard, and prints where to look.
 import { parseConfig } from '../config/load.js';
-import { isLookoutError, LookoutError } from '../pipeline/errors.js';
-import type { Logger } from '../pipeline/logger.js';
+import { isLookoutError, LookoutError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { renderDownloadProgress, resolveAsset, type ResolveOptions } from '../models/registry.js';
 import { HttpServer } from '../sinks/http/http-server.js';
 import { MqttSink } from '../sinks/mqtt/mqtt-sink.js';

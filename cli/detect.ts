@@ -6,7 +6,7 @@ import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { inferFrames } from '../pipeline/infer.js';
-import type { Logger } from '../pipeline/logger.js';
+import type { Logger } from '../core/logger.js';
 import { roundDetection } from '../sinks/log-sink.js';
 import { VideoSource } from '../sources/video-source.js';
 

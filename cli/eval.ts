@@ -7,7 +7,7 @@ import { checkTask, detectorSettings, runEval, taskOf } from '../models/eval/run
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
-import type { Logger } from '../pipeline/logger.js';
+import type { Logger } from '../core/logger.js';
 
 export interface EvalOptions {
   model: string;

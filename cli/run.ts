@@ -1,7 +1,7 @@
 // `lookout run -c FILE`: runs the configured cameras until they end or a signal arrives.
 import { loadConfig } from '../config/load.js';
 import type { ResolveOptions } from '../models/registry.js';
-import { Logger } from '../pipeline/logger.js';
+import { Logger } from '../core/logger.js';
 import { serve } from './serve.js';
 
 export interface RunOptions {

@@ -2,11 +2,11 @@
 // starts); on the way out the sinks close first, in reverse order, then the runtime. Shared by `run` and `demo`.
 import type { Config } from '../config/types.js';
 import type { ResolveOptions } from '../models/registry.js';
-import { ERROR_CODES, LookoutError, type ErrorCode } from '../pipeline/errors.js';
-import type { Logger } from '../pipeline/logger.js';
+import { ERROR_CODES, LookoutError, type ErrorCode } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
 import { closeSinks, createSinks } from '../sinks/create-sinks.js';
-import type { Sink } from '../sinks/sink.js';
+import type { Sink } from '../core/sink.js';
 
 export interface ServeOptions {
   logger: Logger;

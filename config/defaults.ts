@@ -1,4 +1,5 @@
 // Every default in one object, so the docs, the validator and `lookout validate --print` agree.
+import type { LogLevel } from '../core/logger.js';
 export const DEFAULTS = {
   model: {
     threshold: 0.3,
@@ -61,5 +62,3 @@ export const EXECUTION_PROVIDERS = ['cpu', 'cuda', 'tensorrt', 'webgpu'] as cons
 export type ExecutionProviderName = (typeof EXECUTION_PROVIDERS)[number];
 export const MQTT_DIALECTS = ['lookout', 'frigate'] as const;
 export type MqttDialect = (typeof MQTT_DIALECTS)[number];
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];

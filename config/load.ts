@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 import { substituteEnv } from './env.js';
 import { configSchema } from './schema.js';
 import { deepFreeze, Issues } from './schema-kit.js';

@@ -1,8 +1,9 @@
 // The one schema of a Lookout config file. Defaults come from defaults.ts; unknown keys are rejected.
 import { ADAPTER_NAMES } from '../models/adapters/index.js';
-import { DEFAULTS, EXECUTION_PROVIDERS, LOG_LEVELS, MQTT_DIALECTS } from './defaults.js';
+import { LOG_LEVELS } from '../core/logger.js';
+import { DEFAULTS, EXECUTION_PROVIDERS, MQTT_DIALECTS } from './defaults.js';
 import { DEFAULT_OBJECT_OPTIONS } from '../pipeline/events.js';
-import { validatePolygon, type Polygon } from '../pipeline/zones.js';
+import { validatePolygon, type Polygon } from '../core/geometry.js';
 import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
 import { cameraUrlKind, hasUserInfo } from '../sources/camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';

@@ -1,16 +1,8 @@
 // The contract between the detector and a model family: pixels in, Detections (in source pixels) out.
-import type { Detection, FrameFormat, ImageTransform } from '../pipeline/types.js';
+import type { ModelIO } from '../core/detector.js';
 
-/** A model input or output as the session reports it; a dynamic dimension is -1. */
-export interface TensorInfo {
-  name: string;
-  dims: readonly number[];
-}
-
-export interface ModelIO {
-  inputs: readonly TensorInfo[];
-  outputs: readonly TensorInfo[];
-}
+export type { ModelIO, TensorInfo } from '../core/detector.js';
+import type { Detection, FrameFormat, ImageTransform } from '../core/types.js';
 
 /** A raw model output for a whole batch. */
 export interface OutputTensor {

@@ -3,8 +3,8 @@
 // while the pipeline goes on: cameras keep their tracks, and health reports the outage. The batch that failed is lost
 // (`BatchLostError`: its frames count as dropped); batches that arrive while it restarts wait for the new detector.
 import { asyncScheduler, Observable, Subject, type SchedulerLike, type Subscription } from 'rxjs';
-import { describeError, isLookoutError, LookoutError } from '../pipeline/errors.js';
-import type { BatchOutput, DetectInput, Detector, DetectorInfo, DetectorStateChange } from './detector.js';
+import { describeError, isLookoutError, LookoutError } from '../core/errors.js';
+import type { BatchOutput, DetectInput, Detector, DetectorInfo, DetectorStateChange } from '../core/detector.js';
 
 export interface DetectorRestartOptions {
   /** delay before the first restart; it doubles on every failure that follows within `stableMs` */

@@ -5,11 +5,11 @@ import { parentPort } from 'node:worker_threads';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/defaults.js';
-import { isLookoutError, LookoutError, type ErrorCode } from '../pipeline/errors.js';
-import type { ImageTransform } from '../pipeline/types.js';
+import { isLookoutError, LookoutError, type ErrorCode } from '../core/errors.js';
+import type { ImageTransform } from '../core/types.js';
 import type { AdapterOptions, ModelAdapter, ModelIO, OutputTensor, TensorInfo } from './adapter.js';
 import { createAdapter } from './adapters/index.js';
-import type { DetectOutput } from './detector.js';
+import type { DetectOutput } from '../core/detector.js';
 import { providerAdvice, providerPlan } from './providers.js';
 
 export interface InitRequest {

@@ -1,5 +1,5 @@
 // Class names: one a line, index = class id (darknet `.names` files, Ultralytics exports, ImageNet synsets).
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 
 /** One label a line, trimmed. Trailing blank lines are dropped; blank lines inside are kept so class ids do not shift. */
 export function parseLabels(text: string): string[] {

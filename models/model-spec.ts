@@ -1,6 +1,6 @@
 // Turns the model part of a config (a path or registry name, an adapter, a labels file) into what the detector loads.
 import { readFile } from 'node:fs/promises';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 import { ADAPTER_NAMES } from './adapters/index.js';
 import { parseLabels } from './labels.js';
 import { findAsset, isRegistryName, resolveAsset, resolveModelPath, type ResolveOptions } from './registry.js';

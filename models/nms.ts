@@ -1,21 +1,11 @@
 // Greedy non-maximum suppression: keep the best box, drop the ones that overlap it too much, repeat.
-import type { Box } from '../pipeline/types.js';
+import type { Box } from '../core/types.js';
 
 /** Anything with a score, a class and a corner box (a Detection, or a candidate still in model-input pixels). */
 export interface Scored {
   score: number;
   classId: number;
   box: Readonly<Box>;
-}
-
-/** Intersection over union of two corner boxes; 0 when either has no area. */
-export function iou(a: Readonly<Box>, b: Readonly<Box>): number {
-  const w = Math.min(a[2], b[2]) - Math.max(a[0], b[0]);
-  const h = Math.min(a[3], b[3]) - Math.max(a[1], b[1]);
-  if (w <= 0 || h <= 0) return 0;
-  const inter = w * h;
-  const union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return union > 0 ? inter / union : 0;
 }
 
 export interface NmsOptions {

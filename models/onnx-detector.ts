@@ -2,9 +2,9 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionProviderName } from '../config/defaults.js';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 import type { AdapterOptions } from './adapter.js';
-import type { BatchOutput, DetectInput, Detector, DetectorInfo } from './detector.js';
+import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../core/detector.js';
 import type { InitReply, WorkerReply, WorkerRequest } from './detector-worker.js';
 
 export interface OnnxDetectorOptions {

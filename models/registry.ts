@@ -12,7 +12,7 @@ import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/prom
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-import { LookoutError, describeError } from '../pipeline/errors.js';
+import { LookoutError, describeError } from '../core/errors.js';
 import { ASSETS, type AssetEntry, type AssetKind } from './registry-entries.js';
 
 export { ASSETS } from './registry-entries.js';

@@ -1,5 +1,5 @@
 // Planar bytes (as ffmpeg writes them) to a float NCHW tensor slice: one pass over the output, no allocation per frame.
-import type { PixelLayout } from '../pipeline/types.js';
+import type { PixelLayout } from '../core/types.js';
 
 /** The channel order the model expects in its tensor. */
 export type ChannelOrder = 'rgb' | 'bgr' | 'gray';

@@ -3,8 +3,9 @@
 // `update` only when something a consumer cares about changed (never per frame), `end` when the tracker lets go.
 import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter, type ObjectsOptions } from './filters.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker, type RandomSource, type Track, type TrackerOptions } from './track.js';
-import type { FrameResult, ObjectEvent, TrackedObject } from './types.js';
-import { DEFAULT_ZONE_INERTIA, Zones, type Polygon, type ZoneOptions } from './zones.js';
+import type { CameraUpdate, FrameResult, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
+import type { Polygon } from '../core/geometry.js';
+import { DEFAULT_ZONE_INERTIA, Zones, type ZoneOptions } from './zones.js';
 
 export interface EventOptions {
   /** stream seconds after the last event of a moving object before an `update` is sent anyway */
@@ -68,19 +69,6 @@ export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): Cam
 }
 
 /** `{ all: { person: 2, car: 0 }, driveway: { person: 1 } }`: open true-positive objects per zone and label, zeros included. */
-export type ObjectCounts = Record<string, Record<string, number>>;
-
-export interface CameraUpdate {
-  camera: string;
-  /** stream time of the frame (or of the flush) this update is for */
-  pts: number;
-  events: ObjectEvent[];
-  /** only when a count changed since the last update that carried counts (and on the first one) */
-  counts?: ObjectCounts;
-  /** the open objects that are events (true positives), as of this frame: what an overlay draws */
-  objects: TrackedObject[];
-}
-
 interface ObjectState {
   /** current state, mutated in place; copied out whenever it leaves this class */
   readonly obj: TrackedObject;

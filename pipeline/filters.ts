@@ -1,7 +1,7 @@
 // Per-label detection filters (Frigate's `objects.filters`): what reaches the tracker, and when a tracked object is
 // believed. `minScore` gates single detections; `threshold` gates the median of an object's recent scores, so one
 // lucky frame never becomes an event.
-import type { Detection } from './types.js';
+import type { Detection } from '../core/types.js';
 import type { Zones } from './zones.js';
 
 export interface LabelFilter {

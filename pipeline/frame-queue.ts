@@ -1,8 +1,8 @@
 // Frames waiting for inference, one queue per camera. Live cameras keep only their newest frames (older ones are
 // released and counted); files keep everything (their sources pause instead). Batches are taken round-robin so that
 // no camera starves another.
-import type { BackpressurePolicy } from '../sources/frame-source.js';
-import type { Frame } from './types.js';
+import type { BackpressurePolicy } from '../core/frame-source.js';
+import type { Frame } from '../core/types.js';
 
 interface CameraQueue {
   frames: Frame[];

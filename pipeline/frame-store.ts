@@ -1,6 +1,6 @@
 // Keeps a copy of each camera's newest frame pixels (model-input resolution), so snapshots and the live view can be
 // drawn on demand without holding pool buffers. One reused buffer per camera: a memcpy per frame, no allocation.
-import type { Frame, FrameMeta } from './types.js';
+import type { Frame, FrameMeta } from '../core/types.js';
 
 export interface StoredFrame {
   meta: FrameMeta;

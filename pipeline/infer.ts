@@ -1,12 +1,12 @@
 // The inference stage: frames from every camera are queued, cut into batches (size or timeout, whichever first, like
 // DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time.
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
-import type { Detector } from '../models/detector.js';
+import type { Detector } from '../core/detector.js';
 import { isBatchLost } from '../models/detector-supervisor.js';
-import type { BackpressurePolicy } from '../sources/frame-source.js';
-import { LookoutError } from './errors.js';
+import type { BackpressurePolicy } from '../core/frame-source.js';
+import { LookoutError } from '../core/errors.js';
 import { FrameQueue } from './frame-queue.js';
-import type { Frame, FrameMeta, FrameResult } from './types.js';
+import type { Frame, FrameMeta, FrameResult } from '../core/types.js';
 
 export interface InferOptions {
   /** most frames in one batch (capped by what the detector takes) */

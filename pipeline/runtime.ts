@@ -2,20 +2,21 @@
 import { catchError, EMPTY, merge, Observable, Subject, type Subscription } from 'rxjs';
 import type { Config } from '../config/types.js';
 import { redactUrl } from '../config/redact.js';
-import type { Detector } from '../models/detector.js';
+import type { Detector } from '../core/detector.js';
 import { resolveModel } from '../models/model-spec.js';
 import { DetectorSupervisor, type DetectorSupervisorOptions } from '../models/detector-supervisor.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
-import type { CameraStateChange, FrameSource } from '../sources/frame-source.js';
-import { describeError, isLookoutError } from './errors.js';
-import { CameraObjects, type CameraUpdate } from './events.js';
+import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
+import { describeError, isLookoutError } from '../core/errors.js';
+import { CameraObjects } from './events.js';
+import type { CameraUpdate } from '../core/types.js';
 import { FrameStore } from './frame-store.js';
 import { inferFrames } from './infer.js';
-import type { Logger } from './logger.js';
+import type { Logger } from '../core/logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
-import type { Frame, FrameResult, Status } from './types.js';
+import type { Frame, FrameResult, Status } from '../core/types.js';
 
 export interface RuntimeOptions {
   logger: Logger;

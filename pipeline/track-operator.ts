@@ -1,9 +1,10 @@
 // The object stage as an RxJS operator: FrameResults from any number of cameras in, CameraUpdates out, with one
 // CameraObjects (tracker, zones, event state) per camera, created on its first frame and owned by the subscription.
 import { Observable, type OperatorFunction } from 'rxjs';
-import { CameraObjects, type CameraObjectsInput, type CameraUpdate } from './events.js';
+import { CameraObjects, type CameraObjectsInput } from './events.js';
+import type { CameraUpdate } from '../core/types.js';
 import type { RandomSource } from './track.js';
-import type { FrameResult } from './types.js';
+import type { FrameResult } from '../core/types.js';
 
 export interface TrackObjectsOptions {
   /** per-camera options by camera id; a camera not listed gets DEFAULT_OBJECT_OPTIONS */

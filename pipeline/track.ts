@@ -10,9 +10,9 @@
 // - ByteTrack: high-score detections are matched first against every live track; low-score ones then only against
 //   tracks that were matched on the previous update, with a stricter gate, and never start a track.
 // - A track not matched for `maxDisappearedSeconds` of stream time is removed.
-import { iou } from '../models/nms.js';
+import { iou } from '../core/geometry.js';
 import { assignMaxWeight } from './assignment.js';
-import type { Box, Detection } from './types.js';
+import type { Box, Detection } from '../core/types.js';
 
 export interface TrackerOptions {
   /** stream seconds a track survives without a matched detection */

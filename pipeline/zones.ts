@@ -1,9 +1,7 @@
 // Zones and masks: polygons on the camera image. An object is placed by the bottom-centre of its box (where it stands
 // on the ground), not by its centre, so a person whose head is over a zone's edge is not "in" it (Frigate's rule).
-import type { Box } from './types.js';
-
-export type Point = readonly [x: number, y: number];
-export type Polygon = readonly Point[];
+import { bottomCentre, pointInPolygon, toPixels, validatePolygon, type Point, type Polygon } from '../core/geometry.js';
+import type { Box } from '../core/types.js';
 
 export interface ZoneOptions {
   /** source pixels, or fractions 0..1 of the source width/height when every coordinate is within 0..1 */
@@ -18,58 +16,6 @@ export interface ZoneOptions {
 }
 
 export const DEFAULT_ZONE_INERTIA = 3;
-
-export function bottomCentre(box: Box): Point {
-  return [(box[0] + box[2]) / 2, box[3]];
-}
-
-/** Fractional polygons are the portable form (they survive a camera resolution change). */
-export function isFractional(points: Polygon): boolean {
-  return points.every(([x, y]) => x >= 0 && x <= 1 && y >= 0 && y <= 1);
-}
-
-export function toPixels(points: Polygon, srcWidth: number, srcHeight: number): Point[] {
-  if (!isFractional(points)) return points.map(([x, y]) => [x, y] as const);
-  return points.map(([x, y]) => [x * srcWidth, y * srcHeight] as const);
-}
-
-/** Even–odd rule; a point on an edge or vertex counts as inside (like OpenCV's pointPolygonTest >= 0 that Frigate uses). */
-export function pointInPolygon(point: Point, polygon: Polygon): boolean {
-  const [px, py] = point;
-  let inside = false;
-  for (let i = 0, j = polygon.length - 1; i < polygon.length; j = i++) {
-    const [xi, yi] = polygon[i];
-    const [xj, yj] = polygon[j];
-    if (onSegment(px, py, xi, yi, xj, yj)) return true;
-    if (yi > py !== yj > py && px < ((xj - xi) * (py - yi)) / (yj - yi) + xi) inside = !inside;
-  }
-  return inside;
-}
-
-function onSegment(px: number, py: number, ax: number, ay: number, bx: number, by: number): boolean {
-  const cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax);
-  const scale = Math.max(1, Math.abs(bx - ax) + Math.abs(by - ay));
-  if (Math.abs(cross) > 1e-9 * scale * scale) return false;
-  return px >= Math.min(ax, bx) && px <= Math.max(ax, bx) && py >= Math.min(ay, by) && py <= Math.max(ay, by);
-}
-
-/**
- * Config errors for one polygon, each prefixed with `path` (e.g. `cameras.door.zones.porch.points`); empty when valid.
- * Negative coordinates are rejected because both forms (pixels, fractions) start at the image's top-left corner.
- */
-export function validatePolygon(points: unknown, path: string): string[] {
-  if (!Array.isArray(points)) return [`${path}: expected a list of [x, y] points`];
-  const errors: string[] = [];
-  if (points.length < 3) errors.push(`${path}: expected at least 3 points, got ${points.length}`);
-  points.forEach((p: unknown, i) => {
-    if (!Array.isArray(p) || p.length !== 2 || !p.every((c: unknown) => typeof c === 'number' && Number.isFinite(c))) {
-      errors.push(`${path}[${i}]: expected [x, y] with two finite numbers`);
-    } else if ((p as number[]).some((c) => c < 0)) {
-      errors.push(`${path}[${i}]: coordinates must not be negative`);
-    }
-  });
-  return errors;
-}
 
 /** `all` is the key of the whole-camera counts, so no zone may take it. */
 export const RESERVED_ZONE_NAMES: readonly string[] = ['all'];

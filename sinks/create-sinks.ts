@@ -2,12 +2,12 @@
 // reverse order before it stops.
 import { DEFAULTS } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
-import type { Logger } from '../pipeline/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { Runtime } from '../pipeline/runtime.js';
 import { HttpServer } from './http/http-server.js';
 import { LogSink } from './log-sink.js';
 import { MqttSink, type MqttSinkInputs } from './mqtt/mqtt-sink.js';
-import type { Sink } from './sink.js';
+import type { Sink } from '../core/sink.js';
 import { Snapshots } from './snapshot/snapshots.js';
 import { WebSocketSink } from './websocket-sink.js';
 

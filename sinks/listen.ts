@@ -1,6 +1,6 @@
 // Binding a server socket, with the error a user can act on: which service, which address, why, and what to change.
 import type { Server as NetServer } from 'node:net';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 
 /** Listens on `host:port` (port 0: any free one); fails with LOOKOUT_ERR_LISTEN naming `what`, the address and `hint`. */
 export async function listen(server: NetServer, host: string, port: number, what: string, hint: string): Promise<void> {

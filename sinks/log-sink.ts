@@ -1,8 +1,8 @@
 // Writes detections as they happen: one JSON line per frame on stdout (`--json`), or a readable log line on stderr.
 import type { Subscription } from 'rxjs';
-import type { Logger } from '../pipeline/logger.js';
-import type { Detection, FrameResult } from '../pipeline/types.js';
-import type { Sink, SinkInputs } from './sink.js';
+import type { Logger } from '../core/logger.js';
+import type { Detection, FrameResult } from '../core/types.js';
+import type { Sink, SinkInputs } from '../core/sink.js';
 
 export function formatDetections(detections: readonly Detection[]): string {
   return detections.map((d) => `${d.label} ${d.score.toFixed(2)} [${d.box.map((v) => Math.round(v)).join(',')}]`).join(', ');

@@ -12,13 +12,13 @@ import type { Duplex } from 'node:stream';
 import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraConfig, WebSocketConfig } from '../config/types.js';
-import type { Logger } from '../pipeline/logger.js';
+import type { Logger } from '../core/logger.js';
 import type { StatsSnapshot } from '../pipeline/stats.js';
-import type { Status } from '../pipeline/types.js';
+import type { Status } from '../core/types.js';
 import { detectStateTopic, ONLINE } from './mqtt/dialect.js';
 import { LookoutDialect } from './mqtt/lookout-dialect.js';
 import { topicFilterProblem, topicMatches } from './mqtt/topics.js';
-import type { Sink, SinkInputs } from './sink.js';
+import type { Sink, SinkInputs } from '../core/sink.js';
 
 export interface WebSocketSinkInputs extends SinkInputs {
   snapshot(): StatsSnapshot;

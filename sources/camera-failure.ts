@@ -1,6 +1,6 @@
 // Turns what ffmpeg and ffprobe say when a live camera fails into a stable code and the state it puts the camera in.
-import type { ErrorCode } from '../pipeline/errors.js';
-import type { CameraStatus } from './frame-source.js';
+import type { ErrorCode } from '../core/errors.js';
+import type { CameraStatus } from '../core/frame-source.js';
 
 export interface CameraFailure {
   code: ErrorCode;

@@ -1,7 +1,7 @@
 // Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale,
 // letterbox and planar pixel format are all ffmpeg's work, so the JS side only copies bytes.
-import type { FrameFormat } from '../pipeline/types.js';
-import type { FittedTransform } from '../models/letterbox.js';
+import type { FrameFormat } from '../core/types.js';
+import type { FittedTransform } from '../core/letterbox.js';
 
 export interface FfmpegInput {
   /** a file path, or an ffmpeg lavfi graph when `lavfi` is true */

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
-import { LookoutError } from '../pipeline/errors.js';
+import { LookoutError } from '../core/errors.js';
 
 export interface VideoProbe {
   width: number;

@@ -1,7 +1,7 @@
 // Cuts ffmpeg's raw video byte stream into exact frames, copying each byte once into a pooled buffer.
 // With the 'wait' policy a frame that finds no free buffer keeps its bytes (at most one pipe chunk) until one is
 // released, and the owner pauses the pipe meanwhile, so nothing is lost; with 'latest' the frame is dropped and counted.
-import type { BackpressurePolicy } from './frame-source.js';
+import type { BackpressurePolicy } from '../core/frame-source.js';
 import type { BufferPool } from './buffer-pool.js';
 
 export interface SplitterCounters {

@@ -1,9 +1,9 @@
 // Still images that arrive as bytes (an upload to POST /api/detect) become frames in the detector's format: sharp
 // decodes, scales and pads with the same geometry ffmpeg is given for video (models/letterbox.ts).
 import sharp, { type Metadata } from 'sharp';
-import { computeTransform } from '../models/letterbox.js';
-import { LookoutError } from '../pipeline/errors.js';
-import type { FrameFormat, ImageTransform } from '../pipeline/types.js';
+import { computeTransform } from '../core/letterbox.js';
+import { LookoutError } from '../core/errors.js';
+import type { FrameFormat, ImageTransform } from '../core/types.js';
 import { frameBytes } from './ffmpeg-args.js';
 
 export interface DecodedImage {

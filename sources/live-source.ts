@@ -4,11 +4,11 @@
 // fails every 30 s for a week writes one log line, not twenty thousand.
 import { asyncScheduler, Observable, Subject, type SchedulerLike, type Subscription } from 'rxjs';
 import { redactSecrets } from '../config/redact.js';
-import { describeError, isLookoutError } from '../pipeline/errors.js';
-import type { Frame, FrameFormat } from '../pipeline/types.js';
+import { describeError, isLookoutError } from '../core/errors.js';
+import type { Frame, FrameFormat } from '../core/types.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { classifyFailure, type CameraFailure } from './camera-failure.js';
-import type { BackpressurePolicy, CameraStateChange, FrameSource, SourceCounters } from './frame-source.js';
+import type { BackpressurePolicy, CameraStateChange, FrameSource, SourceCounters } from '../core/frame-source.js';
 import { StallWatchdog } from './watchdog.js';
 
 /** How long a (re)connection may take to its first frame, at least: probing and stream analysis take a few seconds. */

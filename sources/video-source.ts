@@ -3,13 +3,13 @@
 import { Observable } from 'rxjs';
 import { access, stat } from 'node:fs/promises';
 import { redactSecrets } from '../config/redact.js';
-import { computeTransform } from '../models/letterbox.js';
-import { LookoutError, type ErrorCode } from '../pipeline/errors.js';
-import type { Frame, FrameFormat } from '../pipeline/types.js';
+import { computeTransform } from '../core/letterbox.js';
+import { LookoutError, type ErrorCode } from '../core/errors.js';
+import type { Frame, FrameFormat } from '../core/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
 import { buildFfmpegArgs, frameBytes, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
-import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from './frame-source.js';
+import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 
 export interface VideoSourceOptions {

@@ -1,7 +1,7 @@
 // Plain image classifiers: [N, K] logits or probabilities (trailing 1×1 axes allowed) → the top-k classes, each a
 // Detection whose box is the whole source image.
 import type { AdapterOptions, ModelAdapter, ModelIO } from '../adapter.js';
-import type { Detection, FrameFormat } from '../../pipeline/types.js';
+import type { Detection, FrameFormat } from '../../core/types.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { createTensorWriter } from '../tensor.js';
 import { batchOutput, formatDims, imageInput, isFixed, pickOutput, shapeError } from './shapes.js';

@@ -1,7 +1,7 @@
 // FastestDet (dog-qiuqiu) ONNX exports: one NCHW grid [N, 5+C, GH, GW] of obj, x/y offsets, w/h and class probabilities.
 import type { AdapterFactory, ModelAdapter } from '../adapter.js';
-import type { Detection, FrameFormat } from '../../pipeline/types.js';
-import { toSourceBox } from '../letterbox.js';
+import type { Detection, FrameFormat } from '../../core/types.js';
+import { toSourceBox } from '../../core/letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
 import { createTensorWriter } from '../tensor.js';

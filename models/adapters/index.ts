@@ -1,5 +1,5 @@
 // The built-in model adapters by the name config uses for them.
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import type { AdapterFactory, AdapterOptions, ModelAdapter, ModelIO } from '../adapter.js';
 import { classifier } from './classifier.js';
 import { fastestdet } from './fastestdet.js';

@@ -1,5 +1,5 @@
 // Shape checks shared by the adapters, so every mismatch is reported the same way: adapter, tensor, expected, got.
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import type { AdapterOptions, ModelIO, OutputTensor, TensorInfo } from '../adapter.js';
 
 export function shapeError(adapter: string, message: string): LookoutError {

@@ -1,8 +1,8 @@
 // UltraFace (Linzaer) and other SSD-style exports with decoded outputs: `scores` [N, K, C] (column 0 = background,
 // softmax done) and `boxes` [N, K, 4] (corners as fractions of the image).
 import type { AdapterFactory, ModelAdapter } from '../adapter.js';
-import type { Detection, FrameFormat } from '../../pipeline/types.js';
-import { toSourceBox } from '../letterbox.js';
+import type { Detection, FrameFormat } from '../../core/types.js';
+import { toSourceBox } from '../../core/letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
 import { createTensorWriter } from '../tensor.js';

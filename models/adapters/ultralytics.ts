@@ -1,9 +1,9 @@
 // Ultralytics ONNX exports. YOLOv5: [N, anchors, 5+C] rows (cx, cy, w, h, obj, classes).
 // YOLOv8/v11: [N, 4+C, anchors] columns (cx, cy, w, h, classes; no obj). Boxes are in model-input pixels, scores sigmoided.
 import type { AdapterFactory, AdapterOptions, ModelAdapter, TensorInfo } from '../adapter.js';
-import type { Detection, FrameFormat } from '../../pipeline/types.js';
+import type { Detection, FrameFormat } from '../../core/types.js';
 import { bestClass as bestClassOf } from './best-class.js';
-import { toSourceBox } from '../letterbox.js';
+import { toSourceBox } from '../../core/letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
 import { createTensorWriter } from '../tensor.js';

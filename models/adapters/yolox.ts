@@ -1,8 +1,8 @@
 // YOLOX (Megvii) ONNX exports: [N, anchors, 5+C] rows of grid offsets over strides 8, 16 and 32.
 import type { AdapterFactory, ModelAdapter } from '../adapter.js';
-import type { Detection, FrameFormat } from '../../pipeline/types.js';
+import type { Detection, FrameFormat } from '../../core/types.js';
 import { bestClass } from './best-class.js';
-import { toSourceBox } from '../letterbox.js';
+import { toSourceBox } from '../../core/letterbox.js';
 import { checkLabelCount, labelFor } from '../labels.js';
 import { nms } from '../nms.js';
 import { createTensorWriter } from '../tensor.js';

@@ -1,7 +1,7 @@
 // Dataset categories and how they are matched to a model's labels. Datasets and models spell the same class
 // differently (COCO's JSON says "tv" and "couch", darknet's coco.names says "tvmonitor" and "sofa"), so matching is by a
 // canonical form of the name, never by position.
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 
 /** One class of an evaluation dataset: `id` is the dataset's own id (COCO category id, folder or digit index). */
 export interface Category {

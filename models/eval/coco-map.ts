@@ -11,7 +11,7 @@
 //   w × h; both ends are inclusive, so an area of exactly 32² is both small and medium, as in pycocotools;
 // - a category with no (non-ignored) gt has AP −1 and is left out of every mean; a mean with nothing left is −1.
 // One deliberate difference: pycocotools takes a gt whose annotation id is 0 as "unmatched"; here ids play no part.
-import type { Box, Detection } from '../../pipeline/types.js';
+import type { Box, Detection } from '../../core/types.js';
 import type { Category } from './categories.js';
 
 /** A COCO box: top-left corner, width and height (pixels). */

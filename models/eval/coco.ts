@@ -2,7 +2,7 @@
 // errors that name the field (`annotations[12].bbox: …`), so a wrong file fails before an hour of inference.
 import { readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { describeError, LookoutError } from '../../pipeline/errors.js';
+import { describeError, LookoutError } from '../../core/errors.js';
 import type { Category } from './categories.js';
 import type { CocoBox, CocoGroundTruth } from './coco-map.js';
 

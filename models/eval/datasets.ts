@@ -1,6 +1,6 @@
 // The dataset argument of `lookout eval`: one string names the kind and the files.
 import { dirname } from 'node:path';
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 import { readCocoDataset, type CocoDataset, type ReadCocoOptions } from './coco.js';
 import { readImageFolder, type FolderDataset } from './folder.js';
 import { readMnist, type MnistDataset } from './mnist.js';

@@ -2,7 +2,7 @@
 // Images are only listed here; ffmpeg decodes them later.
 import { readdir, stat } from 'node:fs/promises';
 import { extname, join } from 'node:path';
-import { describeError, LookoutError } from '../../pipeline/errors.js';
+import { describeError, LookoutError } from '../../core/errors.js';
 import type { Category } from './categories.js';
 
 export interface FolderItem {

@@ -3,7 +3,7 @@
 import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { describeError, LookoutError } from '../../pipeline/errors.js';
+import { describeError, LookoutError } from '../../core/errors.js';
 import type { Category } from './categories.js';
 
 export interface MnistItem {

@@ -1,5 +1,5 @@
 // Recent object events for the API and the dashboard, bounded in count.
-import type { ObjectEvent, TrackedObject } from '../../pipeline/types.js';
+import type { ObjectEvent, TrackedObject } from '../../core/types.js';
 
 export interface LoggedEvent {
   type: ObjectEvent['type'];

@@ -9,7 +9,7 @@
 // that.)
 import { connect, type IClientOptions, type MqttClient } from 'mqtt';
 import { redactUrl } from '../../config/redact.js';
-import type { Logger } from '../../pipeline/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { Outbox, type OutboxMessage } from './outbox.js';
 
 export interface MqttConnectionOptions {

@@ -1,8 +1,8 @@
 // What a dialect decides: the topics, payloads and retain flags of everything Lookout publishes. The connection,
 // outbox, commands and discovery are the same for every dialect.
 import type { MqttDialect } from '../../config/defaults.js';
-import type { CameraUpdate, ObjectCounts } from '../../pipeline/events.js';
-import type { FrameMeta } from '../../pipeline/types.js';
+import type { CameraUpdate, ObjectCounts } from '../../core/types.js';
+import type { FrameMeta } from '../../core/types.js';
 import { topicLevel } from './topics.js';
 
 export interface TopicMessage {

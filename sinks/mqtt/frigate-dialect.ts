@@ -2,8 +2,8 @@
 // `frigate/events` ({type, before, after} with Frigate's field names), `frigate/<camera>/<label>` and
 // `frigate/<zone>/<label>` counts (not retained, as Frigate publishes them). Times are epoch seconds, as in Frigate:
 // each camera's stream clock is anchored to the wall clock once, at its first event, so differences stay exact.
-import type { CameraUpdate } from '../../pipeline/events.js';
-import type { Box, FrameMeta, ObjectEvent, TrackedObject } from '../../pipeline/types.js';
+import type { CameraUpdate } from '../../core/types.js';
+import type { Box, FrameMeta, ObjectEvent, TrackedObject } from '../../core/types.js';
 import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
 import { topicLevel } from './topics.js';
 

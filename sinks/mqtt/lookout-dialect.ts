@@ -1,8 +1,8 @@
 // Lookout's own topics: `<prefix>/<camera>/events`, `<prefix>/<camera>/<label>` counts (retained) and
 // `<prefix>/<camera>/zones/<zone>/<label>`. Payload fields are Frigate's names in snake_case, but times are the
 // stream's clock (seconds), the same clock as object ids and the runtime. The WebSocket sink speaks this dialect too.
-import type { CameraUpdate } from '../../pipeline/events.js';
-import type { ObjectEvent, TrackedObject } from '../../pipeline/types.js';
+import type { CameraUpdate } from '../../core/types.js';
+import type { ObjectEvent, TrackedObject } from '../../core/types.js';
 import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
 import { topicLevel } from './topics.js';
 

@@ -2,7 +2,7 @@
 // image is asked for. sharp (libvips) encodes in its own thread pool, so the event loop only builds the SVG overlay.
 import sharp from 'sharp';
 import type { StoredFrame } from '../../pipeline/frame-store.js';
-import type { Box } from '../../pipeline/types.js';
+import type { Box } from '../../core/types.js';
 
 export interface Overlay {
   label: string;

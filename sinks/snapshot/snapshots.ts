@@ -1,9 +1,9 @@
 // Snapshots: a JPEG of the frame with the object's box, taken when an object's best score improves (Frigate's
 // `bestFrameTime`). Encoding happens only then, never per frame. HTTP serves them; MQTT publishes them retained.
 import { Subject, type Observable, type Subscription } from 'rxjs';
-import type { CameraUpdate } from '../../pipeline/events.js';
+import type { CameraUpdate } from '../../core/types.js';
 import type { FrameStore } from '../../pipeline/frame-store.js';
-import type { Logger } from '../../pipeline/logger.js';
+import type { Logger } from '../../core/logger.js';
 import { renderJpeg } from './render.js';
 
 export interface Snapshot {

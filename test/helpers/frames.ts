@@ -1,5 +1,5 @@
 // Hand-made planar frames for detector tests: a red square on black, in the gbrp layout ffmpeg writes.
-import type { FrameFormat, ImageTransform } from '../../pipeline/types.js';
+import type { FrameFormat, ImageTransform } from '../../core/types.js';
 
 export interface RedSquare {
   x: number;

@@ -1,9 +1,9 @@
 // Hand-fed sink inputs: updates a test pushes itself (exact counts and timing, no video), with the same surface the
 // Runtime gives sinks.
 import { filter, firstValueFrom, NEVER, Subject } from 'rxjs';
-import type { CameraUpdate } from '../../pipeline/events.js';
+import type { CameraUpdate } from '../../core/types.js';
 import type { StatsSnapshot } from '../../pipeline/stats.js';
-import type { Status, TrackedObject } from '../../pipeline/types.js';
+import type { Status, TrackedObject } from '../../core/types.js';
 import type { MqttSinkInputs } from '../../sinks/mqtt/mqtt-sink.js';
 
 export interface FakeInputs {

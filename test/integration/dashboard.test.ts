@@ -4,7 +4,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { parseConfig } from '../../config/load.js';
-import { Logger } from '../../pipeline/logger.js';
+import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import { HttpServer } from '../../sinks/http/http-server.js';
 import { colourFor } from '../../sinks/snapshot/render.js';

@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { WebSocket } from 'ws';
 import { colourFor } from '../../sinks/snapshot/render.js';
 import { parseConfig } from '../../config/load.js';
-import { Logger } from '../../pipeline/logger.js';
+import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import { HttpServer } from '../../sinks/http/http-server.js';
 import type { AuthConfig } from '../../sinks/http/auth.js';

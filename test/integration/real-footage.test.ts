@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { lastValueFrom, toArray } from 'rxjs';
 import { parseConfig } from '../../config/load.js';
-import { Logger } from '../../pipeline/logger.js';
+import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import { assetPath, requireAsset } from '../helpers/assets.js';
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
-import type { Frame, FrameFormat } from '../../pipeline/types.js';
+import type { Frame, FrameFormat } from '../../core/types.js';
 import { VideoSource } from '../../sources/video-source.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { DEFAULT_SCENE, frameCount, frameTime, lavfiSpec, renderSquareClip, squarePosition } from '../helpers/synthetic.js';

@@ -6,7 +6,7 @@ import { firstValueFrom, filter } from 'rxjs';
 import { WebSocket } from 'ws';
 import { parseConfig } from '../../config/load.js';
 import type { Config, WebSocketConfig } from '../../config/types.js';
-import { Logger } from '../../pipeline/logger.js';
+import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import { WebSocketSink, type WebSocketMessage } from '../../sinks/websocket-sink.js';
 import { waitForNoChildren } from '../helpers/processes.js';

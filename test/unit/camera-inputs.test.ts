@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
 import { redactConfig, redactSecrets, urlSecrets } from '../../config/redact.js';
-import type { FittedTransform } from '../../models/letterbox.js';
-import { isLookoutError } from '../../pipeline/errors.js';
-import type { FrameFormat } from '../../pipeline/types.js';
+import type { FittedTransform } from '../../core/letterbox.js';
+import { isLookoutError } from '../../core/errors.js';
+import type { FrameFormat } from '../../core/types.js';
 import { classifyFailure } from '../../sources/camera-failure.js';
 import { cameraUrlKind, withCredentials } from '../../sources/camera-url.js';
 import { createSource, isLiveCamera, liveReadOptions } from '../../sources/create-source.js';

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { AdapterOptions, ModelIO } from '../../models/adapter.js';
 import { classifier, toProbabilities } from '../../models/adapters/classifier.js';
-import { computeTransform } from '../../models/letterbox.js';
+import { computeTransform } from '../../core/letterbox.js';
 
 const LABELS = ['zero', 'one', 'two', 'three'];
 const OPTIONS: AdapterOptions = { labels: LABELS, threshold: 0, iou: 0.5, topK: 2 };

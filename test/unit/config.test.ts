@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../config/load.js';
-import { isLookoutError } from '../../pipeline/errors.js';
+import { isLookoutError } from '../../core/errors.js';
 
 const base = () => ({ model: { path: 'yolox-nano' }, cameras: [{ name: 'front', url: 'clips/front.mp4' }] });
 

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
-import type { BatchOutput, DetectInput, Detector, DetectorInfo, DetectorStateChange } from '../../models/detector.js';
+import type { BatchOutput, DetectInput, Detector, DetectorInfo, DetectorStateChange } from '../../core/detector.js';
 import { BatchLostError, DetectorSupervisor, restartDelay } from '../../models/detector-supervisor.js';
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 
 const info: DetectorInfo = {
   modelPath: 'fake.onnx',

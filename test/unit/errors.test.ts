@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { ERROR_CODES, exitCodeFor, LookoutError } from '../../pipeline/errors.js';
+import { ERROR_CODES, exitCodeFor, LookoutError } from '../../core/errors.js';
 
 const docs = readFileSync(new URL('../../../docs/errors.md', import.meta.url), 'utf8');
 

@@ -10,7 +10,7 @@ import { parseCocoAnnotations, readCocoDataset } from '../../models/eval/coco.js
 import { openDataset, parseDatasetSpec } from '../../models/eval/datasets.js';
 import { readImageFolder } from '../../models/eval/folder.js';
 import { MNIST_IMAGES, MNIST_LABELS, readMnist } from '../../models/eval/mnist.js';
-import { isLookoutError } from '../../pipeline/errors.js';
+import { isLookoutError } from '../../core/errors.js';
 
 // dist/test/unit/ → the repository root → its sibling shared/assets
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { CameraObjects, DEFAULT_OBJECT_OPTIONS, type CameraObjectsInput, type CameraUpdate } from '../../pipeline/events.js';
+import { CameraObjects, DEFAULT_OBJECT_OPTIONS, type CameraObjectsInput } from '../../pipeline/events.js';
+import type { CameraUpdate } from '../../core/types.js';
 import { seededRandom } from '../../pipeline/track.js';
-import type { Detection, FrameResult, ObjectEvent } from '../../pipeline/types.js';
+import type { Detection, FrameResult, ObjectEvent } from '../../core/types.js';
 import { clip, det, frameResult, square, T0 } from './object-fixtures.js';
 
 function run(frames: FrameResult[], options: CameraObjectsInput = {}, flush = false): { updates: CameraUpdate[]; events: ObjectEvent[] } {

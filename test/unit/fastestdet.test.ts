@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import type { AdapterOptions, ModelIO } from '../../models/adapter.js';
 import { fastestdet } from '../../models/adapters/fastestdet.js';
-import { computeTransform } from '../../models/letterbox.js';
-import type { Detection } from '../../pipeline/types.js';
+import { computeTransform } from '../../core/letterbox.js';
+import type { Detection } from '../../core/types.js';
 
 // Output [N, 5+2, 2, 2]: channel planes of a 2x2 grid (obj, dx, dy, w, h, cat, dog).
 const GRID = 2;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import type { FittedTransform } from '../../models/letterbox.js';
-import type { FrameFormat } from '../../pipeline/types.js';
+import type { FittedTransform } from '../../core/letterbox.js';
+import type { FrameFormat } from '../../core/types.js';
 import { buildFfmpegArgs, frameBytes, inputArgs, planesOf, videoFilter, type FfmpegInput } from '../../sources/ffmpeg-args.js';
 
 const format: FrameFormat = { width: 640, height: 640, layout: 'gbrp', resize: 'letterbox', padValue: 114 };

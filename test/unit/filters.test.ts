@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { computedScore, DetectionFilter, labelFilter, median } from '../../pipeline/filters.js';
 import { Zones } from '../../pipeline/zones.js';
-import type { Box, Detection } from '../../pipeline/types.js';
+import type { Box, Detection } from '../../core/types.js';
 
 const det = (label: string, score: number, box: Box = [0, 0, 100, 100]): Detection => ({ label, classId: 0, score, box });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { FrameQueue } from '../../pipeline/frame-queue.js';
-import type { Frame, FrameFormat } from '../../pipeline/types.js';
+import type { Frame, FrameFormat } from '../../core/types.js';
 
 const format: FrameFormat = { width: 2, height: 1, layout: 'gray', resize: 'stretch', padValue: 0 };
 

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Subject, take, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
-import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../models/detector.js';
+import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../core/detector.js';
 import { BatchLostError } from '../../models/detector-supervisor.js';
 import { inferFrames, metaOf, type InferOptions } from '../../pipeline/infer.js';
-import type { Frame, FrameFormat, FrameResult } from '../../pipeline/types.js';
+import type { Frame, FrameFormat, FrameResult } from '../../core/types.js';
 
 const format: FrameFormat = { width: 1, height: 1, layout: 'gray', resize: 'stretch', padValue: 0 };
 

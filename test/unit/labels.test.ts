@@ -1,6 +1,6 @@
 import { strict as assert } from 'node:assert';
 import { checkLabelCount, labelFor, parseLabels } from '../../models/labels.js';
-import { LookoutError } from '../../pipeline/errors.js';
+import { LookoutError } from '../../core/errors.js';
 
 describe('labels', () => {
   describe('parseLabels', () => {

@@ -1,5 +1,5 @@
 import { strict as assert } from 'node:assert';
-import { computeTransform, toSourceBox } from '../../models/letterbox.js';
+import { computeTransform, toSourceBox } from '../../core/letterbox.js';
 
 describe('letterbox geometry', () => {
   describe('computeTransform', () => {

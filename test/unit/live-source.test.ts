@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { Observable, type Subscription } from 'rxjs';
 import { TestScheduler } from 'rxjs/testing';
-import { LookoutError } from '../../pipeline/errors.js';
-import type { Frame, FrameFormat } from '../../pipeline/types.js';
-import type { CameraStateChange, FrameSource, SourceHooks } from '../../sources/frame-source.js';
+import { LookoutError } from '../../core/errors.js';
+import type { Frame, FrameFormat } from '../../core/types.js';
+import type { CameraStateChange, FrameSource, SourceHooks } from '../../core/frame-source.js';
 import { LiveSource } from '../../sources/live-source.js';
 
 const format: FrameFormat = { width: 4, height: 4, layout: 'gray', resize: 'stretch', padValue: 0 };

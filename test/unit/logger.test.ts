@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { Logger } from '../../pipeline/logger.js';
-import type { LogLevel } from '../../config/defaults.js';
+import { Logger } from '../../core/logger.js';
+import type { LogLevel } from '../../core/logger.js';
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 

@@ -1,6 +1,7 @@
 import { strict as assert } from 'node:assert';
-import { iou, nms, type Scored } from '../../models/nms.js';
-import type { Box } from '../../pipeline/types.js';
+import { iou } from '../../core/geometry.js';
+import { nms, type Scored } from '../../models/nms.js';
+import type { Box } from '../../core/types.js';
 
 const det = (score: number, classId: number, box: Box): Scored => ({ score, classId, box });
 

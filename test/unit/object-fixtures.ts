@@ -1,5 +1,5 @@
 // Hand-made FrameResults for the object-pipeline tests (track, events, operator).
-import type { Box, Detection, FrameResult } from '../../pipeline/types.js';
+import type { Box, Detection, FrameResult } from '../../core/types.js';
 
 export const T0 = 1718000000;
 export const SRC_W = 1280;

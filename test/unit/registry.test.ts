@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { isLookoutError, type ErrorCode } from '../../pipeline/errors.js';
+import { isLookoutError, type ErrorCode } from '../../core/errors.js';
 import {
   ASSETS,
   cacheDir,

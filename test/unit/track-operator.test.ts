@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { concatMap, firstValueFrom, from, map, throwError, concat, timer, toArray, type Observable } from 'rxjs';
-import type { CameraUpdate } from '../../pipeline/events.js';
+import type { CameraUpdate } from '../../core/types.js';
 import { trackObjects, type TrackObjectsOptions } from '../../pipeline/track-operator.js';
 import { seededRandom } from '../../pipeline/track.js';
-import type { FrameResult } from '../../pipeline/types.js';
+import type { FrameResult } from '../../core/types.js';
 import { clip, det, square } from './object-fixtures.js';
 
 const seeded: TrackObjectsOptions['randomFor'] = (camera) => seededRandom(camera.length * 1000 + camera.charCodeAt(0));

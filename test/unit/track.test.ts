@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { assignMaxWeight } from '../../pipeline/assignment.js';
-import { iou } from '../../models/nms.js';
+import { iou } from '../../core/geometry.js';
 import { makeTrackId, seededRandom, Tracker } from '../../pipeline/track.js';
-import type { Box, Detection } from '../../pipeline/types.js';
+import type { Box, Detection } from '../../core/types.js';
 
 const det = (box: Box, score = 0.9, label = 'person'): Detection => ({ label, classId: label === 'person' ? 0 : 2, score, box });
 const square = (x: number, y: number, size = 50): Box => [x, y, x + size, y + size];

@@ -1,7 +1,7 @@
 import { strict as assert } from 'node:assert';
 import type { AdapterOptions, ModelIO } from '../../models/adapter.js';
 import { ultraface } from '../../models/adapters/ultraface.js';
-import { computeTransform } from '../../models/letterbox.js';
+import { computeTransform } from '../../core/letterbox.js';
 
 const OPTIONS: AdapterOptions = { labels: [], threshold: 0.7, iou: 0.3, topK: 1 };
 const io = (batch = 1, scores = [batch, 3, 2], boxes = [batch, 3, 4]): ModelIO => ({

@@ -1,8 +1,8 @@
 import { strict as assert } from 'node:assert';
 import type { AdapterOptions, ModelIO } from '../../models/adapter.js';
 import { ultralytics, ultralyticsLayout } from '../../models/adapters/ultralytics.js';
-import { computeTransform } from '../../models/letterbox.js';
-import type { Detection } from '../../pipeline/types.js';
+import { computeTransform } from '../../core/letterbox.js';
+import type { Detection } from '../../core/types.js';
 
 const OPTIONS: AdapterOptions = { labels: ['a', 'b'], threshold: 0.25, iou: 0.45, topK: 1 };
 const COCO = Array.from({ length: 80 }, (_, i) => `c${i}`);

@@ -1,9 +1,9 @@
 import { strict as assert } from 'node:assert';
 import type { AdapterOptions, ModelIO, OutputTensor } from '../../models/adapter.js';
 import { yolox } from '../../models/adapters/yolox.js';
-import { computeTransform } from '../../models/letterbox.js';
-import { LookoutError } from '../../pipeline/errors.js';
-import type { Detection } from '../../pipeline/types.js';
+import { computeTransform } from '../../core/letterbox.js';
+import { LookoutError } from '../../core/errors.js';
+import type { Detection } from '../../core/types.js';
 
 // A 64x64 input has 8x8 + 4x4 + 2x2 = 84 grid points (strides 8, 16, 32); 3 classes make rows of 8.
 const ANCHORS = 84;

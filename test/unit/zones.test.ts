@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { bottomCentre, isFractional, pointInPolygon, toPixels, validatePolygon, validateZone, Zones } from '../../pipeline/zones.js';
+import { bottomCentre, isFractional, pointInPolygon, toPixels, validatePolygon } from '../../core/geometry.js';
+import { validateZone, Zones } from '../../pipeline/zones.js';
 
 describe('zones', () => {
   const square = [[100, 100], [300, 100], [300, 300], [100, 300]] as const;

@@ -1,5 +1,7 @@
 // Structured logging to stderr (stdout belongs to command output such as `lookout detect`'s JSON lines).
-import type { LogLevel } from '../config/defaults.js';
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
 
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 

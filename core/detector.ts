@@ -1,8 +1,18 @@
 // The Detector contract: frames in, detections out. The ONNX implementation lives in onnx-detector.ts; tests and other
 // backends (a remote KServe v2 server, say) implement the same interface.
 import type { Observable } from 'rxjs';
-import type { Detection, FrameFormat, ImageTransform } from '../pipeline/types.js';
-import type { ModelIO } from './adapter.js';
+import type { Detection, FrameFormat, ImageTransform } from './types.js';
+
+/** A model input or output as the session reports it; a dynamic dimension is -1. */
+export interface TensorInfo {
+  name: string;
+  dims: readonly number[];
+}
+
+export interface ModelIO {
+  inputs: readonly TensorInfo[];
+  outputs: readonly TensorInfo[];
+}
 
 export interface DetectorInfo {
   modelPath: string;

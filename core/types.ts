@@ -111,6 +111,20 @@ export interface ObjectEvent {
   after: TrackedObject;
 }
 
+/** per zone (and `all`), per label: how many objects are in it */
+export type ObjectCounts = Record<string, Record<string, number>>;
+
+export interface CameraUpdate {
+  camera: string;
+  /** stream time of the frame (or of the flush) this update is for */
+  pts: number;
+  events: ObjectEvent[];
+  /** only when a count changed since the last update that carried counts (and on the first one) */
+  counts?: ObjectCounts;
+  /** the open objects that are events (true positives), as of this frame: what an overlay draws */
+  objects: TrackedObject[];
+}
+
 export type Severity = 'info' | 'warning' | 'error';
 
 /** The one status stream: health, stats, logs and MQTT availability all read it. */

@@ -1,7 +1,7 @@
 // The contract of an output: it subscribes to what it needs and is closed by the runtime's owner, in reverse order.
 import type { Observable } from 'rxjs';
-import type { CameraUpdate } from '../pipeline/events.js';
-import type { FrameResult, Status } from '../pipeline/types.js';
+import type { CameraUpdate } from './types.js';
+import type { FrameResult, Status } from './types.js';
 
 export interface SinkInputs {
   results$: Observable<FrameResult>;

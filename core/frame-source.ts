@@ -1,6 +1,6 @@
 // The contract every camera input implements: a cold stream of frames in the format the detector asked for.
 import type { Observable } from 'rxjs';
-import type { Frame, FrameFormat } from '../pipeline/types.js';
+import type { Frame, FrameFormat } from './types.js';
 
 /** What to do when frames arrive faster than they are consumed. */
 export type BackpressurePolicy =

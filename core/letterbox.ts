@@ -1,6 +1,6 @@
 // One place for the geometry of fitting a source image into a model input. ffmpeg is told the integer sizes computed
 // here, so the transform used to map boxes back is exactly the one that produced the pixels.
-import type { Box, FrameFormat, ImageTransform } from '../pipeline/types.js';
+import type { Box, FrameFormat, ImageTransform } from './types.js';
 
 export interface FittedTransform extends ImageTransform {
   /** size of the scaled image inside the model input (before padding) */
