@@ -25,6 +25,7 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
+import { requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { writeSquareDetector } from '../helpers/square-detector.js';
 import { lavfiSpec, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
@@ -161,11 +162,7 @@ describe('fault injection (real ffmpeg, onnxruntime, servers and clients on loop
     });
 
     it('ffmpeg killed with SIGKILL: a live RTSP camera reconnects within its backoff bound', async function () {
-      const why = rtspServerUnavailable();
-      if (why) {
-        console.warn(`      (${why})`);
-        this.skip();
-      }
+      requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
       const live = await renderSquareClip({ ...scene, duration: 20 }, join(tmp(), 'live.mp4'), { gop: 5 });
       const server = await RtspServer.start({ mounts: { cam: live } });
       try {

@@ -8,6 +8,7 @@ import { Runtime } from '../../pipeline/runtime.js';
 import type { FrameResult, Status } from '../../core/types.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { freePort } from '../helpers/ports.js';
+import { requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
@@ -104,11 +105,7 @@ describe('live RTSP cameras (real gst-rtsp-server, ffmpeg, onnxruntime)', functi
   const harnesses: Harness[] = [];
 
   before(async function () {
-    const why = rtspServerUnavailable();
-    if (why) {
-      console.warn(`      (${why})`);
-      this.skip();
-    }
+    requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
     for (let n = 0; n < 4; n++) clips.push(await renderSquareClip(sceneOf(n), join(tmp(), `cam${n}.mp4`), { gop: 5 }));
     ({ model, labels } = await writeSquareModel(tmp()));
   });
