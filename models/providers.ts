@@ -15,7 +15,7 @@ export function providerAdvice(provider: ExecutionProviderName, error: string): 
     case 'cuda':
     case 'tensorrt':
       if (/Failed to load (shared )?library|cannot open shared object|not bundled|not supported|No such file/i.test(error)) {
-        return `${provider} execution provider is not installed: onnxruntime-node ships only cpu and webgpu; install the CUDA binaries with \`ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci\` on a machine that reaches NuGet, with CUDA 12${provider === 'tensorrt' ? ' and TensorRT' : ''} libraries on the library path (${first})`;
+        return `${provider} execution provider is not installed: onnxruntime-node ships only cpu and webgpu; install the CUDA binaries on a machine that reaches NuGet with \`npm pkg set allowScripts.onnxruntime-node=true --json\` then \`ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci\`, with CUDA 12${provider === 'tensorrt' ? ' and TensorRT' : ''} libraries on the library path (${first})`;
       }
       return `${provider} execution provider failed to start: ${first}`;
     case 'webgpu':

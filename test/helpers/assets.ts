@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { missingDependency } from './require.js';
 
 /** The repository root (tests run from dist/test/...). */
 export const repoRoot = resolve(fileURLToPath(import.meta.url), '..', '..', '..', '..');
@@ -12,13 +13,10 @@ export function assetPath(relative: string): string {
   return join(assetsDir, relative);
 }
 
-/** Skips the calling test (or suite) with a clear reason when an asset is missing; returns its path otherwise. */
+/** Returns an asset's path; when it is missing, skips the calling test (or fails it under LOOKOUT_REQUIRE_ALL=1). */
 export function requireAsset(ctx: Mocha.Context, relative: string): string {
   const p = assetPath(relative);
-  if (!existsSync(p)) {
-    console.warn(`      (real asset ${relative} not found under ${assetsDir}: set LOOKOUT_ASSETS to run this test)`);
-    ctx.skip();
-  }
+  if (!existsSync(p)) missingDependency(ctx, `real asset ${relative} not found under ${assetsDir}: set LOOKOUT_ASSETS to the shared assets folder`);
   return p;
 }
 

@@ -239,8 +239,17 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
         // one status per change, not per retry
         assert.equal(statuses.filter((s) => s.camera === 'refused' && s.code === 'LOOKOUT_ERR_CAMERA_UNREACHABLE').length, 1);
 
-        await until('the 8K stream read to its end', () => runtime.snapshot().cameras.huge.status === 'ended', 30_000);
-        assert.ok(huge.length >= 3, `${huge.length} frames of the 8K stream`);
+        // 'ended' says ffmpeg is done, not that every frame it delivered has come out of inference: wait for both
+        await until(
+          'the 8K stream read to its end and every frame it delivered detected',
+          () => {
+            const c = runtime.snapshot().cameras.huge;
+            return c.status === 'ended' && c.framesIn > 0 && huge.length === c.framesIn - c.dropped;
+          },
+          30_000,
+        );
+        // 1 s at 5 fps, read as fast as possible (a file-like source waits rather than drops)
+        assert.equal(huge.length, 5, `${huge.length} frames of the 8K stream`);
         for (const r of huge) {
           assert.equal(r.frame.transform.srcWidth, 7680);
           assert.equal(r.frame.transform.srcHeight, 4320);
@@ -249,7 +258,8 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
         }
         const grew = (process.memoryUsage().rss - rss0) / (1024 * 1024);
         assert.ok(grew < 150, `RSS grew ${grew.toFixed(0)} MB`);
-        assert.ok(runtime.snapshot().cameras.good.framesDetected > 10, 'the good camera went on');
+        // how far the good camera got depends on how fast the others failed; that it goes on is the point
+        await until('the good camera went on (more than 10 frames detected)', () => runtime.snapshot().cameras.good.framesDetected > 10, 30_000);
         assert.equal(runtime.failure, undefined);
       } finally {
         await runtime.stop();

@@ -14,6 +14,7 @@ import type { Sink } from '../../core/sink.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { waitForNoChildren } from '../helpers/processes.js';
+import { requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { renderSquareClip } from '../helpers/synthetic.js';
@@ -29,11 +30,7 @@ describe('camera credentials never appear in anything Lookout outputs', function
   const tmp = useTmpDir('lookout-secrets-');
 
   before(function () {
-    const why = rtspServerUnavailable();
-    if (why) {
-      console.warn(`      (${why})`);
-      this.skip();
-    }
+    requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
   });
 
   it('keeps passwords out of logs, statuses, stats, MQTT, the HTTP API and a printed config, through auth failures and a server outage', async () => {

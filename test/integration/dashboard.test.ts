@@ -11,6 +11,7 @@ import { colourFor } from '../../sinks/snapshot/render.js';
 import { Snapshots } from '../../sinks/snapshot/snapshots.js';
 import { WebSocketSink } from '../../sinks/websocket-sink.js';
 import { repoRoot } from '../helpers/assets.js';
+import { until } from '../helpers/faults.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -30,7 +31,7 @@ describe('dashboard in a real browser (headless Chromium)', function () {
   let snapshots: Snapshots;
 
   before(async function () {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: install Debian's chromium package (.ci/run does)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`missing dependency: ${CHROMIUM} not found: apt-get install chromium (.ci/run does)`);
     const clip = await renderSquareClip(scene, join(tmp(), 'scene.mp4'));
     const { model, labels } = await writeSquareModel(tmp());
     const config = parseConfig(
@@ -74,22 +75,29 @@ describe('dashboard in a real browser (headless Chromium)', function () {
     assert.match((await tile.locator('.figures').textContent()) ?? '', /fps · .* ms/);
 
     // the live image, as the browser decodes it: the square is red where the frame time says, with the label's box around it
-    const check = await page.evaluate(async () => {
-      const res = await fetch('/api/cameras/yard/latest.jpg');
-      const pts = Number(res.headers.get('x-frame-pts'));
-      const bitmap = await createImageBitmap(await res.blob());
-      const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
-      const ctx = canvas.getContext('2d')!;
-      ctx.drawImage(bitmap, 0, 0);
-      const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
-      return { pts, width, height, pixels: Array.from(data) };
-    });
+    // the square leaves the frame for part of each loop: fetch live images until one shows it whole, so every run checks it
+    const latest = () =>
+      page.evaluate(async () => {
+        const res = await fetch('/api/cameras/yard/latest.jpg');
+        const pts = Number(res.headers.get('x-frame-pts'));
+        const bitmap = await createImageBitmap(await res.blob());
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        const ctx = canvas.getContext('2d')!;
+        ctx.drawImage(bitmap, 0, 0);
+        const { data, width, height } = ctx.getImageData(0, 0, bitmap.width, bitmap.height);
+        return { pts, width, height, pixels: Array.from(data) };
+      });
+    const inView = (pts: number) => squarePosition(scene, pts % scene.duration).x + scene.size < scene.width;
+    const check = await until('a live image with the whole square in view', async () => {
+      const c = await latest();
+      return inView(c.pts) ? c : undefined;
+    }, 20_000, 100);
     const scale = 160 / scene.width;
     assert.deepEqual([check.width, check.height], [160, 90]);
     const px = (x: number, y: number) => check.pixels.slice((y * check.width + x) * 4, (y * check.width + x) * 4 + 3);
     const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 60);
     const p = squarePosition(scene, check.pts % scene.duration);
-    if (p.x + scene.size < scene.width) {
+    {
       const [x1, y1, x2, y2] = [p.x, p.y, p.x + scene.size, p.y + scene.size].map((v) => Math.round(v * scale));
       const stroke = colourFor('square').match(/[0-9a-f]{2}/g)!.map((h) => parseInt(h, 16));
       assert.ok(near(px(Math.round((x1 + x2) / 2), Math.round((y1 + y2) / 2)), [255, 0, 0]), 'the square is red inside');

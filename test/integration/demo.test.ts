@@ -5,6 +5,7 @@ import mqtt from 'mqtt';
 import { assetsDir, cliPath, requireAsset } from '../helpers/assets.js';
 import { freePort } from '../helpers/ports.js';
 import { useTmpDir } from '../helpers/tmp.js';
+import { until } from '../helpers/faults.js';
 
 type Child = ChildProcessByStdio<null, Readable, Readable>;
 
@@ -18,15 +19,6 @@ function startDemo(env: NodeJS.ProcessEnv, args: string[] = []): { child: Child;
   return { child, out: () => out, err: () => err, exited };
 }
 
-async function until<T>(what: string, f: () => T | undefined | Promise<T | undefined>, ms: number): Promise<T> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 describe('lookout demo (npm start)', function () {
   this.timeout(120000);

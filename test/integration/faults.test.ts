@@ -25,6 +25,7 @@ import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
+import { requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { writeSquareDetector } from '../helpers/square-detector.js';
 import { lavfiSpec, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
@@ -124,10 +125,9 @@ describe('fault injection (real ffmpeg, onnxruntime, servers and clients on loop
       const snap = r.runtime.snapshot().cameras;
       assert.equal(snap.a.status, 'offline');
       assert.equal(snap.a.code, 'LOOKOUT_ERR_MEDIA');
-      // the other camera goes on at its rate (10 fps): 2 s after the kill it has ~20 more frames
+      // the other camera goes on: a dozen more frames after the kill, however long this machine takes for them
       const before = detected(r, 'b');
-      await new Promise((res) => setTimeout(res, 2000));
-      assert.ok(detected(r, 'b') - before >= 12, `camera b detected ${detected(r, 'b') - before} frames in 2 s`);
+      await until('camera b detecting 12 more frames after the kill', () => detected(r, 'b') - before >= 12, 20_000);
       assert.equal(r.runtime.failure, undefined);
       assert.deepEqual(ffmpegsOf('cam-a.mp4'), [], 'the killed ffmpeg was reaped and not restarted');
       assert.equal(ffmpegsOf(clip).length, 1, "camera b's ffmpeg runs");
@@ -143,9 +143,9 @@ describe('fault injection (real ffmpeg, onnxruntime, servers and clients on loop
         if (seen.length > 2) f.release();
       });
       try {
-        // the first two frames hold both buffers for 1.5 s: every frame meanwhile is dropped
+        // the first two frames hold both buffers until ten frames have been dropped meanwhile
         await until('two frames', () => seen.length >= 2);
-        await new Promise((res) => setTimeout(res, 1500));
+        await until('ten frames dropped while both buffers are held', () => source.counters.dropped >= 10, 15_000);
         seen.slice(0, 2).forEach((f) => f.release());
         await until('frames after the gap', () => seen.length >= 4);
       } finally {
@@ -161,11 +161,7 @@ describe('fault injection (real ffmpeg, onnxruntime, servers and clients on loop
     });
 
     it('ffmpeg killed with SIGKILL: a live RTSP camera reconnects within its backoff bound', async function () {
-      const why = rtspServerUnavailable();
-      if (why) {
-        console.warn(`      (${why})`);
-        this.skip();
-      }
+      requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
       const live = await renderSquareClip({ ...scene, duration: 20 }, join(tmp(), 'live.mp4'), { gop: 5 });
       const server = await RtspServer.start({ mounts: { cam: live } });
       try {

@@ -13,6 +13,7 @@ import { Snapshots } from '../../sinks/snapshot/snapshots.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
+import { until } from '../helpers/faults.js';
 
 const quiet = new Logger({ level: 'error', json: false, write: () => undefined });
 
@@ -59,15 +60,6 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
     };
   }
 
-  async function until<T>(what: string, f: () => Promise<T | undefined>, ms = 15000): Promise<T> {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const v = await f();
-      if (v !== undefined) return v;
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
 
   describe('without auth', () => {
     let r: Running;

@@ -94,6 +94,8 @@ describe('security: no credential in any output of `lookout run`', function () {
         bad.on('error', () => undefined);
       });
       assert.equal(refusedWs, 401, '/ws needs the token too');
+      // how many detections are out by now depends on how fast the rest went: wait for enough to scan
+      await until('more than 10 lines of detections on stdout', () => lookout.stdout().split('\n').length > 10, 30_000);
     } finally {
       ws?.close();
       lookout.child.kill('SIGINT');

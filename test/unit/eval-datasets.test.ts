@@ -11,6 +11,7 @@ import { openDataset, parseDatasetSpec } from '../../models/eval/datasets.js';
 import { readImageFolder } from '../../models/eval/folder.js';
 import { MNIST_IMAGES, MNIST_LABELS, readMnist } from '../../models/eval/mnist.js';
 import { isLookoutError } from '../../core/errors.js';
+import { missingDependency } from '../helpers/require.js';
 
 // dist/test/unit/ → the repository root → its sibling shared/assets
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
@@ -101,10 +102,7 @@ describe('eval datasets', () => {
 
     it("matches all 80 COCO category names to the shared assets' darknet coco.names", function () {
       const file = join(assets, 'models', 'coco.names');
-      if (!existsSync(file)) {
-        console.log(`      (skipped: ${file} not found; set LOOKOUT_ASSETS to the shared assets folder)`);
-        this.skip();
-      }
+      if (!existsSync(file)) missingDependency(this, `${file} not found: set LOOKOUT_ASSETS to the shared assets folder`);
       const labels = readFileSync(file, 'utf8').split('\n').map((l) => l.trim()).filter((l) => l !== '');
       const coco = ['person', 'bicycle', 'car', 'motorcycle', 'airplane', 'bus', 'train', 'truck', 'boat', 'traffic light', 'fire hydrant', 'stop sign', 'parking meter', 'bench', 'bird', 'cat', 'dog', 'horse', 'sheep', 'cow', 'elephant', 'bear', 'zebra', 'giraffe', 'backpack', 'umbrella', 'handbag', 'tie', 'suitcase', 'frisbee', 'skis', 'snowboard', 'sports ball', 'kite', 'baseball bat', 'baseball glove', 'skateboard', 'surfboard', 'tennis racket', 'bottle', 'wine glass', 'cup', 'fork', 'knife', 'spoon', 'bowl', 'banana', 'apple', 'sandwich', 'orange', 'broccoli', 'carrot', 'hot dog', 'pizza', 'donut', 'cake', 'chair', 'couch', 'potted plant', 'bed', 'dining table', 'toilet', 'tv', 'laptop', 'mouse', 'remote', 'keyboard', 'cell phone', 'microwave', 'oven', 'toaster', 'sink', 'refrigerator', 'book', 'clock', 'vase', 'scissors', 'teddy bear', 'hair drier', 'toothbrush'];
       // COCO's sparse ids (1..90 with gaps) do not matter: matching is by name; here the order is the same
@@ -117,8 +115,7 @@ describe('eval datasets', () => {
     it('reads the real test set: 10000 digits of 28×28, first labels 7 2 1 0 4', async function () {
       const dir = join(assets, 'media');
       if (!existsSync(join(dir, `${MNIST_IMAGES}.gz`)) && !existsSync(join(dir, MNIST_IMAGES))) {
-        console.log(`      (skipped: the MNIST test set is not in ${dir}; set LOOKOUT_ASSETS to the shared assets folder)`);
-        this.skip();
+        missingDependency(this, `the MNIST test set is not in ${dir}: set LOOKOUT_ASSETS to the shared assets folder`);
       }
       const ds = await readMnist(dir);
       assert.equal(ds.items.length, 10000);

@@ -4,6 +4,7 @@ import type { CameraUpdate } from '../../core/types.js';
 import { seededRandom } from '../../pipeline/track.js';
 import type { Detection, FrameResult, ObjectEvent } from '../../core/types.js';
 import { clip, det, frameResult, square, T0 } from './object-fixtures.js';
+import { withWallClock } from '../helpers/wall-clock.js';
 
 function run(frames: FrameResult[], options: CameraObjectsInput = {}, flush = false): { updates: CameraUpdate[]; events: ObjectEvent[] } {
   const objects = new CameraObjects('cam', options, seededRandom(42));
@@ -158,19 +159,36 @@ describe('camera object events', () => {
     assert.deepEqual(counted, [[0, 0], [1, 1], [11, 2]]);
   });
 
-  it('gives identical events whether frames are fed quickly or slowly (time is pts)', async () => {
+  it('gives identical events whether the wall clock stands still or jumps 3 h a frame (time is pts)', () => {
     const frames = clip(60, (i) => [det(square(i * 15, 300)), ...(i % 9 === 4 ? [] : [det(square(900 - i * 10, 200))])]);
     const options: CameraObjectsInput = { tracker: { heartbeatSeconds: 3, maxDisappearedSeconds: 1 } };
-    const fast = run(frames, options, true).updates;
-    const slowObjects = new CameraObjects('cam', options, seededRandom(42));
-    const slow: CameraUpdate[] = [];
-    for (const f of frames) {
-      await new Promise((r) => setTimeout(r, 2));
-      slow.push(slowObjects.push(f));
-    }
-    slow.push(slowObjects.flush());
-    assert.deepEqual(slow, fast);
-    assert.ok(fast.some((u) => u.events.some((e) => e.type === 'update')), 'the clip has heartbeat updates to compare');
+    const runWith = (tickMs: number) => {
+      const clock = { now: T0 * 1000 };
+      return withWallClock(clock, () => {
+        const objects = new CameraObjects('cam', options, seededRandom(42));
+        const updates = frames.map((f) => {
+          clock.now += tickMs;
+          return objects.push(f);
+        });
+        clock.now += tickMs;
+        updates.push(objects.flush());
+        return updates;
+      });
+    };
+    const still = runWith(0);
+    assert.deepEqual(runWith(3 * 3600_000), still);
+    assert.deepEqual(still, run(frames, options, true).updates, 'the same as under the real clock');
+    assert.ok(still.some((u) => u.events.some((e) => e.type === 'update')), 'the clip has heartbeat updates to compare');
+  });
+
+  it('ends an object after a pts gap of hours while the wall clock stands still', () => {
+    const clock = { now: T0 * 1000 };
+    const gap = 2 * 3600;
+    const frames = [...clip(10, () => [det(square(100, 100))]), frameResult(10, T0 + gap, []), frameResult(11, T0 + gap + 0.2, [])];
+    const { events } = withWallClock(clock, () => run(frames, { tracker: { maxDisappearedSeconds: 1 } }));
+    assert.deepEqual(types(events), ['new', 'end']);
+    // the end carries stream time: the frame that found it gone, two hours after it was last seen
+    assert.ok(close(events[1].after.endTime!, T0 + gap), `endTime ${events[1].after.endTime}`);
   });
 
   it('ignores masked detections and untracked labels', () => {

@@ -24,6 +24,7 @@ import {
   type AssetEntry,
   type DownloadProgress,
 } from '../../models/registry.js';
+import { missingDependency } from '../helpers/require.js';
 
 const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 const SHARED_ASSETS = process.env.LOOKOUT_ASSETS ?? join(REPO, '..', 'shared', 'assets');
@@ -139,10 +140,7 @@ describe('model registry', () => {
     });
 
     it('agrees with shared/assets/SHA256SUMS', function () {
-      if (!HAVE_SHARED_ASSETS) {
-        console.warn(`    (skipped: no SHA256SUMS at ${SHARED_ASSETS}; set LOOKOUT_ASSETS to the shared assets folder)`);
-        this.skip();
-      }
+      if (!HAVE_SHARED_ASSETS) missingDependency(this, `no SHA256SUMS at ${SHARED_ASSETS}: set LOOKOUT_ASSETS to the shared assets folder`);
       const sums = new Map<string, string>();
       for (const line of readFileSync(join(SHARED_ASSETS, 'SHA256SUMS'), 'utf8').split('\n')) {
         const [hash, path] = line.trim().split(/\s+/);
@@ -278,10 +276,7 @@ describe('model registry', () => {
 
   describe('local folders', () => {
     it('resolves yolox-nano from LOOKOUT_ASSETS without any network', async function () {
-      if (!HAVE_SHARED_ASSETS) {
-        console.warn(`    (skipped: no shared assets at ${SHARED_ASSETS}; set LOOKOUT_ASSETS to the shared assets folder)`);
-        this.skip();
-      }
+      if (!HAVE_SHARED_ASSETS) missingDependency(this, `no shared assets at ${SHARED_ASSETS}: set LOOKOUT_ASSETS to the shared assets folder`);
       const calls: string[] = [];
       const path = await resolveAsset('yolox-nano', { env: { LOOKOUT_ASSETS: SHARED_ASSETS }, cacheDir: cache, fetchImpl: noNetwork(calls) });
       assert.equal(path, join(SHARED_ASSETS, 'models', 'yolox_nano.onnx'));
@@ -290,7 +285,7 @@ describe('model registry', () => {
     });
 
     it('reads LOOKOUT_ASSETS from process.env by default, and --from finds media/<file>', async function () {
-      if (!HAVE_SHARED_ASSETS) this.skip();
+      if (!HAVE_SHARED_ASSETS) missingDependency(this, `no shared assets at ${SHARED_ASSETS}: set LOOKOUT_ASSETS to the shared assets folder`);
       const saved = { assets: process.env.LOOKOUT_ASSETS, cache: process.env.LOOKOUT_CACHE };
       process.env.LOOKOUT_ASSETS = SHARED_ASSETS;
       process.env.LOOKOUT_CACHE = cache;

@@ -3,6 +3,7 @@ import { assignMaxWeight } from '../../pipeline/assignment.js';
 import { iou } from '../../core/geometry.js';
 import { makeTrackId, seededRandom, Tracker } from '../../pipeline/track.js';
 import type { Box, Detection } from '../../core/types.js';
+import { withWallClock } from '../helpers/wall-clock.js';
 
 const det = (box: Box, score = 0.9, label = 'person'): Detection => ({ label, classId: label === 'person' ? 0 : 2, score, box });
 const square = (x: number, y: number, size = 50): Box => [x, y, x + size, y + size];
@@ -158,19 +159,37 @@ describe('tracker', () => {
     assert.equal(moved.motionlessFrames, 0);
   });
 
-  it('gives the same tracks whatever the wall clock does (time is pts)', async () => {
+  it('gives the same tracks whatever the wall clock does (time is pts): a clock that stands still or jumps 3 h a frame', () => {
     const frames = Array.from({ length: 30 }, (_, i) => ({ pts: T0 + i * 0.2, dets: i % 7 === 3 ? [] : [det(square(i * 12, 50)), det(square(600 - i * 12, 80))] }));
-    const run = async (pause: number) => {
-      const tracker = new Tracker({}, seededRandom(12));
-      const out: string[] = [];
-      for (const f of frames) {
-        if (pause > 0) await new Promise((r) => setTimeout(r, pause));
-        const u = tracker.update(f.pts, f.dets);
-        out.push(JSON.stringify([u.tracks.map((t) => [t.id, t.box, t.matched]), u.removed.map((t) => t.id)]));
-      }
-      return out;
+    const run = (tickMs: number) => {
+      const clock = { now: T0 * 1000 };
+      return withWallClock(clock, () => {
+        const tracker = new Tracker({}, seededRandom(12));
+        return frames.map((f) => {
+          clock.now += tickMs;
+          const u = tracker.update(f.pts, f.dets);
+          return JSON.stringify([u.tracks.map((t) => [t.id, t.box, t.matched]), u.removed.map((t) => t.id)]);
+        });
+      });
     };
-    assert.deepEqual(await run(3), await run(0));
+    const still = run(0);
+    assert.deepEqual(run(3 * 3600_000), still);
+    assert.ok(still.some((u) => u.includes(',true]')), 'tracks were matched across frames');
+  });
+
+  it('lets go of a track after a pts gap of hours while the wall clock stands still', () => {
+    const clock = { now: T0 * 1000 };
+    withWallClock(clock, () => {
+      const tracker = new Tracker({ maxDisappearedSeconds: 2 }, seededRandom(3));
+      let id = '';
+      for (let i = 0; i < 5; i++) id = tracker.update(T0 + i * 0.2, [det(square(100, 100))]).tracks[0].id;
+      // two hours of stream time later, at the same wall-clock instant, a frame without it: the track is gone
+      const later = tracker.update(T0 + 2 * 3600, []);
+      assert.deepEqual(later.removed.map((t) => t.id), [id]);
+      assert.equal(later.tracks.length, 0);
+      const again = tracker.update(T0 + 2 * 3600 + 0.2, [det(square(100, 100))]);
+      assert.notEqual(again.tracks[0].id, id, 'the square that comes back is a new object');
+    });
   });
 });
 
