@@ -29,10 +29,10 @@ import { Runtime } from '../pipeline/runtime.js';
 import { closeSinks, createSinks } from '../pipeline/create-sinks.js';
 import { HttpServer } from '../sinks/http/http-server.js';
 import { MqttSink } from '../sinks/mqtt/mqtt-sink.js';
-import { freePort } from '../test/helpers/ports.js';
-import { childProcesses } from '../test/helpers/processes.js';
-import { writeSquareDetector } from '../test/helpers/square-detector.js';
-import { lavfiSpec } from '../test/helpers/synthetic.js';
+import { freePort } from './support/ports.js';
+import { childProcesses } from './support/processes.js';
+import { writeSquareDetector } from '../models/square-detector.js';
+import { lavfiSpec } from './support/synthetic.js';
 
 const { values } = parseArgs({
   options: {

@@ -1,9 +1,9 @@
 // `lookout eval`: how good a model is on labelled images, measured with the runtime, adapter and pre-processing that
 // run on the cameras. The report goes to stdout (a table, or JSON with --json); a progress bar goes to stderr on a TTY.
 import type { ExecutionProviderName } from '../config/defaults.js';
-import { openDataset, parseDatasetSpec } from '../models/eval/datasets.js';
-import { formatReport, renderProgress, reportToJson } from '../models/eval/report.js';
-import { checkTask, detectorSettings, runEval, taskOf } from '../models/eval/run-eval.js';
+import { openDataset, parseDatasetSpec } from '../pipeline/eval/datasets.js';
+import { formatReport, renderProgress, reportToJson } from '../pipeline/eval/report.js';
+import { checkTask, detectorSettings, runEval, taskOf } from '../pipeline/eval/run-eval.js';
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
