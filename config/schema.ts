@@ -175,7 +175,12 @@ const mqtt = completed(
       { ...DEFAULTS.mqtt.embedded },
     ),
   }),
-  (m) => ({ ...m, topicPrefix: m.topicPrefix ?? DEFAULTS.mqtt.topicPrefix[m.dialect] }),
+  // topicPrefix keeps its place after url, so a printed config read back prints the same
+  (m) => {
+    const done = { ...(m.url !== undefined ? { url: m.url } : {}), topicPrefix: '', ...m };
+    done.topicPrefix = m.topicPrefix ?? DEFAULTS.mqtt.topicPrefix[m.dialect];
+    return done as typeof m & { topicPrefix: string };
+  },
 );
 
 const websocket = obj({
