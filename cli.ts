@@ -2,72 +2,19 @@
 // argv → command → exit code. Errors become one line on stderr: exit 2 for what the user must fix in the invocation or
 // config, 1 for runtime failures; stack traces only with --verbose.
 import { readFileSync } from 'node:fs';
-import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { demoCommand } from './cli/demo.js';
+import { commandHelp, helpText, parseCommandLine, usageError } from './cli/options.js';
 import { detectCommand } from './cli/detect.js';
 import { evalCommand } from './cli/eval.js';
 import { modelsListCommand, modelsPullCommand } from './cli/models.js';
 import { runCommand } from './cli/run.js';
 import { validateCommand } from './cli/validate.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, type ExecutionProviderName } from './config/defaults.js';
-import { describeError, exitCodeFor, isLookoutError, LookoutError } from './core/errors.js';
+import { describeError, exitCodeFor, isLookoutError } from './core/errors.js';
 import { Logger } from './core/logger.js';
 
-const HELP = `lookout: camera-feed recognition (ffmpeg → onnxruntime → detections)
-
-Usage:
-  lookout detect FILE... --model PATH|NAME [--adapter NAME] [--labels FILE] [--threshold X] [--iou X]
-                         [--providers cpu,cuda,...] [--batch N]
-      Images: one JSON line each {"file","width","height","detections":[{"label","classId","score","box"}]}.
-      Videos: one JSON line per frame (with "frame"), then {"summary":{"frames","seconds","fps"}}.
-  lookout eval --model PATH|NAME [--adapter NAME] --dataset SPEC [--labels FILE] [--threshold X] [--json]
-               [--limit N] [--batch N] [--iou X] [--providers cpu,cuda,...]
-      How good a model is on labelled images, run like on the cameras (same runtime, adapter, batching).
-      SPEC: mnist:DIR (t10k-*-idx*-ubyte[.gz]) or DIR with one sub-folder per class, for --adapter classifier
-      (accuracy, per-class and macro precision/recall/F1, confusion matrix); coco:ANNOTATIONS.json[:IMAGES_DIR]
-      for detectors (COCO mAP@.5:.95, mAP@.5, per class; precision/recall at --threshold, default 0.3, while mAP
-      counts every box scoring 0.001 or more). Prints items per second. A table, or JSON with --json.
-  lookout demo [--port 8080] [--mqtt-port 1883] [--from DIR]
-                                    the demo (npm start): sample clip + yolox-nano + dashboard + embedded MQTT broker
-  lookout run -c FILE [--json]      run the configured cameras until they end or SIGINT/SIGTERM
-  lookout validate -c FILE [--print] check a config file (exit 0 valid, 2 invalid); --print shows it with defaults
-  lookout models list               known models and media, and what is cached
-  lookout models pull NAME [--from DIR]
-                                    download a pinned model into the cache and verify its SHA-256
-                                    (or take it from DIR / $LOOKOUT_ASSETS)
-
-Options:
-  --verbose      debug logs and stack traces
-  -h, --help     this help
-  --version      the version
-
-Models by name: yolox-nano, fastestdet, ultraface (pulled on first use). Adapters: yolox, fastestdet, ultralytics,
-ultraface, classifier. Environment: LOOKOUT_ASSETS=DIR (local copies of models and clips), LOOKOUT_CACHE=DIR.
-Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.`;
-
-const OPTIONS = {
-  help: { type: 'boolean', short: 'h' },
-  version: { type: 'boolean' },
-  verbose: { type: 'boolean' },
-  config: { type: 'string', short: 'c' },
-  json: { type: 'boolean' },
-  print: { type: 'boolean' },
-  model: { type: 'string', short: 'm' },
-  adapter: { type: 'string' },
-  labels: { type: 'string' },
-  threshold: { type: 'string' },
-  iou: { type: 'string' },
-  providers: { type: 'string' },
-  batch: { type: 'string' },
-  from: { type: 'string' },
-  port: { type: 'string' },
-  'mqtt-port': { type: 'string' },
-  dataset: { type: 'string' },
-  limit: { type: 'string' },
-} satisfies ParseArgsConfig['options'];
-
 function usage(message: string): never {
-  throw new LookoutError('LOOKOUT_ERR_USAGE', `${message} (see lookout --help)`);
+  throw usageError(message);
 }
 
 function numberOption(name: string, value: string | undefined, fallback: number, check: (v: number) => boolean, what: string): number {
@@ -85,24 +32,19 @@ function providersOption(value: string | undefined): ExecutionProviderName[] {
 }
 
 async function main(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    usage(describeError(err));
-  }
-  const { values, positionals } = parsed;
+  const parsed = parseCommandLine(argv);
   const out = (line: string) => process.stdout.write(line + '\n');
-  if (values.version) {
+  if (parsed.kind === 'version') {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     out(pkg.version);
     return 0;
   }
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    out(HELP);
-    return command || values.help ? 0 : 2;
+  if (parsed.kind === 'help' || parsed.kind === 'none') {
+    out(parsed.kind === 'help' && parsed.command ? commandHelp(parsed.command) : helpText());
+    return parsed.kind === 'help' ? 0 : 2;
   }
+  const { command, positionals: rest } = parsed;
+  const values = parsed.values as Partial<Record<string, string>> & Partial<Record<'json' | 'print' | 'verbose', boolean>>;
   const logger = new Logger({ level: values.verbose ? 'debug' : 'info', json: false });
   switch (command) {
     case 'detect': {

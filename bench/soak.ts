@@ -26,13 +26,13 @@ import { WebSocket } from 'ws';
 import { parseConfig } from '../config/load.js';
 import { Logger } from '../core/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
-import { closeSinks, createSinks } from '../sinks/create-sinks.js';
+import { closeSinks, createSinks } from '../pipeline/create-sinks.js';
 import { HttpServer } from '../sinks/http/http-server.js';
 import { MqttSink } from '../sinks/mqtt/mqtt-sink.js';
-import { freePort } from '../test/helpers/ports.js';
-import { childProcesses } from '../test/helpers/processes.js';
-import { writeSquareDetector } from '../test/helpers/square-detector.js';
-import { lavfiSpec } from '../test/helpers/synthetic.js';
+import { freePort } from './support/ports.js';
+import { childProcesses } from './support/processes.js';
+import { writeSquareDetector } from '../models/square-detector.js';
+import { lavfiSpec } from './support/synthetic.js';
 
 const { values } = parseArgs({
   options: {
@@ -214,8 +214,8 @@ while (!stopping && performance.now() < endAt) {
 const failure = runtime.failure;
 ws.close();
 await mqtt.endAsync();
-await closeSinks(sinks, logger);
 await runtime.stop();
+await closeSinks(sinks, logger);
 eld.disable();
 // stop() sends every ffmpeg SIGTERM; give them the bounded wait it allows before counting what is left
 const leftBy = performance.now() + 5000;

@@ -4,7 +4,8 @@
 import { parseConfig } from '../config/load.js';
 import { isLookoutError, LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { renderDownloadProgress, resolveAsset, type ResolveOptions } from '../models/registry.js';
+import { resolveAsset, type ResolveOptions } from '../models/registry.js';
+import { ProgressLine, renderDownloadProgress } from './progress.js';
 import { HttpServer } from '../sinks/http/http-server.js';
 import { MqttSink } from '../sinks/mqtt/mqtt-sink.js';
 import { serve } from './serve.js';
@@ -27,12 +28,12 @@ models/coco.names and media/one-by-one-person-detection.mp4 (each is checked aga
 own model and clip: lookout run -c lookout.yaml, with model.path set to an .onnx file and cameras[0].url to a video.`;
 
 async function fetchAsset(name: string, opts: DemoOptions): Promise<string> {
-  const tty = process.stderr.isTTY === true;
+  const progress = new ProgressLine(process.stderr);
   const path = await resolveAsset(name, {
     ...opts.registry,
-    onProgress: (p) => tty && process.stderr.write(`\r${renderDownloadProgress(p.name, p.received, p.total)}`),
+    onProgress: (p) => progress.draw(renderDownloadProgress(p.name, p.received, p.total)),
   });
-  if (tty) process.stderr.write('\r\x1b[K');
+  progress.end('clear');
   return path;
 }
 

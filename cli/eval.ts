@@ -1,9 +1,10 @@
 // `lookout eval`: how good a model is on labelled images, measured with the runtime, adapter and pre-processing that
 // run on the cameras. The report goes to stdout (a table, or JSON with --json); a progress bar goes to stderr on a TTY.
 import type { ExecutionProviderName } from '../config/defaults.js';
-import { openDataset, parseDatasetSpec } from '../models/eval/datasets.js';
-import { formatReport, renderProgress, reportToJson } from '../models/eval/report.js';
-import { checkTask, detectorSettings, runEval, taskOf } from '../models/eval/run-eval.js';
+import { openDataset, parseDatasetSpec } from '../pipeline/eval/datasets.js';
+import { formatReport, reportToJson } from '../pipeline/eval/report.js';
+import { ProgressLine, renderProgress } from './progress.js';
+import { checkTask, detectorSettings, runEval, taskOf } from '../pipeline/eval/run-eval.js';
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
@@ -59,27 +60,16 @@ export async function evalCommand(opts: EvalOptions): Promise<void> {
         `input ${info.format.width}x${info.format.height} ${info.format.layout})`,
     );
 
-    const progress = opts.progress ?? process.stderr;
-    const tty = progress.isTTY === true;
+    const progress = new ProgressLine(opts.progress ?? process.stderr, PROGRESS_INTERVAL_MS);
     const started = Date.now();
-    let drawn = 0;
-    const draw = (done: number) => void progress.write(`\r${renderProgress(done, total, started, Date.now())}\x1b[K`);
     const report = await runEval(detector, dataset, {
       datasetName: opts.dataset,
       modelName: opts.model,
       scoreThreshold: opts.threshold,
       limit: opts.limit,
       batch: opts.batch,
-      onProgress: tty
-        ? (done) => {
-            if (Date.now() - drawn < PROGRESS_INTERVAL_MS && done < total) return;
-            drawn = Date.now();
-            draw(done);
-          }
-        : undefined,
-    }).finally(() => {
-      if (tty && drawn > 0) progress.write('\n');
-    });
+      onProgress: progress.tty ? (done) => progress.draw(renderProgress(done, total, started, Date.now()), done >= total) : undefined,
+    }).finally(() => progress.end('keep'));
     write(opts.json ? `${JSON.stringify(reportToJson(report), null, 2)}\n` : formatReport(report));
   } finally {
     await detector.close();

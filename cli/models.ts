@@ -1,5 +1,6 @@
 // `lookout models list|pull NAME`: what the registry knows, and fetching a pinned model into the cache.
-import { listAssets, renderDownloadProgress, resolveAsset, type ResolveOptions } from '../models/registry.js';
+import { listAssets, resolveAsset, type ResolveOptions } from '../models/registry.js';
+import { ProgressLine, renderDownloadProgress } from './progress.js';
 
 export function modelsListCommand(write: (line: string) => void, opts: ResolveOptions = {}): void {
   const rows = listAssets(opts);
@@ -9,16 +10,18 @@ export function modelsListCommand(write: (line: string) => void, opts: ResolveOp
 
 export async function modelsPullCommand(name: string, opts: ResolveOptions & { tty: boolean }, write: (line: string) => void): Promise<string> {
   let last = '';
+  const progress = new ProgressLine({ isTTY: opts.tty, write: (t) => process.stderr.write(t) });
   const path = await resolveAsset(name, {
     ...opts,
     onProgress: (p) => {
       const line = renderDownloadProgress(p.name, p.received, p.total);
-      if (opts.tty) process.stderr.write(`\r${line}`);
-      else if (line.endsWith('100%') && line !== last) process.stderr.write(line + '\n');
+      // off a terminal only the finished line, once, so logs get no progress noise
+      if (!progress.tty && line.endsWith('100%') && line !== last) process.stderr.write(line + '\n');
+      progress.draw(line);
       last = line;
     },
   });
-  if (opts.tty && last) process.stderr.write('\n');
+  progress.end('keep');
   write(path);
   return path;
 }

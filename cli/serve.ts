@@ -1,11 +1,14 @@
 // Runs a config until its cameras end or a signal arrives: the runtime, then the sinks (they subscribe before it
-// starts); on the way out the sinks close first, in reverse order, then the runtime. Shared by `run` and `demo`.
+// starts). The one owner of shutdown, in reverse order of start, the same after a signal, the end of every file or a
+// fatal error: the runtime stops (sources stop, inference finishes what it holds, the tracker ends every open object
+// and zeroes the counts, which the still-open sinks publish), then the sinks close in reverse order (MQTT drains its
+// outbox, bounded, then says `stopped`). Shared by `run` and `demo`.
 import type { Config } from '../config/types.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { ERROR_CODES, LookoutError, type ErrorCode } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import { Runtime } from '../pipeline/runtime.js';
-import { closeSinks, createSinks } from '../sinks/create-sinks.js';
+import { closeSinks, createSinks } from '../pipeline/create-sinks.js';
 import type { Sink } from '../core/sink.js';
 
 export interface ServeOptions {
@@ -53,8 +56,8 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
       );
     }
   } finally {
-    await closeSinks(sinks, logger);
     await runtime.stop();
+    await closeSinks(sinks, logger);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

@@ -20,6 +20,25 @@ export const DEFAULTS = {
     /** a connected live camera that sends no frame for this long is restarted */
     stallTimeoutMs: 10_000,
   },
+  /** a camera's `objects`: which labels are tracked */
+  objects: { track: ['person'] as readonly string[] },
+  /** each label's `objects.filters.<label>`, field by field (Frigate's: threshold 0.7, min_score 0.5, max_area 24 000 000) */
+  labelFilter: { threshold: 0.7, minScore: 0.5, minArea: 0, maxArea: 24_000_000 },
+  /** consecutive frames an object spends across a zone's edge before it enters or leaves (Frigate's inertia) */
+  zone: { inertia: 3 },
+  /** a camera's `tracker`: the tracker's knobs and the event layer's */
+  tracker: {
+    maxDisappearedSeconds: 5,
+    iou: 0.3,
+    lowScoreIou: 0.5,
+    stationaryFrames: 50,
+    stationaryTolerance: 0.1,
+    maxPredictSeconds: 1,
+    heartbeatSeconds: 60,
+    snapshotMargin: 0.05,
+    scoreHistory: 10,
+    lowScore: 0.1,
+  },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {
     dialect: 'lookout' as MqttDialect,
@@ -53,6 +72,10 @@ export const DEFAULTS = {
     eventsKept: 500,
   },
 } as const;
+
+/** The built-in model adapters by the name config uses (models/adapters has one factory per name; a test keeps them equal). */
+export const ADAPTER_NAMES = ['yolox', 'fastestdet', 'ultralytics', 'ultraface', 'classifier'] as const;
+export type AdapterName = (typeof ADAPTER_NAMES)[number];
 
 export const RTSP_TRANSPORTS = ['tcp', 'udp'] as const;
 export type RtspTransport = (typeof RTSP_TRANSPORTS)[number];

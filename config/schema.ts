@@ -1,11 +1,9 @@
 // The one schema of a Lookout config file. Defaults come from defaults.ts; unknown keys are rejected.
-import { ADAPTER_NAMES } from '../models/adapters/index.js';
 import { LOG_LEVELS } from '../core/logger.js';
-import { DEFAULTS, EXECUTION_PROVIDERS, MQTT_DIALECTS } from './defaults.js';
-import { DEFAULT_OBJECT_OPTIONS } from '../pipeline/events.js';
+import { ADAPTER_NAMES, DEFAULTS, EXECUTION_PROVIDERS, MQTT_DIALECTS } from './defaults.js';
 import { validatePolygon, type Polygon } from '../core/geometry.js';
 import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
-import { cameraUrlKind, hasUserInfo } from '../sources/camera-url.js';
+import { cameraUrlKind, hasUserInfo } from './camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
@@ -29,39 +27,55 @@ function checkCameraFields(c: { url: string; username?: string; password?: strin
   return undefined;
 }
 
+/** A schema whose parsed value is then completed (for defaults that depend on another field). */
+function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
+  return {
+    parse(v, path, issues) {
+      const parsed = schema.parse(v, path, issues);
+      return parsed === undefined ? undefined : complete(parsed);
+    },
+  };
+}
+
 const polygon = () => checked<Polygon>(validatePolygon);
 const label = () => str({ pattern: /^[A-Za-z0-9_ -]+$/, patternText: 'letters, digits, spaces, _ or -' });
 const nonNegative = (what = 'a number >= 0') => num({ min: 0, what });
 
+const LF = DEFAULTS.labelFilter;
 const labelFilter = obj({
-  threshold: optional(fraction()),
-  minScore: optional(fraction()),
-  minArea: optional(nonNegative()),
-  maxArea: optional(nonNegative()),
+  threshold: withDefault(fraction(), LF.threshold),
+  minScore: withDefault(fraction(), LF.minScore),
+  minArea: withDefault(nonNegative(), LF.minArea),
+  maxArea: withDefault(nonNegative(), LF.maxArea),
 });
 
-const objects = obj({
-  track: withDefault(list(label(), { minLength: 1 }), () => [...DEFAULT_OBJECT_OPTIONS.objects.track]),
-  filters: withDefault(record(labelFilter), {}),
-});
+// every tracked label gets its complete filter, so the effective thresholds are visible in `validate --print`
+const objects = completed(
+  obj({
+    track: withDefault(list(label(), { minLength: 1 }), () => [...DEFAULTS.objects.track]),
+    filters: withDefault(record(labelFilter), {}),
+  }),
+  (o) => ({ ...o, filters: { ...Object.fromEntries(o.track.map((l) => [l, { ...LF }])), ...o.filters } }),
+);
 
 const zone = obj({
   points: polygon(),
   objects: optional(list(label())),
-  inertia: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+  inertia: withDefault(num({ min: 1, integer: true, what: 'a positive integer' }), DEFAULTS.zone.inertia),
 });
 
+const T = DEFAULTS.tracker;
 const tracker = obj({
-  maxDisappearedSeconds: optional(positive()),
-  iou: optional(fraction()),
-  lowScoreIou: optional(fraction()),
-  stationaryFrames: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
-  stationaryTolerance: optional(fraction()),
-  maxPredictSeconds: optional(nonNegative()),
-  heartbeatSeconds: optional(positive()),
-  snapshotMargin: optional(fraction()),
-  scoreHistory: optional(num({ min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' })),
-  lowScore: optional(fraction()),
+  maxDisappearedSeconds: withDefault(positive(), T.maxDisappearedSeconds),
+  iou: withDefault(fraction(), T.iou),
+  lowScoreIou: withDefault(fraction(), T.lowScoreIou),
+  stationaryFrames: withDefault(num({ min: 1, integer: true, what: 'a positive integer' }), T.stationaryFrames),
+  stationaryTolerance: withDefault(fraction(), T.stationaryTolerance),
+  maxPredictSeconds: withDefault(nonNegative(), T.maxPredictSeconds),
+  heartbeatSeconds: withDefault(positive(), T.heartbeatSeconds),
+  snapshotMargin: withDefault(fraction(), T.snapshotMargin),
+  scoreHistory: withDefault(num({ min: 1, max: 100, integer: true, what: 'an integer from 1 to 100' }), T.scoreHistory),
+  lowScore: withDefault(fraction(), T.lowScore),
 });
 
 const camera = refine(obj({
@@ -87,10 +101,10 @@ const camera = refine(obj({
     { ...DEFAULTS.camera.reconnect },
   ),
   stallTimeoutMs: withDefault(num({ min: 100, max: 3_600_000, what: 'a number of milliseconds from 100 to 3600000' }), DEFAULTS.camera.stallTimeoutMs),
-  objects: withDefault(objects, () => ({ track: [...DEFAULT_OBJECT_OPTIONS.objects.track], filters: {} })),
+  objects: withDefault(objects, () => ({ track: [...DEFAULTS.objects.track], filters: Object.fromEntries(DEFAULTS.objects.track.map((l) => [l, { ...LF }])) })),
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
-  tracker: withDefault(tracker, {}),
+  tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
 }), checkCameraFields);
 
 const model = obj({
@@ -117,16 +131,6 @@ const log = obj({
   level: withDefault(oneOf(LOG_LEVELS), DEFAULTS.log.level),
   json: withDefault(bool(), DEFAULTS.log.json),
 });
-
-/** A schema whose parsed value is then completed (for defaults that depend on another field). */
-function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
-  return {
-    parse(v, path, issues) {
-      const parsed = schema.parse(v, path, issues);
-      return parsed === undefined ? undefined : complete(parsed);
-    },
-  };
-}
 
 /** Broker URLs mqtt.js can connect to. */
 export function checkMqttUrl(url: string): string | undefined {
@@ -171,7 +175,12 @@ const mqtt = completed(
       { ...DEFAULTS.mqtt.embedded },
     ),
   }),
-  (m) => ({ ...m, topicPrefix: m.topicPrefix ?? DEFAULTS.mqtt.topicPrefix[m.dialect] }),
+  // topicPrefix keeps its place after url, so a printed config read back prints the same
+  (m) => {
+    const done = { ...(m.url !== undefined ? { url: m.url } : {}), topicPrefix: '', ...m };
+    done.topicPrefix = m.topicPrefix ?? DEFAULTS.mqtt.topicPrefix[m.dialect];
+    return done as typeof m & { topicPrefix: string };
+  },
 );
 
 const websocket = obj({

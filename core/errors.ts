@@ -17,6 +17,7 @@ export const ERROR_CODES = {
   LOOKOUT_ERR_LABELS: "a labels file is unreadable or does not match the model's classes",
   LOOKOUT_ERR_ADAPTER: 'an unknown model adapter was named',
   LOOKOUT_ERR_INFERENCE: 'the model failed while running',
+  LOOKOUT_ERR_BATCH_LOST: 'a batch was lost to a detector failure the supervisor is recovering from (its frames count as dropped)',
   LOOKOUT_ERR_DETECTOR_CLOSED: 'the detector was used after it was closed',
   LOOKOUT_ERR_REGISTRY: 'a model cannot be found, downloaded or verified',
   LOOKOUT_ERR_DATASET: 'an evaluation dataset is missing, malformed or does not match the model',

@@ -13,6 +13,17 @@ export interface LogFields {
 
 export type LogWrite = (line: string) => void;
 
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+const NAMED: Readonly<Record<string, string>> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * A text log line is one line whatever it carries: a camera name, an error from ffmpeg or a client's input cannot
+ * start a forged line or move the cursor. Newlines, tabs and other control characters are written as escapes.
+ */
+export function escapeControl(text: string): string {
+  return text.replace(CONTROL, (c) => NAMED[c] ?? `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 export class Logger {
   constructor(
     private readonly opts: { level: LogLevel; json: boolean; write?: LogWrite },
@@ -50,10 +61,10 @@ export class Logger {
       return;
     }
     const { component, camera, ...rest } = all;
-    const where = [component, camera].filter(Boolean).join('/');
+    const where = escapeControl([component, camera].filter(Boolean).join('/'));
     const tail = Object.entries(rest)
-      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .map(([k, v]) => `${escapeControl(k)}=${escapeControl(typeof v === 'string' ? v : String(JSON.stringify(v)))}`)
       .join(' ');
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${where ? `[${where}] ` : ''}${msg}${tail ? ` ${tail}` : ''}`);
+    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${where ? `[${where}] ` : ''}${escapeControl(msg)}${tail ? ` ${tail}` : ''}`);
   }
 }

@@ -30,13 +30,14 @@ const DEFAULT_RUN_TIMEOUT_MS = 60_000;
 /** A batch the detector failed on: its frames are lost, the stream goes on (the detector restarts by itself). */
 export class BatchLostError extends LookoutError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('LOOKOUT_ERR_INFERENCE', message, options);
+    super('LOOKOUT_ERR_BATCH_LOST', message, options);
     this.name = 'BatchLostError';
   }
 }
 
-export function isBatchLost(err: unknown): err is BatchLostError {
-  return err instanceof BatchLostError;
+/** By code, so callers above models/ (the batcher, the HTTP API) need not import this module. */
+export function isBatchLost(err: unknown): err is LookoutError {
+  return isLookoutError(err) && err.code === 'LOOKOUT_ERR_BATCH_LOST';
 }
 
 /** The delay before restart number `attempt` (0 first): `min(maxMs, initialMs · 2^attempt)`, no jitter (one detector). */

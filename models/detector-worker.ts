@@ -1,65 +1,15 @@
-// The inference worker: owns the onnxruntime session, because `session.run()` blocks the thread it runs on.
-// It prepares tensors from shared frame buffers, runs the model and decodes detections, so the main thread only
-// moves small messages.
+// The inference worker thread: messages from the main thread to its one WorkerSession (models/worker-session.ts), one
+// at a time, so a `close` waits for the run in flight and runs never overlap on one session.
 import { parentPort } from 'node:worker_threads';
-import { performance } from 'node:perf_hooks';
-import * as ort from 'onnxruntime-node';
-import type { ExecutionProviderName } from '../config/defaults.js';
-import { isLookoutError, LookoutError, type ErrorCode } from '../core/errors.js';
-import type { ImageTransform } from '../core/types.js';
-import type { AdapterOptions, ModelAdapter, ModelIO, OutputTensor, TensorInfo } from './adapter.js';
-import { createAdapter } from './adapters/index.js';
-import type { DetectOutput } from '../core/detector.js';
-import { providerAdvice, providerPlan } from './providers.js';
+import { isLookoutError } from '../core/errors.js';
+import { WorkerSession, type ErrorReply, type WorkerReply, type WorkerRequest } from './worker-session.js';
 
-export interface InitRequest {
-  type: 'init';
-  modelPath: string;
-  adapter: string;
-  options: AdapterOptions;
-  providers: ExecutionProviderName[];
-  maxBatch: number;
-  intraOpThreads?: number;
-}
-export interface RunRequest {
-  type: 'run';
-  id: number;
-  frames: { data: Uint8Array; transform: ImageTransform }[];
-}
-export type WorkerRequest = InitRequest | RunRequest | { type: 'close' };
-
-export interface InitReply {
-  type: 'ready';
-  io: ModelIO;
-  format: ModelAdapter['format'];
-  dynamicBatch: boolean;
-  provider: string;
-  warnings: string[];
-}
-export interface RunReply {
-  type: 'result';
-  id: number;
-  results: DetectOutput[];
-  inferenceMs: number;
-}
-export interface ErrorReply {
-  type: 'error';
-  id?: number;
-  code: ErrorCode;
-  message: string;
-}
-export type WorkerReply = InitReply | RunReply | ErrorReply;
-
-let session: ort.InferenceSession | undefined;
-let adapter: ModelAdapter | undefined;
-let dynamicBatch = false;
-let tensorData: Float32Array | undefined;
-let inputDims: number[] = [];
+export type { ErrorReply, InitReply, InitRequest, RunReply, RunRequest, WorkerReply, WorkerRequest } from './worker-session.js';
 
 const port = parentPort;
 if (!port) throw new Error('detector-worker must run in a worker thread');
+const session = new WorkerSession();
 
-// One message at a time: a `close` must wait for the run in flight, and runs must not overlap on one session.
 let chain: Promise<void> = Promise.resolve();
 port.on('message', (msg: WorkerRequest) => {
   chain = chain.then(() =>
@@ -73,116 +23,14 @@ port.on('message', (msg: WorkerRequest) => {
 async function handle(msg: WorkerRequest): Promise<WorkerReply | undefined> {
   switch (msg.type) {
     case 'init':
-      return init(msg);
+      return session.init(msg);
     case 'run':
-      return run(msg);
+      return session.run(msg);
     case 'close':
-      await session?.release();
-      session = undefined;
+      await session.release();
       port!.close();
       return undefined;
   }
-}
-
-async function init(req: InitRequest): Promise<InitReply> {
-  const warnings: string[] = [];
-  let lastError = '';
-  const plan = providerPlan(req.providers);
-  for (const provider of plan) {
-    try {
-      session = await ort.InferenceSession.create(req.modelPath, {
-        executionProviders: [provider],
-        graphOptimizationLevel: 'all',
-        // errors reach the user through our own messages (the thrown error carries the same text); onnxruntime's own
-        // log lines are raw, coloured text on stderr that would break `log.json` output, so only fatal ones pass
-        logSeverityLevel: 4,
-        ...(req.intraOpThreads ? { intraOpNumThreads: req.intraOpThreads } : {}),
-      });
-      const io = ioOf(session);
-      const a = createAdapter(req.adapter, io, req.options);
-      adapter = a;
-      const input = io.inputs.find((i) => i.name === a.inputName)!;
-      dynamicBatch = !(input.dims[0] > 0);
-      inputDims = [...input.dims.slice(1)].map((d, k) => (d > 0 ? d : k === 1 ? a.format.height : k === 2 ? a.format.width : d));
-      const batch = dynamicBatch ? req.maxBatch : 1;
-      tensorData = new Float32Array(batch * a.frameElements);
-      try {
-        await warmUp();
-      } catch (err) {
-        // a model that loads but cannot run: on the last resort (cpu) that is the model's fault, so say so
-        if (provider === 'cpu') throw new LookoutError('LOOKOUT_ERR_INFERENCE', `model ${req.modelPath} failed its warm-up run: ${firstLine(err)}`);
-        throw err;
-      }
-      return { type: 'ready', io, format: adapter.format, dynamicBatch, provider, warnings };
-    } catch (err) {
-      await session?.release().catch(() => undefined);
-      session = undefined;
-      if (isLookoutError(err)) throw err;
-      lastError = err instanceof Error ? err.message : String(err);
-      if (provider !== 'cpu') warnings.push(`${providerAdvice(provider, lastError)}; falling back to ${plan[plan.indexOf(provider) + 1]}`);
-    }
-  }
-  throw new LookoutError('LOOKOUT_ERR_MODEL_LOAD', `cannot load model ${req.modelPath}: ${describeLoadError(lastError)}`);
-}
-
-function describeLoadError(message: string): string {
-  if (/protobuf parsing failed|Load model from .* failed:Protobuf/i.test(message)) return 'not a valid ONNX file (protobuf parsing failed)';
-  if (/No such file|does not exist|open file/i.test(message)) return 'no such file';
-  return message.split('\n')[0];
-}
-
-function ioOf(s: ort.InferenceSession): ModelIO {
-  const dims = (shape: readonly (number | string)[] | undefined): number[] => (shape ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : -1));
-  const info = (meta: readonly ort.InferenceSession.ValueMetadata[]): TensorInfo[] =>
-    meta.map((m) => ({ name: m.name, dims: m.isTensor ? dims(m.shape) : [] }));
-  return { inputs: info(s.inputMetadata), outputs: info(s.outputMetadata) };
-}
-
-async function warmUp(): Promise<void> {
-  const data = tensorData!.subarray(0, adapter!.frameElements);
-  data.fill(0);
-  await session!.run({ [adapter!.inputName]: new ort.Tensor('float32', data, [1, ...inputDims]) });
-}
-
-async function run(req: RunRequest): Promise<RunReply> {
-  if (!session || !adapter || !tensorData) throw new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is not initialised');
-  const a = adapter;
-  const results: DetectOutput[] = [];
-  let inferenceMs = 0;
-  const chunk = dynamicBatch ? Math.max(1, tensorData.length / a.frameElements) : 1;
-  for (let start = 0; start < req.frames.length; start += chunk) {
-    const frames = req.frames.slice(start, start + chunk);
-    const t0 = performance.now();
-    frames.forEach((f, i) => a.prepare(f.data, tensorData!, i * a.frameElements));
-    const input = new ort.Tensor('float32', tensorData.subarray(0, frames.length * a.frameElements), [frames.length, ...inputDims]);
-    let raw: ort.InferenceSession.ReturnType;
-    try {
-      raw = await session.run({ [a.inputName]: input });
-    } catch (err) {
-      throw new LookoutError('LOOKOUT_ERR_INFERENCE', `model run failed: ${firstLine(err)}`);
-    }
-    inferenceMs += performance.now() - t0;
-    const outputs: Record<string, OutputTensor> = {};
-    for (const [name, t] of Object.entries(raw)) outputs[name] = { data: asFloat32(t.data), dims: t.dims };
-    frames.forEach((f, i) => {
-      const t1 = performance.now();
-      const detections = a.decode(outputs, i, f.transform);
-      results.push({ detections, postprocessMs: performance.now() - t1 });
-    });
-    for (const t of Object.values(raw)) t.dispose();
-  }
-  return { type: 'result', id: req.id, results, inferenceMs };
-}
-
-function firstLine(err: unknown): string {
-  return (err instanceof Error ? err.message : String(err)).split('\n')[0];
-}
-
-/** Adapters read float32; the odd model returns int64 or float64 outputs (a class index, say). */
-function asFloat32(data: ort.Tensor['data']): Float32Array {
-  if (data instanceof Float32Array) return data;
-  if (data instanceof BigInt64Array || data instanceof BigUint64Array) return Float32Array.from(data, Number);
-  return Float32Array.from(data as ArrayLike<number>);
 }
 
 function toErrorReply(err: unknown, id: number | undefined): ErrorReply {

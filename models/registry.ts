@@ -121,14 +121,6 @@ export async function resolveModelPath(pathOrName: string, options: ResolveOptio
   );
 }
 
-/** One terminal line, e.g. `yolox-nano  1.2/3.5 MB  34%`; without a total, just the bytes so far. */
-export function renderDownloadProgress(name: string, received: number, total?: number): string {
-  const known = total !== undefined && Number.isFinite(total) && total > 0;
-  const unit = unitFor(Math.max(received, known ? total : 0));
-  if (!known) return `${name}  ${unit.format(received)} ${unit.label}`;
-  const percent = Math.min(100, Math.floor((received / total) * 100));
-  return `${name}  ${unit.format(received)}/${unit.format(total)} ${unit.label}  ${percent}%`;
-}
 
 // ---------------------------------------------------------------------------------------------------------------------------
 
@@ -324,12 +316,13 @@ function nonEmpty(value: string | undefined): string | undefined {
   return value !== undefined && value !== '' ? value : undefined;
 }
 
-interface SizeUnit {
+export interface SizeUnit {
   label: string;
   format(bytes: number): string;
 }
 
-function unitFor(bytes: number): SizeUnit {
+/** The unit (B, kB, MB, GB) a byte count is best shown in (download progress, listings). */
+export function unitFor(bytes: number): SizeUnit {
   const steps: readonly [string, number][] = [['GB', 1024 ** 3], ['MB', 1024 ** 2], ['kB', 1024]];
   for (const [label, size] of steps) {
     if (bytes >= size) return { label, format: (b) => (b / size).toFixed(1) };

@@ -5,6 +5,7 @@ import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter,
 import { DEFAULT_TRACKER_OPTIONS, Tracker, type RandomSource, type Track, type TrackerOptions } from './track.js';
 import type { CameraUpdate, FrameResult, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
 import type { Polygon } from '../core/geometry.js';
+import { DEFAULTS } from '../config/defaults.js';
 import { DEFAULT_ZONE_INERTIA, Zones, type ZoneOptions } from './zones.js';
 
 export interface EventOptions {
@@ -19,10 +20,10 @@ export interface EventOptions {
 }
 
 export const DEFAULT_EVENT_OPTIONS: Readonly<EventOptions> = Object.freeze({
-  heartbeatSeconds: 60,
-  snapshotMargin: 0.05,
-  scoreHistory: 10,
-  lowScore: 0.1,
+  heartbeatSeconds: DEFAULTS.tracker.heartbeatSeconds,
+  snapshotMargin: DEFAULTS.tracker.snapshotMargin,
+  scoreHistory: DEFAULTS.tracker.scoreHistory,
+  lowScore: DEFAULTS.tracker.lowScore,
 });
 
 /** A camera's `tracker` config section: the tracker's knobs and the event layer's. */
@@ -44,9 +45,9 @@ export interface CameraObjectsInput {
   tracker?: Partial<CameraTrackerOptions>;
 }
 
-/** Every default of the object pipeline in one place (the config schema reads them from here). */
+/** Every default of the object pipeline, from config/defaults.ts, for callers that build options without a config. */
 export const DEFAULT_OBJECT_OPTIONS = Object.freeze({
-  objects: Object.freeze({ track: Object.freeze(['person']), filters: Object.freeze({}) }),
+  objects: Object.freeze({ track: Object.freeze([...DEFAULTS.objects.track]), filters: Object.freeze({}) }),
   /** applied to each tracked label, field by field, under `objects.filters.<label>` */
   filter: DEFAULT_LABEL_FILTER,
   zones: Object.freeze({}),

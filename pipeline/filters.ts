@@ -1,6 +1,7 @@
 // Per-label detection filters (Frigate's `objects.filters`): what reaches the tracker, and when a tracked object is
 // believed. `minScore` gates single detections; `threshold` gates the median of an object's recent scores, so one
 // lucky frame never becomes an event.
+import { DEFAULTS } from '../config/defaults.js';
 import type { Detection } from '../core/types.js';
 import type { Zones } from './zones.js';
 
@@ -14,13 +15,8 @@ export interface LabelFilter {
   maxArea: number;
 }
 
-/** Frigate's defaults (threshold 0.7, min_score 0.5, max_area 24 000 000). */
-export const DEFAULT_LABEL_FILTER: Readonly<LabelFilter> = Object.freeze({
-  threshold: 0.7,
-  minScore: 0.5,
-  minArea: 0,
-  maxArea: 24_000_000,
-});
+/** config's defaults (config/defaults.ts) */
+export const DEFAULT_LABEL_FILTER: Readonly<LabelFilter> = Object.freeze({ ...DEFAULTS.labelFilter });
 
 export interface ObjectsOptions {
   /** labels that are tracked; detections of any other label are dropped */

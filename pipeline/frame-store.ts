@@ -1,14 +1,11 @@
 // Keeps a copy of each camera's newest frame pixels (model-input resolution), so snapshots and the live view can be
 // drawn on demand without holding pool buffers. One reused buffer per camera: a memcpy per frame, no allocation.
-import type { Frame, FrameMeta } from '../core/types.js';
+import type { FrameStoreView, StoredFrame } from '../core/frame-store.js';
+import type { Frame } from '../core/types.js';
 
-export interface StoredFrame {
-  meta: FrameMeta;
-  /** planar pixels in `meta.format.layout`; overwritten by the next frame of the camera, so copy what you keep */
-  data: Uint8Array;
-}
+export type { StoredFrame };
 
-export class FrameStore {
+export class FrameStore implements FrameStoreView {
   private readonly frames = new Map<string, StoredFrame>();
 
   /** Copies the frame's pixels; call before the frame is released. */

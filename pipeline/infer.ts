@@ -2,9 +2,8 @@
 // DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time.
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { Detector } from '../core/detector.js';
-import { isBatchLost } from '../models/detector-supervisor.js';
 import type { BackpressurePolicy } from '../core/frame-source.js';
-import { LookoutError } from '../core/errors.js';
+import { isLookoutError, LookoutError } from '../core/errors.js';
 import { FrameQueue } from './frame-queue.js';
 import type { Frame, FrameMeta, FrameResult } from '../core/types.js';
 
@@ -23,7 +22,7 @@ export interface InferOptions {
   /** called once per batch, for stats */
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number }) => void;
   /** called for every frame of a live camera replaced in the queue by a newer one, and of a batch the detector lost, for stats */
-  onDrop?: (camera: string) => void;
+  onDrop?: (camera: string, err?: unknown) => void;
 }
 
 /** batches handed to the detector at once: one running, one waiting in its message queue */
@@ -104,7 +103,7 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
             for (const f of frames) f.release();
             if (closed) return;
             // a supervised detector lost this batch and restarts by itself: the frames count as dropped, the rest goes on
-            if (isBatchLost(err)) for (const f of frames) opts.onDrop?.(f.camera);
+            if (isLookoutError(err) && err.code === 'LOOKOUT_ERR_BATCH_LOST') for (const f of frames) opts.onDrop?.(f.camera, err);
             else subscriber.error(err);
           })
           .finally(() => {

@@ -1,5 +1,8 @@
 // The runtime builds and owns every resource of a run (detector, sources, subscriptions) and stops them in reverse order.
-import { catchError, EMPTY, merge, Observable, Subject, type Subscription } from 'rxjs';
+// The run is one composition of operators: camera frames (and uploads) → inferFrames → trackObjects, published as two
+// hot streams (results$, updates$) that sinks subscribe to before start(). Stopping completes the sources, so what
+// inference holds still comes out, the tracker ends every open object, and only then the streams complete.
+import { catchError, connectable, EMPTY, filter, finalize, merge, Observable, ReplaySubject, Subject, takeUntil, tap, type Connectable, type Subscription } from 'rxjs';
 import type { Config } from '../config/types.js';
 import { redactUrl } from '../config/redact.js';
 import type { Detector } from '../core/detector.js';
@@ -9,9 +12,11 @@ import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
-import { describeError, isLookoutError } from '../core/errors.js';
-import { CameraObjects } from './events.js';
+import { describeError, isLookoutError, LookoutError } from '../core/errors.js';
 import type { CameraUpdate } from '../core/types.js';
+import type { DetectImage, ImageDetections } from '../core/image-detection.js';
+import { decodeImage } from '../sources/image-decoder.js';
+import { trackObjects } from './track-operator.js';
 import { FrameStore } from './frame-store.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from '../core/logger.js';
@@ -23,21 +28,34 @@ export interface RuntimeOptions {
   registry?: ResolveOptions;
   /** replaces the ONNX detector (tests, remote backends) */
   detector?: Detector;
+  /** longest stop() waits for inference to hand back what it holds before it cuts the pipeline (default 5000 ms) */
+  drainTimeoutMs?: number;
   /** how the ONNX detector is restarted after a failure (backoff, hang timeout) */
   detectorRestart?: DetectorSupervisorOptions;
 }
 
+/** Uploads ride the camera pipeline under a name no camera can have (camera names are [a-z0-9_-]+). */
+const UPLOAD_PREFIX = 'upload:';
+const isUpload = (camera: string) => camera.startsWith(UPLOAD_PREFIX);
+
 export class Runtime {
   /** hot: sinks subscribe before `start()`; completes on stop or when every camera has ended */
   readonly results$: Observable<FrameResult>;
-  private readonly resultsSubject = new Subject<FrameResult>();
-  private readonly pipeline: Observable<FrameResult>;
-  /** hot: object events and counts per camera (only updates that carry news) */
+  /** hot: object events and counts per camera (only updates that carry news); ends every open object before completing */
   readonly updates$: Observable<CameraUpdate>;
-  private readonly updatesSubject = new Subject<CameraUpdate>();
-  private readonly objects = new Map<string, CameraObjects>();
+  private readonly results: Connectable<FrameResult>;
+  private readonly updates: Connectable<CameraUpdate>;
   /** cameras whose detection is paused (`setDetectEnabled`): frames are released unseen, results in flight dropped */
   private readonly detectOff = new Set<string>();
+  private readonly flush$ = new Subject<string>();
+  /** the sources stop (and so does the pipeline, once inference hands back what it holds) */
+  private readonly stop$ = new ReplaySubject<void>(1);
+  private readonly uploads = new Subject<Frame>();
+  private readonly pendingUploads = new Map<string, { resolve: (r: FrameResult) => void; reject: (err: unknown) => void }>();
+  private uploadSeq = 0;
+  /** frames handed to inference and not yet out (result or drop), per camera: a camera ends only after its last one */
+  private readonly outstanding = new Map<string, number>();
+  private readonly sourceEnded = new Set<string>();
   private readonly statusSubject = new Subject<Status>();
   readonly status$: Observable<Status> = this.statusSubject.asObservable();
   readonly stats: StatsCollector;
@@ -46,7 +64,7 @@ export class Runtime {
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
-  private subscription: Subscription | undefined;
+  private readonly connections: Subscription[] = [];
   private state: 'created' | 'running' | 'stopping' | 'stopped' = 'created';
   /** why the pipeline stopped by itself, if it failed */
   failure: unknown;
@@ -57,13 +75,12 @@ export class Runtime {
     readonly detector: Detector,
     readonly sources: readonly FrameSource[],
     private readonly logger: Logger,
+    private readonly drainTimeoutMs: number,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
-    const cameras = sources.map((s) => this.cameraFrames(s));
-    this.results$ = this.resultsSubject.asObservable();
     this.detectorStates = detector.states$?.subscribe((s) => {
       this.stats.setDetectorState(s.status, s.restarts, s.error);
       this.emitStatus({ severity: s.severity, code: s.code, message: s.message });
@@ -71,21 +88,43 @@ export class Runtime {
       if (s.severity === 'error') log.error(s.message);
       else log.info(s.message);
     });
-    this.updates$ = this.updatesSubject.asObservable();
-    for (const c of config.cameras) {
-      this.objects.set(c.name, new CameraObjects(c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }));
-    }
-    this.pipeline = merge(...cameras).pipe(
+    const cameras = merge(...sources.map((s) => this.cameraFrames(s).pipe(takeUntil(this.stop$)))).pipe(
+      // no camera left: uploads already queued are still answered, later ones are refused
+      finalize(() => this.uploads.complete()),
+    );
+    const results = merge(cameras, this.uploads).pipe(
       inferFrames(detector, {
         maxSize: config.model.batch.maxSize,
         maxWaitMs: config.model.batch.maxWaitMs,
         cameras: sources.length,
         policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
         onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
-        onDrop: (camera) => this.stats.frameDropped(camera),
-        onFrame: (f) => this.frames.keep(f),
+        onDrop: (camera, err?: unknown) => this.frameDropped(camera, err),
+        onFrame: (f) => {
+          if (!isUpload(f.camera)) this.frames.keep(f);
+        },
+      }),
+      tap((r) => this.frameOut(r.frame.camera)),
+      filter((r) => this.resultFor(r)),
+      catchError((err: unknown) => {
+        this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
+        this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE', message: describeError(err) });
+        this.failure = err;
+        // the tracker still ends every open object: the stream completes, it does not fail
+        return EMPTY;
+      }),
+      finalize(() => this.rejectUploads(new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is closed'))),
+    );
+    this.results = connectable(results, { connector: () => new Subject<FrameResult>(), resetOnDisconnect: false });
+    this.results$ = this.results;
+    const tracked = this.results.pipe(
+      trackObjects({
+        cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }])),
+        flush$: this.flush$,
       }),
     );
+    this.updates = connectable(tracked, { connector: () => new Subject<CameraUpdate>(), resetOnDisconnect: false });
+    this.updates$ = this.updates;
   }
 
   static async create(config: Config, opts: RuntimeOptions): Promise<Runtime> {
@@ -116,7 +155,7 @@ export class Runtime {
     let runtime: Runtime | undefined;
     const onWarning = (camera: string, code: string, message: string) => runtime?.cameraState(camera, { status: runtime.stats.statusOf(camera), severity: 'warning', code, message });
     const sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning }));
-    runtime = new Runtime(config, detector, sources, opts.logger);
+    runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000);
     return runtime;
   }
 
@@ -148,11 +187,13 @@ export class Runtime {
               this.stats.setStatus(source.camera, 'online');
               this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
             }
-            if (this.detectOff.has(source.camera)) f.release();
-            else subscriber.next(f);
+            if (this.detectOff.has(source.camera)) return f.release();
+            this.outstanding.set(source.camera, (this.outstanding.get(source.camera) ?? 0) + 1);
+            subscriber.next(f);
           },
           complete: () => {
-            if (this.stats.snapshot().cameras[source.camera]?.status !== 'offline') this.stats.setStatus(source.camera, 'ended');
+            this.sourceEnded.add(source.camera);
+            this.endIfDone(source.camera);
             subscriber.complete();
           },
         });
@@ -174,41 +215,69 @@ export class Runtime {
     this.statusSubject.next({ at: Date.now(), ...s });
   }
 
-  /** Starts the cameras; results flow to whoever subscribed to `results$` (subscribe first). */
+  /** A frame of a camera left the pipeline (a result or a drop). */
+  private frameOut(camera: string): void {
+    if (isUpload(camera)) return;
+    this.outstanding.set(camera, Math.max(0, (this.outstanding.get(camera) ?? 0) - 1));
+    this.endIfDone(camera);
+  }
+
+  /** A camera whose source ended is `ended` once its last frame's result is out (stats and health read it). */
+  private endIfDone(camera: string): void {
+    if (!this.sourceEnded.has(camera) || (this.outstanding.get(camera) ?? 0) > 0) return;
+    if (this.stats.snapshot().cameras[camera]?.status !== 'offline') this.stats.setStatus(camera, 'ended');
+  }
+
+  private frameDropped(camera: string, err?: unknown): void {
+    if (isUpload(camera)) {
+      const pending = this.pendingUploads.get(camera);
+      this.pendingUploads.delete(camera);
+      pending?.reject(err ?? new LookoutError('LOOKOUT_ERR_BATCH_LOST', 'the upload was lost'));
+      return;
+    }
+    this.stats.frameDropped(camera);
+    this.frameOut(camera);
+  }
+
+  /** Whether a result goes on to the sinks and the tracker; an upload's goes back to whoever posted it. */
+  private resultFor(r: FrameResult): boolean {
+    const camera = r.frame.camera;
+    if (isUpload(camera)) {
+      this.pendingUploads.get(camera)?.resolve(r);
+      this.pendingUploads.delete(camera);
+      return false;
+    }
+    if (this.detectOff.has(camera)) return false; // in flight when detection was paused
+    this.stats.frameDetected(camera, r.frame.capturedAt);
+    return true;
+  }
+
+  private rejectUploads(err: unknown): void {
+    for (const p of this.pendingUploads.values()) p.reject(err);
+    this.pendingUploads.clear();
+  }
+
+  /** One still image through the same batcher as the cameras (the HTTP API's upload). */
+  readonly detectImage: DetectImage = async (bytes, what) => {
+    const image = await decodeImage(bytes, this.detector.info.format, what);
+    if (this.state !== 'running' || this.uploads.closed || this.uploads.isStopped) throw new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is not running');
+    const camera = `${UPLOAD_PREFIX}${++this.uploadSeq}`;
+    const result = new Promise<FrameResult>((resolve, reject) => this.pendingUploads.set(camera, { resolve, reject }));
+    const { format } = this.detector.info;
+    this.uploads.next({ camera, seq: 0, pts: 0, capturedAt: Date.now(), format, transform: image.transform, data: image.data, release: () => undefined });
+    const r = await result;
+    const out: ImageDetections = { width: image.width, height: image.height, detections: r.detections, inferenceMs: r.timings.inferenceMs };
+    return out;
+  };
+
+  /** Starts the cameras; results flow to whoever subscribed to `results$` and `updates$` (subscribe first). */
   start(): void {
     if (this.state !== 'created') throw new Error(`runtime cannot start from state ${this.state}`);
     this.state = 'running';
-    this.subscription = this.pipeline.subscribe({
-      next: (r) => {
-        if (this.detectOff.has(r.frame.camera)) return; // in flight when detection was paused
-        this.stats.frameDetected(r.frame.camera, r.frame.capturedAt);
-        this.resultsSubject.next(r);
-        const update = this.objects.get(r.frame.camera)?.push(r);
-        if (update && (update.events.length > 0 || update.counts)) this.updatesSubject.next(update);
-      },
-      error: (err: unknown) => {
-        this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
-        this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE', message: describeError(err) });
-        this.failure = err;
-        this.endStreams();
-        this.resolveDone();
-      },
-      complete: () => {
-        this.endStreams();
-        this.resolveDone();
-      },
-    });
-  }
-
-  /** Every open object ends (the stream is over), then the hot streams complete. Idempotent. */
-  private endStreams(): void {
-    if (this.resultsSubject.closed || this.resultsSubject.isStopped) return;
-    for (const objects of this.objects.values()) {
-      const update = objects.flush();
-      if (update.events.length > 0 || update.counts) this.updatesSubject.next(update);
-    }
-    this.resultsSubject.complete();
-    this.updatesSubject.complete();
+    // the tracker subscribes after the sinks, so a frame's result reaches them before its update
+    this.connections.push(this.updates.connect());
+    this.connections.push(this.updates.subscribe({ complete: () => this.resolveDone(), error: () => this.resolveDone() }));
+    this.connections.push(this.results.connect());
   }
 
   /** Whether detection runs on a camera: false for a camera that has no running source or is paused. */
@@ -228,8 +297,7 @@ export class Runtime {
       this.detectOff.delete(camera);
     } else {
       this.detectOff.add(camera);
-      const update = this.objects.get(camera)?.flush();
-      if (update && (update.events.length > 0 || update.counts) && !this.updatesSubject.isStopped) this.updatesSubject.next(update);
+      this.flush$.next(camera);
     }
     this.emitStatus({ severity: 'info', code: on ? 'DETECT_ON' : 'DETECT_OFF', camera, message: `detection ${on ? 'resumed' : 'paused'} on ${camera}` });
     return true;
@@ -239,14 +307,29 @@ export class Runtime {
     return this.stats.snapshot();
   }
 
-  /** Idempotent: unsubscribes (which stops every ffmpeg), then closes the detector. */
+  /**
+   * Idempotent. In reverse order of start: the sources stop, inference hands back what it holds (bounded by
+   * drainTimeoutMs), the tracker ends every open object and the hot streams complete (sinks see all of it), then the
+   * detector closes. Sinks close after this, so they can still publish the ends.
+   */
   async stop(): Promise<void> {
     if (this.state === 'stopped' || this.state === 'stopping') return this.done;
+    const wasRunning = this.state === 'running';
     this.state = 'stopping';
-    this.subscription?.unsubscribe();
-    this.endStreams();
+    this.stop$.next();
+    this.stop$.complete();
+    if (wasRunning) {
+      let timer: NodeJS.Timeout | undefined;
+      const drained = await Promise.race([this.done.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), this.drainTimeoutMs)))]);
+      clearTimeout(timer);
+      if (!drained) this.logger.warn(`inference did not finish within ${this.drainTimeoutMs} ms; stopping without it`, { component: 'runtime' });
+    }
+    for (const c of this.connections) c.unsubscribe();
+    this.uploads.complete();
+    this.rejectUploads(new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is closed'));
     await this.detector.close();
     this.detectorStates?.unsubscribe();
+    this.flush$.complete();
     this.statusSubject.complete();
     this.state = 'stopped';
     this.resolveDone();

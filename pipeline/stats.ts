@@ -1,52 +1,9 @@
 // Counters per camera and for the detector. Cheap to update on the hot path (numbers and one small ring buffer),
 // turned into a plain JSON object only when someone asks.
 
-export interface CameraStats {
-  /** frames ffmpeg delivered into a buffer */
-  framesIn: number;
-  framesDetected: number;
-  /** frames skipped because inference was busy: no free buffer at the source, or replaced by a newer one in the queue */
-  dropped: number;
-  /** detected frames per second over the last few seconds */
-  detectFps: number;
-  /** ms since the newest detected frame was captured; null before the first */
-  lastFrameAgeMs: number | null;
-  /** live cameras: restarts after the first start */
-  reconnects: number;
-  /** starting | online | reconnecting | offline | disabled | ended */
-  status: string;
-  /** the last error's code and text (kept after the camera recovers, so the cause of a flap stays visible) and when */
-  code: string | null;
-  error: string | null;
-  errorAt: number | null;
-}
+import type { CameraStats, DetectorStats, HistogramView, StatsSnapshot } from '../core/stats.js';
 
-export interface DetectorStats {
-  provider: string;
-  dynamicBatch: boolean;
-  batches: number;
-  frames: number;
-  avgBatchSize: number;
-  inferenceMsP50: number;
-  inferenceMsP95: number;
-  /** frames waiting for inference when the last batch was taken */
-  queueDepth: number;
-  /** capture (frame bytes complete) to result, over recent frames of every camera */
-  latencyMsP50: number;
-  latencyMsP95: number;
-  /** running, or restarting after a failure (a supervised detector); the run goes on meanwhile */
-  status: 'running' | 'restarting';
-  restarts: number;
-  /** the last failure, kept after recovery */
-  error: string | null;
-}
-
-export interface StatsSnapshot {
-  at: number;
-  uptimeSeconds: number;
-  cameras: Record<string, CameraStats>;
-  detector: DetectorStats;
-}
+export type { CameraStats, DetectorStats, StatsSnapshot };
 
 /** A fixed-size ring of recent samples, for percentiles without unbounded memory. */
 export class SampleRing {
@@ -75,7 +32,7 @@ export class SampleRing {
 }
 
 /** A cumulative histogram of inference seconds with fixed buckets. */
-export class LatencyHistogram {
+export class LatencyHistogram implements HistogramView {
   static readonly BOUNDS = [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, Infinity];
   private readonly counts = new Array<number>(LatencyHistogram.BOUNDS.length).fill(0);
   sum = 0;

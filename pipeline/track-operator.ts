@@ -19,6 +19,11 @@ export interface TrackObjectsOptions {
    * changed counts are emitted, so MQTT and logs see no per-frame traffic
    */
   everyFrame?: boolean;
+  /**
+   * camera ids whose open objects end now (detection paused on a camera: nothing will see them leave); the camera
+   * keeps its state object, so ids stay unique when it resumes
+   */
+  flush$?: Observable<string>;
 }
 
 /**
@@ -61,6 +66,15 @@ export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunctio
           subscriber.complete();
         },
       });
-      return () => subscription.unsubscribe();
+      const flushes = options.flush$?.subscribe((camera) => {
+        const c = cameras.get(camera);
+        if (c === undefined || subscriber.closed) return;
+        const update = c.flush();
+        if (wanted(update)) subscriber.next(update);
+      });
+      return () => {
+        flushes?.unsubscribe();
+        subscription.unsubscribe();
+      };
     });
 }

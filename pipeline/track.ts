@@ -10,6 +10,7 @@
 // - ByteTrack: high-score detections are matched first against every live track; low-score ones then only against
 //   tracks that were matched on the previous update, with a stricter gate, and never start a track.
 // - A track not matched for `maxDisappearedSeconds` of stream time is removed.
+import { DEFAULTS } from '../config/defaults.js';
 import { iou } from '../core/geometry.js';
 import { assignMaxWeight } from './assignment.js';
 import type { Box, Detection } from '../core/types.js';
@@ -29,14 +30,9 @@ export interface TrackerOptions {
   maxPredictSeconds: number;
 }
 
-export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({
-  maxDisappearedSeconds: 5,
-  iou: 0.3,
-  lowScoreIou: 0.5,
-  stationaryFrames: 50,
-  stationaryTolerance: 0.1,
-  maxPredictSeconds: 1,
-});
+const { maxDisappearedSeconds, iou: iouGate, lowScoreIou, stationaryFrames, stationaryTolerance, maxPredictSeconds } = DEFAULTS.tracker;
+/** config's defaults (config/defaults.ts), as the tracker's options */
+export const DEFAULT_TRACKER_OPTIONS: Readonly<TrackerOptions> = Object.freeze({ maxDisappearedSeconds, iou: iouGate, lowScoreIou, stationaryFrames, stationaryTolerance, maxPredictSeconds });
 
 /** What the tracker knows about one object after an update. Read-only: the tracker owns and mutates it. */
 export interface Track {

@@ -2,6 +2,7 @@
 // on the ground), not by its centre, so a person whose head is over a zone's edge is not "in" it (Frigate's rule).
 import { bottomCentre, pointInPolygon, toPixels, validatePolygon, type Point, type Polygon } from '../core/geometry.js';
 import type { Box } from '../core/types.js';
+import { DEFAULTS } from '../config/defaults.js';
 
 export interface ZoneOptions {
   /** source pixels, or fractions 0..1 of the source width/height when every coordinate is within 0..1 */
@@ -15,7 +16,7 @@ export interface ZoneOptions {
   inertia?: number;
 }
 
-export const DEFAULT_ZONE_INERTIA = 3;
+export const DEFAULT_ZONE_INERTIA = DEFAULTS.zone.inertia;
 
 /** `all` is the key of the whole-camera counts, so no zone may take it. */
 export const RESERVED_ZONE_NAMES: readonly string[] = ['all'];

@@ -13,7 +13,7 @@ import type { Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraConfig, WebSocketConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import type { StatsSnapshot } from '../pipeline/stats.js';
+import type { StatsSnapshot } from '../core/stats.js';
 import type { Status } from '../core/types.js';
 import { detectStateTopic, ONLINE } from './mqtt/dialect.js';
 import { LookoutDialect } from './mqtt/lookout-dialect.js';

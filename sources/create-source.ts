@@ -4,7 +4,7 @@ import type { SchedulerLike } from 'rxjs';
 import type { CameraConfig } from '../config/types.js';
 import { redactUrl, spellings, urlSecrets } from '../config/redact.js';
 import type { ErrorCode } from '../core/errors.js';
-import { cameraUrlKind, isLive, withCredentials, type CameraUrlKind } from './camera-url.js';
+import { cameraUrlKind, isLive, withCredentials, type CameraUrlKind } from '../config/camera-url.js';
 import type { FrameSource } from '../core/frame-source.js';
 import { LiveSource } from './live-source.js';
 import { VideoSource } from './video-source.js';

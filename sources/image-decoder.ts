@@ -1,10 +1,13 @@
-// Still images that arrive as bytes (an upload to POST /api/detect) become frames in the detector's format: sharp
-// decodes, scales and pads with the same geometry ffmpeg is given for video (models/letterbox.ts).
+// The still-image decoder, for both ways a still arrives. Bytes (an upload to POST /api/detect): sharp decodes, scales
+// and pads with the same geometry ffmpeg is given for video (core/letterbox.ts). A file (eval datasets: JPEG, PNG, PGM
+// and whatever else ffmpeg reads): the first frame through VideoSource, so the pixels match what a camera would give.
 import sharp, { type Metadata } from 'sharp';
 import { computeTransform } from '../core/letterbox.js';
 import { LookoutError } from '../core/errors.js';
 import type { FrameFormat, ImageTransform } from '../core/types.js';
+import { EmptyError, firstValueFrom } from 'rxjs';
 import { frameBytes } from './ffmpeg-args.js';
+import { VideoSource } from './video-source.js';
 
 export interface DecodedImage {
   /** planar pixels in `format`, in a SharedArrayBuffer like a pooled frame */
@@ -61,4 +64,25 @@ export async function decodeImage(bytes: Uint8Array, format: FrameFormat, what =
   }
   const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = t;
   return { data, transform: { srcWidth, srcHeight, scaleX, scaleY, padX, padY }, width, height };
+}
+
+/** A decoded still whose buffer may come from a pool: `release` gives it back. */
+export interface DecodedFrame {
+  data: Uint8Array;
+  transform: ImageTransform;
+  release(): void;
+}
+
+/**
+ * Decodes the first frame of an image (or video) file into `format`, with the transform back to its pixels.
+ * Taking one frame stops ffmpeg; the frame's buffer stays valid until it is released.
+ */
+export async function decodeImageFile(path: string, format: FrameFormat): Promise<DecodedFrame> {
+  const source = new VideoSource({ camera: 'eval', url: path, realtime: false, loop: false, policy: 'wait', poolSize: 1 });
+  try {
+    return await firstValueFrom(source.frames(format));
+  } catch (err) {
+    if (err instanceof EmptyError) throw new LookoutError('LOOKOUT_ERR_MEDIA', `${path}: ffmpeg decoded no image from it`);
+    throw err;
+  }
 }

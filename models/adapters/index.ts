@@ -7,10 +7,16 @@ import { ultraface } from './ultraface.js';
 import { ultralytics } from './ultralytics.js';
 import { yolox } from './yolox.js';
 
-export const ADAPTER_NAMES = ['yolox', 'fastestdet', 'ultralytics', 'ultraface', 'classifier'] as const;
-export type AdapterName = (typeof ADAPTER_NAMES)[number];
+import { ADAPTER_NAMES, type AdapterName } from '../../config/defaults.js';
+
+export { ADAPTER_NAMES, type AdapterName };
 
 const FACTORIES: Readonly<Record<AdapterName, AdapterFactory>> = { yolox, fastestdet, ultralytics, ultraface, classifier };
+
+/** The names this registry has a factory for (a unit test checks they are config's ADAPTER_NAMES). */
+export function builtInAdapterNames(): string[] {
+  return Object.keys(FACTORIES);
+}
 
 export function isAdapterName(name: string): name is AdapterName {
   return (ADAPTER_NAMES as readonly string[]).includes(name);

@@ -3,14 +3,12 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
 import { redactUrl } from '../../config/redact.js';
-import type { Detector } from '../../core/detector.js';
-import { isBatchLost } from '../../models/detector-supervisor.js';
+import type { DetectImage } from '../../core/image-detection.js';
 import { describeError, isLookoutError } from '../../core/errors.js';
 import type { CameraUpdate } from '../../core/types.js';
-import type { FrameStore } from '../../pipeline/frame-store.js';
-import type { LatencyHistogram, StatsSnapshot } from '../../pipeline/stats.js';
+import type { FrameStoreView as FrameStore } from '../../core/frame-store.js';
+import type { HistogramView, StatsSnapshot } from '../../core/stats.js';
 import type { FrameResult } from '../../core/types.js';
-import { decodeImage } from '../../sources/image-decoder.js';
 import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
@@ -22,9 +20,10 @@ export interface ApiInputs {
   results$: import('rxjs').Observable<FrameResult>;
   updates$: import('rxjs').Observable<CameraUpdate>;
   snapshot(): StatsSnapshot;
-  readonly stats: { readonly inferenceHistogram: LatencyHistogram };
+  readonly stats: { readonly inferenceHistogram: HistogramView };
   readonly frames: FrameStore;
-  readonly detector: Detector;
+  /** the runtime's way in to the detector: through the batcher, with the cameras' frames */
+  readonly detectImage: DetectImage;
   readonly failure: unknown;
 }
 
@@ -199,22 +198,21 @@ export class Api {
     if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
     const body = await readBody(req, this.opts.maxUploadBytes);
     if (body.length === 0) throw new HttpError(400, 'the request has no body');
-    const detector = this.inputs.detector;
     if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly');
-    let image;
     try {
-      image = await decodeImage(body, detector.info.format, `the uploaded ${type.slice(6).toUpperCase()}`);
+      const out = await this.inputs.detectImage(body, `the uploaded ${type.slice(6).toUpperCase()}`);
+      sendJson(res, 200, { width: out.width, height: out.height, detections: out.detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
-      throw new HttpError(400, describeError(err));
-    }
-    try {
-      const out = await detector.detect([{ data: image.data, transform: image.transform }]);
-      sendJson(res, 200, { width: image.width, height: image.height, detections: out.results[0].detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
-    } catch (err) {
-      // closed (stopping) or lost to a failure the supervisor is recovering from: try again later
-      throw new HttpError(isBatchLost(err) || (isLookoutError(err) && err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED') ? 503 : 500, describeError(err));
+      throw new HttpError(uploadStatus(err), describeError(err));
     }
   }
+}
+
+/** not an image: the client's fault; closed (stopping) or lost to a failure being recovered from: try again later */
+function uploadStatus(err: unknown): number {
+  if (!isLookoutError(err)) return 500;
+  if (err.code === 'LOOKOUT_ERR_MEDIA') return 400;
+  return err.code === 'LOOKOUT_ERR_BATCH_LOST' || err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED' ? 503 : 500;
 }
 
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {

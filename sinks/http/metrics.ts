@@ -1,5 +1,5 @@
 // Prometheus text exposition (format 0.0.4) of the stats snapshot; written by hand, it is a few lines of text.
-import type { StatsSnapshot } from '../../pipeline/stats.js';
+import type { StatsSnapshot } from '../../core/stats.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 

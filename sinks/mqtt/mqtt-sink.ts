@@ -6,7 +6,7 @@ import type { Observable, Subscription } from 'rxjs';
 import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
-import type { StatsSnapshot } from '../../pipeline/stats.js';
+import type { StatsSnapshot } from '../../core/stats.js';
 import type { Status } from '../../core/types.js';
 import type { Sink, SinkInputs } from '../../core/sink.js';
 import type { Snapshot } from '../snapshot/snapshots.js';

@@ -1,7 +1,7 @@
 // Draws boxes on a stored frame and encodes it as JPEG, off the per-frame path: only when a snapshot or a live-view
 // image is asked for. sharp (libvips) encodes in its own thread pool, so the event loop only builds the SVG overlay.
 import sharp from 'sharp';
-import type { StoredFrame } from '../../pipeline/frame-store.js';
+import type { StoredFrame } from '../../core/frame-store.js';
 import type { Box } from '../../core/types.js';
 
 export interface Overlay {

@@ -2,7 +2,7 @@
 // `bestFrameTime`). Encoding happens only then, never per frame. HTTP serves them; MQTT publishes them retained.
 import { Subject, type Observable, type Subscription } from 'rxjs';
 import type { CameraUpdate } from '../../core/types.js';
-import type { FrameStore } from '../../pipeline/frame-store.js';
+import type { FrameStoreView as FrameStore } from '../../core/frame-store.js';
 import type { Logger } from '../../core/logger.js';
 import { renderJpeg } from './render.js';
 

@@ -9,7 +9,7 @@ import { parseConfig } from '../../config/load.js';
 import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import type { Status } from '../../core/types.js';
-import { closeSinks, createSinks } from '../../sinks/create-sinks.js';
+import { closeSinks, createSinks } from '../../pipeline/create-sinks.js';
 import type { Sink } from '../../core/sink.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';

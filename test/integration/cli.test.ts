@@ -64,6 +64,13 @@ describe('lookout CLI', function () {
       }
     });
 
+    it("rejects an option the command does not take (run --threshold) with one line naming it and exit 2", async () => {
+      const r = await lookout(['run', '-c', join(tmp(), 'any.yaml'), '--threshold', '0.9']);
+      assert.equal(r.code, 2);
+      assert.equal(r.stderr.trim().split('\n').length, 1, `one line: ${r.stderr}`);
+      assert.match(r.stderr, /^lookout: run: --threshold is not an option of lookout run/);
+    });
+
     it('validate: exit 0 for a good config, 2 naming the path for a bad one', async () => {
       const good = join(tmp(), 'good.yaml');
       await writeFile(good, `model: { path: ${model}, adapter: ultralytics }\ncameras:\n  - { name: front, url: ${clip} }\n`);

@@ -16,7 +16,7 @@ import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import type { Frame, FrameFormat, Status } from '../../core/types.js';
 import { VideoSource } from '../../sources/video-source.js';
-import { closeSinks, createSinks } from '../../sinks/create-sinks.js';
+import { closeSinks, createSinks } from '../../pipeline/create-sinks.js';
 import { HttpServer } from '../../sinks/http/http-server.js';
 import type { Sink } from '../../core/sink.js';
 import { WebSocketSink } from '../../sinks/websocket-sink.js';

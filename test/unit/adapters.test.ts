@@ -41,3 +41,11 @@ describe('createAdapter', () => {
     assert.throws(() => createAdapter('yolox', YOLOX_IO, { ...OPTIONS, topK: 0 }), { name: 'RangeError', message: /^options\.topK/ });
   });
 });
+
+describe('adapter names', () => {
+  it("config's ADAPTER_NAMES are exactly the adapters models/ has a factory for", async () => {
+    const { ADAPTER_NAMES } = await import('../../config/defaults.js');
+    const { builtInAdapterNames } = await import('../../models/adapters/index.js');
+    assert.deepEqual([...builtInAdapterNames()].sort(), [...ADAPTER_NAMES].sort());
+  });
+});

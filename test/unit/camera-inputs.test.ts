@@ -5,7 +5,7 @@ import type { FittedTransform } from '../../core/letterbox.js';
 import { isLookoutError } from '../../core/errors.js';
 import type { FrameFormat } from '../../core/types.js';
 import { classifyFailure } from '../../sources/camera-failure.js';
-import { cameraUrlKind, withCredentials } from '../../sources/camera-url.js';
+import { cameraUrlKind, withCredentials } from '../../config/camera-url.js';
 import { createSource, isLiveCamera, liveReadOptions } from '../../sources/create-source.js';
 import { buildFfmpegArgs, probeArgs } from '../../sources/ffmpeg-args.js';
 import { LiveSource } from '../../sources/live-source.js';

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, parseConfig } from '../../config/load.js';
 import { isLookoutError } from '../../core/errors.js';
+import { DEFAULTS } from '../../config/defaults.js';
+import { redactConfig } from '../../config/redact.js';
 
 const base = () => ({ model: { path: 'yolox-nano' }, cameras: [{ name: 'front', url: 'clips/front.mp4' }] });
 
@@ -103,6 +105,35 @@ describe('config', () => {
       const empty = join(dir, 'empty.yaml');
       writeFileSync(empty, '');
       await assert.rejects(loadConfig(empty, {}), { code: 'LOOKOUT_ERR_CONFIG', message: /the file is empty/ });
+    });
+  });
+
+  describe('the effective config (validate --print)', () => {
+    const full = () => ({
+      model: { path: '/m/yolox.onnx', adapter: 'yolox' },
+      cameras: [
+        { name: 'front', url: '/clips/front.mp4', objects: { track: ['person', 'car'], filters: { car: { threshold: 0.8 } } }, zones: { door: { points: [[0, 0], [1, 0], [1, 1]] } }, tracker: { iou: 0.4 } },
+        { name: 'back', url: 'rtsp://cam.local/stream' },
+      ],
+      mqtt: { url: 'mqtt://127.0.0.1:1883' },
+      http: {},
+    });
+
+    it('shows every default: tracker, per-label filters and zone inertia are complete, not {}', () => {
+      const c = parseConfig(full(), { env: {}, baseDir: '/cfg' });
+      assert.deepEqual(c.cameras[1].tracker, DEFAULTS.tracker);
+      assert.deepEqual(c.cameras[0].tracker, { ...DEFAULTS.tracker, iou: 0.4 });
+      assert.deepEqual(c.cameras[1].objects, { track: ['person'], filters: { person: DEFAULTS.labelFilter } });
+      assert.deepEqual(c.cameras[0].objects.filters, { person: DEFAULTS.labelFilter, car: { ...DEFAULTS.labelFilter, threshold: 0.8 } });
+      assert.equal(c.cameras[0].zones.door.inertia, DEFAULTS.zone.inertia);
+    });
+
+    it('printed and read back, it is the same config', () => {
+      const once = parseConfig(full(), { env: {}, baseDir: '/cfg' });
+      const printed = JSON.stringify(redactConfig(once), null, 2);
+      const again = parseConfig(JSON.parse(printed), { env: {}, baseDir: '/elsewhere' });
+      assert.deepEqual(again, once);
+      assert.equal(JSON.stringify(redactConfig(again), null, 2), printed);
     });
   });
 });

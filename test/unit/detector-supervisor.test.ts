@@ -94,7 +94,7 @@ describe('DetectorSupervisor', () => {
     assert.equal((await s.detect([frame()])).results.length, 1);
     // when it fails
     t.made[0].mode = 'fail';
-    await assert.rejects(s.detect([frame(), frame()]), (err: unknown) => err instanceof BatchLostError && err.code === 'LOOKOUT_ERR_INFERENCE' && /2 frames lost: inference worker exited/.test(err.message));
+    await assert.rejects(s.detect([frame(), frame()]), (err: unknown) => err instanceof BatchLostError && err.code === 'LOOKOUT_ERR_BATCH_LOST' && /2 frames lost: inference worker exited/.test(err.message));
     // then it is closed and reported, and a batch sent now waits for the restart
     assert.equal(t.made[0].closed, true);
     assert.equal(s.status, 'restarting');

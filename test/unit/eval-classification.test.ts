@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { classificationMetrics, confusionMatrix, metricsFromConfusion, type LabelPair } from '../../models/eval/classification.js';
+import { classificationMetrics, confusionMatrix, metricsFromConfusion, type LabelPair } from '../../pipeline/eval/classification.js';
 
 const pairs = (truth: number[], predicted: number[]): LabelPair[] => truth.map((t, i) => [t, predicted[i]!] as const);
 const close = (actual: number, expected: number) => assert.ok(Math.abs(actual - expected) < 1e-12, `${actual} ≠ ${expected}`);

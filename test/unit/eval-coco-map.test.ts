@@ -3,7 +3,7 @@
 // pr made monotone from the right; AP = mean over the 101 recall thresholds r = 0, 0.01, …, 1 of pr at the first
 // index with rc >= r (0 where recall never reaches r). ε = 2^-52 makes a "perfect" AP 1 − ~1e-16, hence `close`.
 import assert from 'node:assert/strict';
-import type { Category } from '../../models/eval/categories.js';
+import type { Category } from '../../pipeline/eval/categories.js';
 import {
   boxToCoco,
   cocoToBox,
@@ -15,7 +15,7 @@ import {
   type CocoDetection,
   type CocoEvalData,
   type CocoGroundTruth,
-} from '../../models/eval/coco-map.js';
+} from '../../pipeline/eval/coco-map.js';
 
 const close = (actual: number, expected: number, what = '') => assert.ok(Math.abs(actual - expected) < 1e-9, `${what} ${actual} ≠ ${expected}`);
 const cats = (...ids: number[]): Category[] => ids.map((id) => ({ id, name: `c${id}` }));

@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { canonicalCategoryName, matchCategories } from '../../models/eval/categories.js';
-import { parseCocoAnnotations, readCocoDataset } from '../../models/eval/coco.js';
-import { openDataset, parseDatasetSpec } from '../../models/eval/datasets.js';
-import { readImageFolder } from '../../models/eval/folder.js';
-import { MNIST_IMAGES, MNIST_LABELS, readMnist } from '../../models/eval/mnist.js';
+import { canonicalCategoryName, matchCategories } from '../../pipeline/eval/categories.js';
+import { parseCocoAnnotations, readCocoDataset } from '../../pipeline/eval/coco.js';
+import { openDataset, parseDatasetSpec } from '../../pipeline/eval/datasets.js';
+import { readImageFolder } from '../../pipeline/eval/folder.js';
+import { MNIST_IMAGES, MNIST_LABELS, readMnist } from '../../pipeline/eval/mnist.js';
 import { isLookoutError } from '../../core/errors.js';
 import { missingDependency } from '../helpers/require.js';
 

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
-import { classificationMetrics } from '../../models/eval/classification.js';
-import { evaluateCoco } from '../../models/eval/coco-map.js';
-import { formatDuration, formatReport, renderProgress, reportToJson, type EvalReport } from '../../models/eval/report.js';
+import { classificationMetrics } from '../../pipeline/eval/classification.js';
+import { evaluateCoco } from '../../pipeline/eval/coco-map.js';
+import { formatDuration, formatReport, reportToJson, type EvalReport } from '../../pipeline/eval/report.js';
+import { renderProgress } from '../../cli/progress.js';
 
 const meta = { dataset: 'mnist:/data', model: 'mnist-8.onnx', items: 4, elapsedMs: 2000 };
 

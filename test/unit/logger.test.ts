@@ -135,4 +135,24 @@ describe('Logger', () => {
     assert.ok(err[0].endsWith('\n'));
     assert.equal(JSON.parse(err[0]).msg, 'to stderr');
   });
+
+  describe('text lines cannot be forged', () => {
+    it('escapes newlines and control characters in the message, fields and their names', () => {
+      // given a text logger and values an attacker controls (a camera name, an error text, a field key)
+      const { lines, log } = capture('info', false);
+      const forged = '2026-01-01T00:00:00.000Z ERROR [auth] admin logged in';
+      // when they carry newlines, carriage returns, an ANSI escape and a line separator
+      log.child({ component: 'http', camera: 'cam\nx' }).warn(`bad request\n${forged}\r`, { path: `/a\n${forged}`, 'k\ney': 'v\u001b[2J\u2028' });
+      // then it is still one line, with each control character written as an escape
+      assert.equal(lines.length, 1);
+      assert.equal(lines[0].split(/[\n\r\u2028\u2029]/).length, 1, lines[0]);
+      assert.ok(lines[0].includes(`[http/cam\\nx] bad request\\n${forged}\\r path=/a\\n${forged} k\\ney=v\\u001b[2J\\u2028`), lines[0]);
+    });
+
+    it('leaves ordinary text alone', () => {
+      const { lines, log } = capture('info', false);
+      log.info('café – 3 objects', { camera: 'front', count: 3 });
+      assert.match(lines[0], / INFO  \[front\] café – 3 objects count=3$/);
+    });
+  });
 });

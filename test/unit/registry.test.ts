@@ -1,6 +1,7 @@
 // The registry against a real HTTP server on loopback and real files in temporary folders: what ends up in the cache
 // (and what must not) is the point, so nothing here is mocked below fetch.
 
+import { renderDownloadProgress } from '../../cli/progress.js';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -18,7 +19,6 @@ import {
   findAsset,
   isRegistryName,
   listAssets,
-  renderDownloadProgress,
   resolveAsset,
   resolveModelPath,
   type AssetEntry,

@@ -215,24 +215,6 @@ function table(header: readonly string[], rows: readonly (readonly string[] | nu
   return [line(header), rule, ...rows.map((r) => (r ? line(r) : rule))].join('\n');
 }
 
-/**
- * One progress line for a TTY (the caller writes it after "\r" and clears the rest of the line), under 80 columns:
- * ` 42% [██████████░░░░░░░░░░░░░░] 4200/10000  812/s  0:05 elapsed  eta 0:07`. With an unknown total (≤ 0) it shows the
- * count and rate only; done > total is shown as full.
- */
-export function renderProgress(done: number, total: number, startedAtMs: number, nowMs: number): string {
-  const elapsed = Math.max(0, nowMs - startedAtMs);
-  const rate = perSecond(done, elapsed);
-  const rateText = rate === null ? '--/s' : `${formatRate(rate)}/s`;
-  if (!(total > 0)) return `${done} done  ${rateText}  ${formatDuration(elapsed)} elapsed`;
-  const fraction = Math.min(1, Math.max(0, done / total));
-  const width = 24;
-  const filled = Math.floor(fraction * width);
-  const bar = '█'.repeat(filled) + '░'.repeat(width - filled);
-  const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  const tail = fraction >= 1 ? 'done' : rate === null ? 'eta --:--' : `eta ${formatDuration(((total - done) / rate) * 1000)}`;
-  return `${percent} [${bar}] ${Math.min(done, total)}/${total}  ${rateText}  ${formatDuration(elapsed)} elapsed  ${tail}`;
-}
 
 function formatElapsed(ms: number): string {
   return ms < 60_000 ? `${(Math.max(0, ms) / 1000).toFixed(1)} s` : formatDuration(ms);
@@ -247,11 +229,11 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${s}` : `${m}:${s}`;
 }
 
-function perSecond(count: number, ms: number): number | null {
+export function perSecond(count: number, ms: number): number | null {
   return ms > 0 && count > 0 ? count / (ms / 1000) : null;
 }
 
-function formatRate(rate: number): string {
+export function formatRate(rate: number): string {
   return rate >= 100 ? rate.toFixed(0) : rate >= 10 ? rate.toFixed(1) : rate.toFixed(2);
 }
 

@@ -1,13 +1,14 @@
 // The evaluation loop: dataset items → frames in the detector's format → the same batched worker detector the live
-// pipeline uses → metrics. Images are decoded by ffmpeg through VideoSource (several at once, since each costs an
-// ffprobe and an ffmpeg start), and more than one batch is kept in flight so the worker never waits for the main thread.
+// pipeline uses → metrics. Eval is an application like `run`: it lives above models/ and sources/, and is handed its
+// still-image decoder (sources/image-decoder's decodeImageFile unless a caller gives another). Images are decoded
+// several at once, since each costs an ffprobe and an ffmpeg start, and more than one batch is kept in flight so the
+// worker never waits for the main thread.
 import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EmptyError, firstValueFrom } from 'rxjs';
 import { describeError, LookoutError } from '../../core/errors.js';
 import type { Detection, FrameFormat, ImageTransform } from '../../core/types.js';
-import { VideoSource } from '../../sources/video-source.js';
+import { decodeImageFile, type DecodedFrame } from '../../sources/image-decoder.js';
 import type { Detector } from '../../core/detector.js';
 import { matchCategories } from './categories.js';
 import { classificationMetrics, type LabelPair } from './classification.js';
@@ -25,6 +26,8 @@ import type { EvalReport } from './report.js';
 export const MAP_MIN_SCORE = 0.001;
 
 export interface RunEvalOptions {
+  /** the still-image decoder (default: sources/image-decoder's decodeImageFile) */
+  decode?: ImageFileDecoder;
   /** the dataset spec and model as the user gave them, for the report */
   datasetName: string;
   modelName: string;
@@ -77,7 +80,7 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
     const items = dataset.items.slice(0, count);
     const perImage: CocoDetection[][] = new Array(count);
     const started = now();
-    await inferAll(detector, count, fileLoader(items.map((i) => i.path), detector.info.format), (index, detections) => {
+    await inferAll(detector, count, fileLoader(items.map((i) => i.path), detector.info.format, opts.decode), (index, detections) => {
       perImage[index] = toCocoDetections(items[index]!.imageId, detections, match.modelToDataset);
     }, opts);
     const elapsedMs = now() - started;
@@ -96,7 +99,7 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
 
   const { truth, labels } = classTruth(dataset, detector.info.labels);
   const predictions = new Int32Array(count);
-  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format) : fileLoader(dataset.items.map((i) => i.path), detector.info.format);
+  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format, opts.decode) : fileLoader(dataset.items.map((i) => i.path), detector.info.format, opts.decode);
   const started = now();
   try {
     await inferAll(detector, count, loader, (index, detections) => {
@@ -132,11 +135,10 @@ function classTruth(dataset: MnistDataset | FolderDataset, modelLabels: readonly
 }
 
 /** One frame ready for the detector; `release` gives its buffer back. */
-export interface LoadedFrame {
-  data: Uint8Array;
-  transform: ImageTransform;
-  release(): void;
-}
+export type LoadedFrame = DecodedFrame;
+
+/** Decodes one still-image file into exactly `format` (injected; sources/image-decoder's decodeImageFile by default). */
+export type ImageFileDecoder = (path: string, format: FrameFormat) => Promise<LoadedFrame>;
 
 export interface FrameLoader {
   load(index: number): Promise<LoadedFrame>;
@@ -144,23 +146,9 @@ export interface FrameLoader {
   close(): Promise<void>;
 }
 
-/** Decodes `paths[index]` through VideoSource (ffprobe + ffmpeg) into exactly `format`. */
-export function fileLoader(paths: readonly string[], format: FrameFormat): FrameLoader {
-  return { load: (index) => decodeImage(paths[index]!, format), close: async () => undefined };
-}
-
-/**
- * Decodes the first frame of an image (or video) file into `format`, with the transform back to its pixels.
- * Taking one frame stops ffmpeg; the frame's buffer stays valid until it is released.
- */
-export async function decodeImage(path: string, format: FrameFormat): Promise<LoadedFrame> {
-  const source = new VideoSource({ camera: 'eval', url: path, realtime: false, loop: false, policy: 'wait', poolSize: 1 });
-  try {
-    return await firstValueFrom(source.frames(format));
-  } catch (err) {
-    if (err instanceof EmptyError) throw new LookoutError('LOOKOUT_ERR_MEDIA', `${path}: ffmpeg decoded no image from it`);
-    throw err;
-  }
+/** Decodes `paths[index]` with `decode` into exactly `format`. */
+export function fileLoader(paths: readonly string[], format: FrameFormat, decode: ImageFileDecoder = decodeImageFile): FrameLoader {
+  return { load: (index) => decode(paths[index]!, format), close: async () => undefined };
 }
 
 /**
@@ -168,7 +156,7 @@ export async function decodeImage(path: string, format: FrameFormat): Promise<Lo
  * frames, so they go to the worker as they are, from one SharedArrayBuffer (no copy per digit, no ffmpeg). Any other
  * input format gets each digit written as a PGM file and decoded by ffmpeg like any other image.
  */
-export function mnistLoader(dataset: MnistDataset, format: FrameFormat): FrameLoader {
+export function mnistLoader(dataset: MnistDataset, format: FrameFormat, decode: ImageFileDecoder = decodeImageFile): FrameLoader {
   const { width, height } = dataset;
   const identity: ImageTransform = { srcWidth: width, srcHeight: height, scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
   if (format.layout === 'gray' && format.width === width && format.height === height) {
@@ -189,7 +177,7 @@ export function mnistLoader(dataset: MnistDataset, format: FrameFormat): FrameLo
       const header = Buffer.from(`P5\n${width} ${height}\n255\n`, 'ascii');
       await writeFile(file, Buffer.concat([header, dataset.items[index]!.pixels]));
       try {
-        return await decodeImage(file, format);
+        return await decode(file, format);
       } finally {
         await unlink(file).catch(() => undefined);
       }

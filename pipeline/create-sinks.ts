@@ -3,16 +3,16 @@
 import { DEFAULTS } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
-import type { Runtime } from '../pipeline/runtime.js';
-import { HttpServer } from './http/http-server.js';
-import { LogSink } from './log-sink.js';
-import { MqttSink, type MqttSinkInputs } from './mqtt/mqtt-sink.js';
+import type { Runtime } from './runtime.js';
+import { HttpServer } from '../sinks/http/http-server.js';
+import { LogSink } from '../sinks/log-sink.js';
+import { MqttSink, type MqttSinkInputs } from '../sinks/mqtt/mqtt-sink.js';
 import type { Sink } from '../core/sink.js';
-import { Snapshots } from './snapshot/snapshots.js';
-import { WebSocketSink } from './websocket-sink.js';
+import { Snapshots } from '../sinks/snapshot/snapshots.js';
+import { WebSocketSink } from '../sinks/websocket-sink.js';
 
 /** What the sinks read from the runtime (the Runtime class provides all of it). */
-export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detector' | 'failure'>;
+export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'>;
 
 export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
   const { logger } = opts;

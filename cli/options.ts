@@ -1,0 +1,188 @@
+// Each command's options in one table: the parser takes only what the command takes (anything else is a usage error
+// naming it, exit 2) and the help text is generated from the same table, so the two cannot drift apart.
+import { parseArgs } from 'node:util';
+import { describeError, LookoutError } from '../core/errors.js';
+
+export interface OptionSpec {
+  type: 'string' | 'boolean';
+  short?: string;
+  /** what the value looks like in help (string options) */
+  arg?: string;
+  /** shown in the synopsis without brackets */
+  required?: boolean;
+  help: string;
+}
+
+export interface CommandSpec {
+  /** positional arguments in the synopsis, e.g. `FILE...` */
+  positionals?: string;
+  /** lines under the synopsis */
+  about: string[];
+  options: Readonly<Record<string, OptionSpec>>;
+}
+
+const model: OptionSpec = { type: 'string', short: 'm', arg: 'PATH|NAME', required: true, help: 'an ONNX file or a registry name (pulled on first use)' };
+const adapter: OptionSpec = { type: 'string', arg: 'NAME', help: 'the model adapter (yolox, fastestdet, ultralytics, ultraface, classifier)' };
+const labels: OptionSpec = { type: 'string', arg: 'FILE', help: 'class names, one a line, in class-id order' };
+const threshold: OptionSpec = { type: 'string', arg: 'X', help: 'least score of a detection, 0..1 (default 0.3)' };
+const iou: OptionSpec = { type: 'string', arg: 'X', help: 'NMS IoU, 0..1 (default 0.45)' };
+const providers: OptionSpec = { type: 'string', arg: 'cpu,cuda,...', help: 'execution providers, in order of preference' };
+const batch: OptionSpec = { type: 'string', arg: 'N', help: 'frames per inference batch, 1..64 (default 4)' };
+const from: OptionSpec = { type: 'string', arg: 'DIR', help: 'take models and media from DIR instead of downloading' };
+const config: OptionSpec = { type: 'string', short: 'c', arg: 'FILE', required: true, help: 'the config file (YAML)' };
+
+export const COMMANDS = {
+  detect: {
+    positionals: 'FILE...',
+    about: [
+      'Images: one JSON line each {"file","width","height","detections":[{"label","classId","score","box"}]}.',
+      'Videos: one JSON line per frame (with "frame"), then {"summary":{"frames","seconds","fps"}}.',
+    ],
+    options: { model, adapter, labels, threshold, iou, providers, batch, from },
+  },
+  eval: {
+    about: [
+      'How good a model is on labelled images, run like on the cameras (same runtime, adapter, batching).',
+      'SPEC: mnist:DIR (t10k-*-idx*-ubyte[.gz]) or DIR with one sub-folder per class, for --adapter classifier',
+      '(accuracy, per-class and macro precision/recall/F1, confusion matrix); coco:ANNOTATIONS.json[:IMAGES_DIR]',
+      'for detectors (COCO mAP@.5:.95, mAP@.5, per class; precision/recall at --threshold, default 0.3, while mAP',
+      'counts every box scoring 0.001 or more). Prints items per second. A table, or JSON with --json.',
+    ],
+    options: {
+      model,
+      dataset: { type: 'string', arg: 'SPEC', required: true, help: 'mnist:DIR, coco:ANNOTATIONS.json[:IMAGES_DIR] or a folder of class folders' },
+      adapter,
+      labels,
+      threshold,
+      iou,
+      providers,
+      batch,
+      limit: { type: 'string', arg: 'N', help: 'evaluate only the first N items' },
+      json: { type: 'boolean', help: 'the report as JSON' },
+      from,
+    },
+  },
+  demo: {
+    about: ['The demo (npm start): sample clip + yolox-nano + dashboard + embedded MQTT broker.'],
+    options: {
+      port: { type: 'string', arg: 'N', help: 'the dashboard and API port (default 8080)' },
+      'mqtt-port': { type: 'string', arg: 'N', help: 'the embedded broker port (default 1883)' },
+      from,
+    },
+  },
+  run: {
+    about: ['Runs the configured cameras until they end or SIGINT/SIGTERM.'],
+    options: { config, json: { type: 'boolean', help: 'log lines as JSON' }, from },
+  },
+  validate: {
+    about: ['Checks a config file (exit 0 valid, 2 invalid).'],
+    options: { config, print: { type: 'boolean', help: 'print the complete effective config, every default filled in' } },
+  },
+  models: {
+    positionals: 'list | pull NAME',
+    about: ['list: known models and media, and what is cached.', 'pull: download a pinned model into the cache and verify its SHA-256 (or take it from DIR / $LOOKOUT_ASSETS).'],
+    options: { from },
+  },
+} as const satisfies Record<string, CommandSpec>;
+
+export type CommandName = keyof typeof COMMANDS;
+
+/** Options every command takes. */
+export const GLOBAL_OPTIONS = {
+  verbose: { type: 'boolean', help: 'debug logs and stack traces' },
+  help: { type: 'boolean', short: 'h', help: 'this help (lookout COMMAND --help: that command only)' },
+} as const satisfies Record<string, OptionSpec>;
+
+const VERSION: OptionSpec = { type: 'boolean', help: 'the version' };
+
+function flag(name: string, o: OptionSpec): string {
+  return `${o.short ? `-${o.short}, ` : ''}--${name}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
+}
+
+export function synopsis(name: CommandName): string {
+  const spec: CommandSpec = COMMANDS[name];
+  const parts = [`lookout ${name}`];
+  if (spec.positionals) parts.push(spec.positionals);
+  for (const [n, o] of Object.entries(spec.options)) {
+    const text = o.short ? `-${o.short}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}` : `--${n}${o.type === 'string' ? ` ${o.arg ?? 'VALUE'}` : ''}`;
+    parts.push(o.required ? text : `[${text}]`);
+  }
+  return parts.join(' ');
+}
+
+function optionLines(options: Readonly<Record<string, OptionSpec>>, indent: string): string[] {
+  const rows = Object.entries(options).map(([n, o]) => [flag(n, o), o.help + (o.required ? ' (required)' : '')] as const);
+  const width = Math.max(...rows.map(([f]) => f.length)) + 2;
+  return rows.map(([f, h]) => `${indent}${f.padEnd(width)}${h}`);
+}
+
+/** One command's section of the help. */
+export function commandHelp(name: CommandName): string {
+  const spec: CommandSpec = COMMANDS[name];
+  return [`  ${synopsis(name)}`, ...spec.about.map((l) => `      ${l}`), ...optionLines(spec.options, '      ')].join('\n');
+}
+
+export function helpText(): string {
+  return [
+    'lookout: camera-feed recognition (ffmpeg → onnxruntime → detections)',
+    '',
+    'Usage:',
+    ...(Object.keys(COMMANDS) as CommandName[]).map(commandHelp),
+    '',
+    'Options of every command:',
+    ...optionLines({ ...GLOBAL_OPTIONS, version: VERSION }, '  '),
+    '',
+    'Models by name: yolox-nano, fastestdet, ultraface (pulled on first use). Environment: LOOKOUT_ASSETS=DIR (local',
+    'copies of models and clips), LOOKOUT_CACHE=DIR. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.',
+  ].join('\n');
+}
+
+export type ParsedCommandLine =
+  | { kind: 'help'; command?: CommandName }
+  | { kind: 'version' }
+  | { kind: 'none' }
+  | { kind: 'command'; command: CommandName; values: Record<string, string | boolean | undefined>; positionals: string[] };
+
+export function usageError(message: string): LookoutError {
+  return new LookoutError('LOOKOUT_ERR_USAGE', `${message} (see lookout --help)`);
+}
+
+function isCommand(name: string): name is CommandName {
+  return Object.hasOwn(COMMANDS, name);
+}
+
+/** Parses argv for the command it names, with that command's options only. */
+export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
+  const first = argv[0];
+  if (first === undefined || first.startsWith('-')) {
+    let values;
+    try {
+      ({ values } = parseArgs({ args: [...argv], options: { ...GLOBAL_OPTIONS, version: VERSION }, allowPositionals: true, strict: true }));
+    } catch (err) {
+      throw usageError(describeError(err));
+    }
+    if (values.version) return { kind: 'version' };
+    if (values.help) return { kind: 'help' };
+    const positional = argv.find((a) => !a.startsWith('-'));
+    if (positional !== undefined) throw usageError(`unknown command ${JSON.stringify(positional)}`);
+    return { kind: 'none' };
+  }
+  if (!isCommand(first)) throw usageError(`unknown command ${JSON.stringify(first)}`);
+  const spec: CommandSpec = COMMANDS[first];
+  const all: Record<string, OptionSpec> = { ...spec.options, ...GLOBAL_OPTIONS };
+  const options = Object.fromEntries(Object.entries(all).map(([n, o]) => [n, o.short ? { type: o.type, short: o.short } : { type: o.type }]));
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv.slice(1), options, allowPositionals: true, strict: true });
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    const unknown = /'([^']+)'/.exec(describeError(err))?.[1];
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && unknown !== undefined) {
+      const takes = Object.entries(spec.options).map(([n, o]) => (o.short ? `-${o.short}/--${n}` : `--${n}`));
+      throw new LookoutError('LOOKOUT_ERR_USAGE', `${first}: ${unknown} is not an option of lookout ${first} (it takes ${takes.join(', ')}; see lookout ${first} --help)`);
+    }
+    throw usageError(`${first}: ${describeError(err)}`);
+  }
+  if (parsed.values.help) return { kind: 'help', command: first };
+  return { kind: 'command', command: first, values: parsed.values, positionals: parsed.positionals };
+}

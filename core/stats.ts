@@ -1,0 +1,56 @@
+// What the stats snapshot looks like to its readers (sinks, the CLI): plain data, so sinks read it without importing
+// the collector in pipeline/.
+
+export interface CameraStats {
+  /** frames ffmpeg delivered into a buffer */
+  framesIn: number;
+  framesDetected: number;
+  /** frames skipped because inference was busy: no free buffer at the source, or replaced by a newer one in the queue */
+  dropped: number;
+  /** detected frames per second over the last few seconds */
+  detectFps: number;
+  /** ms since the newest detected frame was captured; null before the first */
+  lastFrameAgeMs: number | null;
+  /** live cameras: restarts after the first start */
+  reconnects: number;
+  /** starting | online | reconnecting | offline | disabled | ended */
+  status: string;
+  /** the last error's code and text (kept after the camera recovers, so the cause of a flap stays visible) and when */
+  code: string | null;
+  error: string | null;
+  errorAt: number | null;
+}
+
+export interface DetectorStats {
+  provider: string;
+  dynamicBatch: boolean;
+  batches: number;
+  frames: number;
+  avgBatchSize: number;
+  inferenceMsP50: number;
+  inferenceMsP95: number;
+  /** frames waiting for inference when the last batch was taken */
+  queueDepth: number;
+  /** capture (frame bytes complete) to result, over recent frames of every camera */
+  latencyMsP50: number;
+  latencyMsP95: number;
+  /** running, or restarting after a failure (a supervised detector); the run goes on meanwhile */
+  status: 'running' | 'restarting';
+  restarts: number;
+  /** the last failure, kept after recovery */
+  error: string | null;
+}
+
+export interface StatsSnapshot {
+  at: number;
+  uptimeSeconds: number;
+  cameras: Record<string, CameraStats>;
+  detector: DetectorStats;
+}
+
+/** A cumulative histogram of inference seconds, as the metrics endpoint reads it. */
+export interface HistogramView {
+  readonly sum: number;
+  readonly count: number;
+  buckets(): { le: number; count: number }[];
+}
