@@ -16,6 +16,7 @@ import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { EventLog } from './event-log.js';
 import { metricsText } from './metrics.js';
+import type { MqttLinkStatus } from '../mqtt/connection.js';
 
 /** What the API reads from the running system. */
 export interface ApiInputs {
@@ -26,6 +27,8 @@ export interface ApiInputs {
   readonly frames: FrameStore;
   readonly detector: Detector;
   readonly failure: unknown;
+  /** whether detection runs on a camera (false while paused by a `detect/set OFF`) */
+  detectEnabled?(camera: string): boolean;
 }
 
 export interface ApiOptions {
@@ -33,6 +36,8 @@ export interface ApiOptions {
   snapshots: Snapshots;
   maxUploadBytes: number;
   eventsKept: number;
+  /** the MQTT broker link, when MQTT is configured (read on each request: the sink is created after the server) */
+  mqttLink?: () => MqttLinkStatus | undefined;
 }
 
 export class HttpError extends Error {
@@ -110,6 +115,10 @@ export class Api {
     return false;
   }
 
+  /**
+   * 503 only for what a restart could fix (a camera or the detector down). A broker outage or refusal is shown
+   * (`mqtt.state`) but keeps 200: the box is fine and would only lose its buffered events if an orchestrator killed it.
+   */
   private health(res: ServerResponse): void {
     const snap = this.inputs.snapshot();
     const reasons: string[] = [];
@@ -119,12 +128,17 @@ export class Api {
     for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
     if (snap.detector.status === 'restarting') reasons.push(`detector is restarting after a failure: ${snap.detector.error ?? 'unknown error'}`);
     if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
-    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider });
+    const cameras = Object.fromEntries(
+      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
+    );
+    const link = this.opts.mqttLink?.();
+    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
+    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
   }
 
   private metrics(res: ServerResponse): void {
     const h = this.inputs.stats.inferenceHistogram;
-    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count);
+    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count, this.opts.mqttLink?.());
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
     res.end(text);
   }

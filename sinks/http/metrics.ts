@@ -1,9 +1,10 @@
 // Prometheus text exposition (format 0.0.4) of the stats snapshot; written by hand, it is a few lines of text.
 import type { StatsSnapshot } from '../../pipeline/stats.js';
+import type { MqttLinkStatus } from '../mqtt/connection.js';
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, number>, inferenceBuckets: { le: number; count: number }[], inferenceSum: number, inferenceCount: number): string {
+export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, number>, inferenceBuckets: { le: number; count: number }[], inferenceSum: number, inferenceCount: number, mqtt?: MqttLinkStatus): string {
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -35,6 +36,14 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
       return [{ camera, label, type }, n];
     }),
   );
+  if (mqtt) {
+    // one series per state (0/1), not a label that changes: a dashboard can alert on `refused == 1`
+    metric('lookout_mqtt_link', 'gauge', '1 for the MQTT broker link\'s current state (connected, connecting, refused).', (['connected', 'connecting', 'refused'] as const).map((st) => [{ state: st }, mqtt.state === st ? 1 : 0]));
+    metric('lookout_mqtt_outbox_messages', 'gauge', 'Messages waiting for the MQTT broker.', [[{}, mqtt.outbox]]);
+    metric('lookout_mqtt_dropped_total', 'counter', 'Messages dropped from a full MQTT outbox.', [[{}, mqtt.dropped]]);
+    metric('lookout_mqtt_published_total', 'counter', 'Messages the MQTT broker acknowledged.', [[{}, mqtt.published]]);
+    metric('lookout_mqtt_connects_total', 'counter', 'Successful connections to the MQTT broker.', [[{}, mqtt.connects]]);
+  }
   return lines.join('\n') + '\n';
 }
 
