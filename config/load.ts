@@ -71,10 +71,15 @@ async function readCapped(file: string): Promise<string> {
 }
 
 export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  const text = await readCapped(file);
+  return parseConfigText(await readCapped(file), file, env);
+}
+
+/** The text of a config file (YAML, of which JSON is a subset) to a Config; `file` names it in errors and anchors relative paths. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true });
+    // warnings (an unknown tag or directive) would go to process warnings; what matters is the validated result
+    raw = parseYaml(text, { prettyErrors: true, logLevel: 'error' });
   } catch (err) {
     throw new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot parse config ${file}: ${(err as Error).message.split('\n')[0]}`);
   }
