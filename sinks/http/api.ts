@@ -15,7 +15,7 @@ import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { EventLog } from './event-log.js';
-import { metricsText } from './metrics.js';
+import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
 
 /** What the API reads from the running system. */
@@ -101,7 +101,7 @@ export class Api {
     const get = method === 'GET' || method === 'HEAD';
     if (path === '/api/health' && get) return this.health(res), true;
     if (path === '/api/stats' && get) return sendJson(res, 200, this.inputs.snapshot()), true;
-    if (path === '/metrics' && get) return this.metrics(res), true;
+    if (path === '/metrics' && get) return await this.metrics(res), true;
     if (path === '/api/cameras' && get) return this.camerasList(res), true;
     if (path === '/api/events' && get) return this.eventsList(res, url), true;
     let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
@@ -136,9 +136,9 @@ export class Api {
     sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
   }
 
-  private metrics(res: ServerResponse): void {
+  private async metrics(res: ServerResponse): Promise<void> {
     const h = this.inputs.stats.inferenceHistogram;
-    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count, this.opts.mqttLink?.());
+    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count, this.opts.mqttLink?.()) + (await processMetricsText());
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
     res.end(text);
   }

@@ -118,6 +118,14 @@ describe('MQTT hostile input (real mosquitto, runtime and HTTP API)', function (
     assert.match(metrics, /lookout_mqtt_link\{state="refused"\} 1/);
     assert.match(metrics, /lookout_mqtt_link\{state="connected"\} 0/);
     assert.match(metrics, new RegExp(`lookout_mqtt_outbox_messages ${waiting}`));
+    // camera state as one 0/1 series per state, and prom-client's process metrics next to Lookout's
+    assert.match(metrics, /^lookout_camera_status\{camera="yard",state="ended"\} 1$/m);
+    assert.match(metrics, /^lookout_camera_status\{camera="yard",state="online"\} 0$/m);
+    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds', 'nodejs_active_handles_total']) {
+      assert.match(metrics, new RegExp(`^${name} [0-9.e+-]+$`, 'm'), name);
+    }
+    const helps = metrics.split('\n').filter((l) => l.startsWith('# HELP ')).map((l) => l.split(' ')[2]);
+    assert.equal(new Set(helps).size, helps.length, 'each metric described once');
 
     // the operator fixes the password file and restarts the broker
     await b.stop();
