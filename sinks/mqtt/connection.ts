@@ -193,7 +193,12 @@ export class MqttConnection {
 
   /** Logs and reports a change of state once (not once per retry). */
   private setState(state: MqttLinkState, reason: string | undefined): void {
-    if (state === this.state && reason === this.stateReason && state !== 'connected') return;
+    // while connecting, the network error of each retry may differ (ECONNRESET, then ECONNREFUSED): kept, not news
+    if (state === 'connecting' && this.state === 'connecting' && (this.stateReason !== undefined || reason === undefined || this.connects > 0)) {
+      this.stateReason = reason ?? this.stateReason;
+      return;
+    }
+    if (state === 'refused' && this.state === 'refused' && reason === this.stateReason) return;
     const changed = state !== this.state;
     this.state = state;
     this.stateReason = reason;
