@@ -49,6 +49,8 @@ export const DEFAULTS = {
     outboxSize: 1000,
     tls: { rejectUnauthorized: true },
     discovery: { enabled: true, prefix: 'homeassistant' },
+    /** retained `…/set` commands are replayed by the broker on every connect: obeyed only when asked */
+    commands: { acceptRetained: false },
     /** the broker Lookout starts when `mqtt.url` is not set */
     embedded: { host: '127.0.0.1', port: 1883 },
   },

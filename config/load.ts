@@ -1,5 +1,5 @@
 // Load a config file once at boot: parse, substitute `${VAR}`, validate against the one schema, freeze.
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { LookoutError } from '../core/errors.js';
@@ -34,16 +34,52 @@ function looksLikeFile(p: string): boolean {
   return p.includes('/') || p.includes('.');
 }
 
-export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
-  let text: string;
+/**
+ * The largest config file read. A real one is a few kB; without a cap a 50 MB file took 3 GB and 40 s to reject
+ * (YAML parsing is far from linear in memory), so a larger file is refused before it is read.
+ */
+export const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** Reads at most `MAX_CONFIG_BYTES` (+1, to notice a file that grows while read, or a pipe/FIFO without a size). */
+async function readCapped(file: string): Promise<string> {
+  const tooBig = (size: string) => new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot read config ${file}: it is ${size}, more than the ${MAX_CONFIG_BYTES} bytes (1 MiB) a config file may have`);
+  let handle;
   try {
-    text = await readFile(file, 'utf8');
+    handle = await open(file, 'r');
   } catch (err) {
     throw new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot read config ${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
   }
+  try {
+    const stat = await handle.stat();
+    if (stat.isDirectory()) throw new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot read config ${file}: it is a directory`);
+    if (stat.isFile() && stat.size > MAX_CONFIG_BYTES) throw tooBig(`${stat.size} bytes`);
+    const buf = Buffer.alloc(MAX_CONFIG_BYTES + 1);
+    let got = 0;
+    for (;;) {
+      const { bytesRead } = await handle.read(buf, got, buf.length - got, null);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+      if (got > MAX_CONFIG_BYTES) throw tooBig('larger');
+    }
+    return buf.subarray(0, got).toString('utf8');
+  } catch (err) {
+    if (err instanceof LookoutError) throw err;
+    throw new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot read config ${file}: ${(err as Error).message}`);
+  } finally {
+    await handle.close();
+  }
+}
+
+export async function loadConfig(file: string, env: NodeJS.ProcessEnv = process.env): Promise<Config> {
+  return parseConfigText(await readCapped(file), file, env);
+}
+
+/** The text of a config file (YAML, of which JSON is a subset) to a Config; `file` names it in errors and anchors relative paths. */
+export function parseConfigText(text: string, file: string, env: NodeJS.ProcessEnv = process.env): Config {
   let raw: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true });
+    // warnings (an unknown tag or directive) would go to process warnings; what matters is the validated result
+    raw = parseYaml(text, { prettyErrors: true, logLevel: 'error' });
   } catch (err) {
     throw new LookoutError('LOOKOUT_ERR_CONFIG_READ', `cannot parse config ${file}: ${(err as Error).message.split('\n')[0]}`);
   }

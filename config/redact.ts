@@ -48,10 +48,45 @@ export function spellings(secrets: readonly string[]): string[] {
   return [...out].sort((a, b) => b.length - a.length);
 }
 
-/** A copy of a config for showing (`lookout validate --print`): every `password` masked, every URL redacted. */
+/** HTTP headers whose value is a credential (ffmpeg `-headers`, or a header written as one argument). */
+const SECRET_HEADER = /^(authorization|proxy-authorization|cookie|set-cookie|x-[a-z0-9-]*(?:token|key|secret|auth)[a-z0-9-]*|[a-z0-9-]*api-?key)\s*:/i;
+/** An option whose value is a credential (`-password x`, `-cookies "a=b"`, `-auth_token t`). */
+const SECRET_OPTION = /^-[a-z0-9_]*(pass|pwd|secret|token|cookie|auth|credential|key)[a-z0-9_]*$/i;
+/** `password=x` in an argument (`key=value` lists, URL queries, `-option password=x`). */
+const SECRET_ASSIGNMENT = /\b((?:[a-z0-9_]*_)?(?:password|passwd|pass|pwd|token|secret|api_?key|apikey|key|auth))=([^&\s;:]+)/gi;
+/** A URL anywhere inside an argument (`-i`, `-headers 'Referer: http://u:p@h/'`). */
+const URL_IN_TEXT = /[a-z][a-z0-9+.-]*:\/\/[^\s'"]+/gi;
+
+/** Masks one free-text argument: credentials in URLs, secret `key=value`s, secret header lines. */
+function redactArgText(text: string): string {
+  const lines = text.split(/(\r?\n)/).map((line) => {
+    const header = SECRET_HEADER.exec(line.trimStart());
+    if (header) return `${line.slice(0, line.indexOf(':') + 1)} ***`;
+    return line;
+  });
+  return lines
+    .join('')
+    .replace(URL_IN_TEXT, (u) => redactUrl(u))
+    .replace(SECRET_ASSIGNMENT, (_m, k: string) => `${k}=***`);
+}
+
+/**
+ * ffmpeg arguments (a camera's `inputArgs`) for showing: the value after a secret-looking option, secret header
+ * lines (`Authorization:`, `Cookie:`), `password=`/`token=` values and URL credentials are masked with `***`, as in
+ * `redactUrl`. The arguments keep their count and order, so a printout still shows what was configured.
+ */
+export function redactArgs(args: readonly string[]): string[] {
+  return args.map((arg, i) => (i > 0 && SECRET_OPTION.test(args[i - 1]) ? '***' : redactArgText(arg)));
+}
+
+/**
+ * A copy of a config for showing (`lookout validate --print`): every `password` masked, every URL redacted, secrets
+ * in ffmpeg argument lists (`inputArgs`) masked.
+ */
 export function redactConfig<T>(value: T): T {
   const walk = (v: unknown, key: string | undefined): unknown => {
     if (typeof v === 'string') return key !== undefined && /password|secret|token/i.test(key) ? '***' : /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? redactUrl(v) : v;
+    if (Array.isArray(v) && key !== undefined && /args$/i.test(key) && v.every((x) => typeof x === 'string')) return redactArgs(v as string[]);
     if (Array.isArray(v)) return v.map((x) => walk(x, undefined));
     if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, k)]));
     return v;

@@ -167,6 +167,12 @@ const mqtt = completed(
       }),
       { ...DEFAULTS.mqtt.discovery },
     ),
+    commands: withDefault(
+      obj({
+        acceptRetained: withDefault(bool(), DEFAULTS.mqtt.commands.acceptRetained),
+      }),
+      { ...DEFAULTS.mqtt.commands },
+    ),
     embedded: withDefault(
       obj({
         host: withDefault(host(), DEFAULTS.mqtt.embedded.host),

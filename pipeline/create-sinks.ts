@@ -25,13 +25,19 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
       sinks.push({ name: 'snapshots', close: async () => s.close() });
     }
     let http: HttpServer | undefined;
+    // the HTTP server starts first (it hosts /ws) but its health shows the MQTT link, read when asked
+    let mqttSink: MqttSink | undefined;
     if (config.http) {
       const { host, port, auth, maxUploadBytes, eventsKept } = config.http;
-      http = await HttpServer.create(runtime, { host, port, auth, maxUploadBytes, eventsKept, logger, cameras: config.cameras, snapshots: snapshots! });
+      const mqttLink = config.mqtt ? () => mqttSink?.link() : undefined;
+      http = await HttpServer.create(runtime, { host, port, auth, maxUploadBytes, eventsKept, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink });
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }
-    if (config.mqtt) sinks.push(await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$ }));
+    if (config.mqtt) {
+      mqttSink = await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$ });
+      sinks.push(mqttSink);
+    }
     // with an HTTP server the WebSocket lives on it at /ws, behind the same auth; without one it gets its own server
     const websocket = config.websocket ?? (config.http ? DEFAULTS.websocket : undefined);
     if (websocket) {

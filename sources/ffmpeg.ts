@@ -1,6 +1,8 @@
 // The ffmpeg process wrapper: the only module that imports fluent-ffmpeg (archived upstream), used here for ffprobe;
 // processes are spawned directly so that replacing the library touches this one file.
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { LookoutError } from '../core/errors.js';
@@ -67,7 +69,11 @@ export interface StreamProbeOptions {
   signal?: AbortSignal;
   /** removes secrets from ffprobe's messages, which echo the URL */
   scrub?: (text: string) => string;
+  /** a camera that accepts the connection and never answers is given up on after this (default 15000 ms) */
+  timeoutMs?: number;
 }
+
+export const PROBE_TIMEOUT_MS = 15_000;
 
 /**
  * `probeVideo` for live streams and devices: ffprobe runs as a process this module owns (in its own group, like
@@ -76,14 +82,26 @@ export interface StreamProbeOptions {
 export async function probeStream(input: string, inputArgs: readonly string[], opts: StreamProbeOptions): Promise<VideoProbe> {
   const scrub = opts.scrub ?? ((t: string) => t);
   if (opts.signal?.aborted) throw new LookoutError('LOOKOUT_ERR_MEDIA', `probing ${opts.label} was cancelled`);
-  const proc = FfmpegProcess.spawn(['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...inputArgs, input], process.env.FFPROBE_PATH ?? 'ffprobe');
+  const timeoutMs = opts.timeoutMs ?? PROBE_TIMEOUT_MS;
+  // ffmpeg's own I/O timeout (microseconds) for network inputs, so ffprobe itself gives up on a silent peer; the
+  // camera's inputArgs come after and win. A device (/dev/video0) has no protocol layer to take it.
+  const ioTimeout = input.includes('://') ? ['-rw_timeout', String(timeoutMs * 1000)] : [];
+  const proc = FfmpegProcess.spawn(['-hide_banner', '-v', 'error', '-print_format', 'json', '-show_streams', '-show_format', ...ioTimeout, ...inputArgs, input], process.env.FFPROBE_PATH ?? 'ffprobe');
   const onAbort = () => void proc.stop(500);
   opts.signal?.addEventListener('abort', onAbort, { once: true });
+  // the backstop for what -rw_timeout does not cover (a demuxer waiting on a connection that trickles, a device)
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    void proc.stop(500);
+  }, timeoutMs);
   const out: Buffer[] = [];
   proc.stdout.on('data', (b: Buffer) => out.push(b));
   const exit = await proc.exited;
+  clearTimeout(timer);
   opts.signal?.removeEventListener('abort', onAbort);
   if (opts.signal?.aborted) throw new LookoutError('LOOKOUT_ERR_MEDIA', `probing ${opts.label} was cancelled`);
+  if (timedOut) throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot open ${opts.label}: no answer within ${timeoutMs} ms (ffprobe timed out)`);
   const why = () => scrub(streamFailure(proc.stderrTail) ?? (exit.signal ? `ffprobe was killed by ${exit.signal}` : `ffprobe exited with code ${exit.code}`));
   if (exit.code !== 0) {
     if (proc.stderrTail.some((l) => /ffmpeg was not found/.test(l))) throw new LookoutError('LOOKOUT_ERR_FFMPEG', 'ffprobe was not found: install ffmpeg (Debian: apt-get install ffmpeg)');
@@ -137,6 +155,33 @@ export interface ExitInfo {
   stopped: boolean;
 }
 
+let guardPath: string | null | undefined;
+
+/**
+ * How a child is made to die with Lookout, even on `kill -9`: Linux's parent-death signal (PR_SET_PDEATHSIG), which
+ * Node cannot set between fork and exec, so util-linux's `setpriv --pdeathsig KILL -- ffmpeg …` sets it and execs
+ * ffmpeg (exec keeps it). Chosen over a watchdog pipe because that needs the child to read it (ffmpeg's stdin is not
+ * ours to spare with `-i -` inputs, and ffprobe never reads stdin) or a helper process per child. The signal follows
+ * the thread that spawned the child: the main thread here. Without setpriv (not Linux, no util-linux), children
+ * start unguarded and a one-time warning says so. `LOOKOUT_SETPRIV=0` turns it off.
+ */
+function deathGuard(): string | null {
+  if (guardPath !== undefined) return guardPath;
+  guardPath = null;
+  if (process.platform !== 'linux' || process.env.LOOKOUT_SETPRIV === '0') return guardPath;
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
+    try {
+      accessSync(join(dir, 'setpriv'), constants.X_OK);
+      guardPath = join(dir, 'setpriv');
+      return guardPath;
+    } catch {
+      // not in this directory
+    }
+  }
+  process.emitWarning('setpriv (util-linux) was not found: ffmpeg/ffprobe children may outlive Lookout if it is killed with SIGKILL', { code: 'LOOKOUT_NO_SETPRIV' });
+  return guardPath;
+}
+
 /** One running ffmpeg: the owner reads `stdout`, awaits `exited`, and calls `stop()` exactly when it is done. */
 export class FfmpegProcess {
   readonly exited: Promise<ExitInfo>;
@@ -151,6 +196,7 @@ export class FfmpegProcess {
       partial = lines.pop() ?? '';
       for (const l of lines) if (l.trim()) this.pushStderr(l.trim());
     });
+
     this.exited = new Promise((resolve) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
         this.pushStderr(err.code === 'ENOENT' ? 'ffmpeg was not found: install ffmpeg (Debian: apt-get install ffmpeg)' : err.message);
@@ -165,8 +211,12 @@ export class FfmpegProcess {
 
   static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg'): FfmpegProcess {
     // Its own process group: a Ctrl-C in the terminal goes to Lookout, which stops ffmpeg in order, instead of ffmpeg
-    // dying first and looking like a camera failure. If Lookout itself dies, ffmpeg's next write fails and it exits.
-    const child = spawn(ffmpegPath, args, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    // dying first and looking like a camera failure. The price: a killed Lookout (SIGKILL, the OOM killer) runs no
+    // handler, and an ffmpeg or ffprobe waiting on a camera that never answers writes nothing that could fail, so it
+    // would run on. See `deathGuard`.
+    const guard = deathGuard();
+    const [file, argv] = guard ? [guard, ['--pdeathsig', 'KILL', '--', ffmpegPath, ...args]] : [ffmpegPath, [...args]];
+    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     return new FfmpegProcess(child);
   }
 
@@ -184,6 +234,7 @@ export class FfmpegProcess {
   }
 
   private pushStderr(line: string): void {
+    if (/^setpriv: failed to execute .*: No such file or directory/.test(line)) line = 'ffmpeg was not found: install ffmpeg (Debian: apt-get install ffmpeg)';
     this.stderrLines.push(line);
     if (this.stderrLines.length > 20) this.stderrLines.shift();
   }

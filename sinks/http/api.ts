@@ -13,7 +13,8 @@ import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { EventLog } from './event-log.js';
-import { metricsText } from './metrics.js';
+import { metricsText, processMetricsText } from './metrics.js';
+import type { MqttLinkStatus } from '../mqtt/connection.js';
 
 /** What the API reads from the running system. */
 export interface ApiInputs {
@@ -25,6 +26,8 @@ export interface ApiInputs {
   /** the runtime's way in to the detector: through the batcher, with the cameras' frames */
   readonly detectImage: DetectImage;
   readonly failure: unknown;
+  /** whether detection runs on a camera (false while paused by a `detect/set OFF`) */
+  detectEnabled?(camera: string): boolean;
 }
 
 export interface ApiOptions {
@@ -32,6 +35,8 @@ export interface ApiOptions {
   snapshots: Snapshots;
   maxUploadBytes: number;
   eventsKept: number;
+  /** the MQTT broker link, when MQTT is configured (read on each request: the sink is created after the server) */
+  mqttLink?: () => MqttLinkStatus | undefined;
 }
 
 export class HttpError extends Error {
@@ -95,7 +100,7 @@ export class Api {
     const get = method === 'GET' || method === 'HEAD';
     if (path === '/api/health' && get) return this.health(res), true;
     if (path === '/api/stats' && get) return sendJson(res, 200, this.inputs.snapshot()), true;
-    if (path === '/metrics' && get) return this.metrics(res), true;
+    if (path === '/metrics' && get) return await this.metrics(res), true;
     if (path === '/api/cameras' && get) return this.camerasList(res), true;
     if (path === '/api/events' && get) return this.eventsList(res, url), true;
     let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
@@ -109,6 +114,10 @@ export class Api {
     return false;
   }
 
+  /**
+   * 503 only for what a restart could fix (a camera or the detector down). A broker outage or refusal is shown
+   * (`mqtt.state`) but keeps 200: the box is fine and would only lose its buffered events if an orchestrator killed it.
+   */
   private health(res: ServerResponse): void {
     const snap = this.inputs.snapshot();
     const reasons: string[] = [];
@@ -118,12 +127,17 @@ export class Api {
     for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
     if (snap.detector.status === 'restarting') reasons.push(`detector is restarting after a failure: ${snap.detector.error ?? 'unknown error'}`);
     if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
-    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider });
+    const cameras = Object.fromEntries(
+      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
+    );
+    const link = this.opts.mqttLink?.();
+    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
+    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
   }
 
-  private metrics(res: ServerResponse): void {
+  private async metrics(res: ServerResponse): Promise<void> {
     const h = this.inputs.stats.inferenceHistogram;
-    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count);
+    const text = metricsText(this.inputs.snapshot(), this.eventCounts, h.buckets(), h.sum, h.count, this.opts.mqttLink?.()) + (await processMetricsText());
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8', 'cache-control': 'no-store' });
     res.end(text);
   }

@@ -1,9 +1,29 @@
-// Prometheus text exposition (format 0.0.4) of the stats snapshot; written by hand, it is a few lines of text.
+// Prometheus text exposition (format 0.0.4) of the stats snapshot, written by hand (it is a few lines of text), plus
+// prom-client's default process metrics (RSS, heap, event-loop lag, handles, GC).
+import { collectDefaultMetrics, Registry } from 'prom-client';
 import type { StatsSnapshot } from '../../core/stats.js';
+import type { MqttLinkStatus } from '../mqtt/connection.js';
+
+/** Every state a camera can be in, each its own 0/1 series (a label that changes value would churn series). */
+const CAMERA_STATES = ['starting', 'online', 'reconnecting', 'offline', 'disabled', 'ended'] as const;
+
+let processRegistry: Registry | undefined;
+
+/**
+ * prom-client's default metrics. One registry for the process, made on first use and never closed: the metrics are
+ * the process's, and prom-client's event-loop monitor and GC observer cannot be stopped (one per HTTP server would leak).
+ */
+export async function processMetricsText(): Promise<string> {
+  if (!processRegistry) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry.metrics();
+}
 
 const esc = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 
-export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, number>, inferenceBuckets: { le: number; count: number }[], inferenceSum: number, inferenceCount: number): string {
+export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, number>, inferenceBuckets: { le: number; count: number }[], inferenceSum: number, inferenceCount: number, mqtt?: MqttLinkStatus): string {
   const lines: string[] = [];
   const metric = (name: string, type: string, help: string, samples: [Record<string, string>, number][]) => {
     lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`);
@@ -19,6 +39,7 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
   metric('lookout_camera_detect_fps', 'gauge', 'Detected frames per second over the last 5 s.', cams.map(([c, s]) => [{ camera: c }, s.detectFps]));
   metric('lookout_camera_reconnects_total', 'counter', 'Times the camera was reconnected.', cams.map(([c, s]) => [{ camera: c }, (s as { reconnects?: number }).reconnects ?? 0]));
   metric('lookout_camera_up', 'gauge', '1 when the camera delivers frames.', cams.map(([c, s]) => [{ camera: c, status: s.status }, s.status === 'online' ? 1 : 0]));
+  metric('lookout_camera_status', 'gauge', '1 for the camera\'s current state, 0 for the others.', cams.flatMap(([c, s]) => CAMERA_STATES.map((st): [Record<string, string>, number] => [{ camera: c, state: st }, s.status === st ? 1 : 0])));
   lines.push('# HELP lookout_inference_seconds Time of one model run (a batch), tensor preparation included.', '# TYPE lookout_inference_seconds histogram');
   for (const b of inferenceBuckets) lines.push(`lookout_inference_seconds_bucket{le="${b.le === Infinity ? '+Inf' : b.le}"} ${b.count}`);
   lines.push(`lookout_inference_seconds_sum ${inferenceSum}`, `lookout_inference_seconds_count ${inferenceCount}`);
@@ -35,6 +56,14 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
       return [{ camera, label, type }, n];
     }),
   );
+  if (mqtt) {
+    // one series per state (0/1), not a label that changes: a dashboard can alert on `refused == 1`
+    metric('lookout_mqtt_link', 'gauge', '1 for the MQTT broker link\'s current state (connected, connecting, refused).', (['connected', 'connecting', 'refused'] as const).map((st) => [{ state: st }, mqtt.state === st ? 1 : 0]));
+    metric('lookout_mqtt_outbox_messages', 'gauge', 'Messages waiting for the MQTT broker.', [[{}, mqtt.outbox]]);
+    metric('lookout_mqtt_dropped_total', 'counter', 'Messages dropped from a full MQTT outbox.', [[{}, mqtt.dropped]]);
+    metric('lookout_mqtt_published_total', 'counter', 'Messages the MQTT broker acknowledged.', [[{}, mqtt.published]]);
+    metric('lookout_mqtt_connects_total', 'counter', 'Successful connections to the MQTT broker.', [[{}, mqtt.connects]]);
+  }
   return lines.join('\n') + '\n';
 }
 

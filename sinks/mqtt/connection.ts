@@ -33,7 +33,8 @@ export interface MqttConnectionOptions {
   subscriptions?: readonly string[];
   /** on every (re)connect, before the outbox drains: what a fresh broker must hear first (online, discovery, state) */
   onConnect?: (send: (m: OutboxMessage) => void) => void;
-  onMessage?: (topic: string, payload: Buffer) => void;
+  /** `retained`: the broker replayed a stored message (not one sent now) */
+  onMessage?: (topic: string, payload: Buffer, retained: boolean) => void;
   /** connected / lost, for the status stream */
   onStatus?: (connected: boolean, message: string) => void;
   logger: Logger;
@@ -55,6 +56,20 @@ export interface MqttConnectionStats {
   connects: number;
 }
 
+/** The link to the broker as health and metrics show it. */
+export type MqttLinkState = 'connected' | 'connecting' | 'refused';
+
+export interface MqttLinkStatus extends MqttConnectionStats {
+  state: MqttLinkState;
+  /** why it is not connected (`not authorized`, `connect ECONNREFUSED …`) */
+  reason?: string;
+  /** ISO time of the latest state change */
+  since: string;
+}
+
+/** Refusals back off up to this (a broker that refuses our credentials is not hammered; it is never given up on). */
+const MAX_REFUSED_RETRY_MS = 30_000;
+
 export class MqttConnection {
   private readonly outbox: Outbox;
   private readonly maxInflight: number;
@@ -65,9 +80,13 @@ export class MqttConnection {
   private connects = 0;
   private closing: Promise<void> | undefined;
   private drainWaiters: (() => void)[] = [];
-  private lostLogged = false;
   /** why the latest attempt failed (refused, not authorized, TLS), for the status message */
   private lastError: string | undefined;
+  private state: MqttLinkState = 'connecting';
+  private stateReason: string | undefined;
+  private since = new Date();
+  private readonly baseRetryMs: number;
+  private retryMs: number;
 
   private constructor(
     private readonly client: MqttClient,
@@ -76,31 +95,38 @@ export class MqttConnection {
     this.outbox = new Outbox(opts.outboxSize);
     this.maxInflight = opts.maxInflight ?? 64;
     const log = opts.logger;
+    this.baseRetryMs = opts.reconnectPeriodMs ?? 1000;
+    this.retryMs = this.baseRetryMs;
     client.on('connect', () => {
       this.connects++;
       this.ready = true;
-      this.lostLogged = false;
       this.lastError = undefined;
-      log.info(`connected to ${redactUrl(opts.url)}`);
-      opts.onStatus?.(true, `connected to ${redactUrl(opts.url)}`);
+      this.retryMs = this.baseRetryMs;
+      client.options.reconnectPeriod = this.baseRetryMs;
+      this.setState('connected', undefined);
       opts.onConnect?.((m) => this.send(m));
       this.pump();
     });
     client.on('close', () => {
-      if (!this.ready && this.lostLogged) return;
       this.ready = false;
-      if (!this.closing) {
-        this.lostLogged = true;
-        const why = this.lastError ? `: ${this.lastError}` : '';
-        log.warn(`no connection to ${redactUrl(opts.url)}${why}; messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
-        opts.onStatus?.(false, `MQTT broker ${redactUrl(opts.url)} unreachable${why}`);
-      }
+      // a refusal stays the state until a connection succeeds: the retries in between are not news
+      if (!this.closing && this.state !== 'refused') this.setState('connecting', this.lastError);
     });
-    client.on('error', (err) => {
+    client.on('error', (err: Error & { code?: unknown }) => {
       this.lastError = err.message;
       log.debug(`mqtt: ${err.message}`);
+      // a CONNACK refusal carries a numeric reason code; mqtt.js 5 would stop reconnecting after one unless
+      // `reconnectOnConnackError` is set (it is): credentials fixed on the broker must be picked up without a restart
+      if (typeof err.code === 'number' && /^Connection refused/i.test(err.message)) {
+        const reason = err.message.replace(/^Connection refused:\s*/i, '').toLowerCase();
+        this.retryMs = Math.min(MAX_REFUSED_RETRY_MS, Math.max(this.retryMs * 2, this.baseRetryMs));
+        client.options.reconnectPeriod = this.retryMs;
+        this.setState('refused', reason);
+      } else if (this.state === 'refused') {
+        this.setState('connecting', err.message);
+      }
     });
-    client.on('message', (topic, payload) => opts.onMessage?.(topic, payload));
+    client.on('message', (topic, payload, packet) => opts.onMessage?.(topic, payload, packet.retain));
     if (opts.subscriptions && opts.subscriptions.length > 0) client.subscribe([...opts.subscriptions], { qos: 1 });
   }
 
@@ -114,6 +140,7 @@ export class MqttConnection {
       protocolVersion: 4,
       keepalive: opts.keepaliveSeconds ?? 30,
       reconnectPeriod: opts.reconnectPeriodMs ?? 1000,
+      reconnectOnConnackError: true,
       connectTimeout: 10_000,
       // QoS 0 is at-most-once: never queue it behind our back
       queueQoSZero: false,
@@ -157,6 +184,38 @@ export class MqttConnection {
       discarded: this.discarded,
       connects: this.connects,
     };
+  }
+
+  /** The link's state for health and metrics. */
+  link(): MqttLinkStatus {
+    return { ...this.stats(), state: this.state, ...(this.stateReason ? { reason: this.stateReason } : {}), since: this.since.toISOString() };
+  }
+
+  /** Logs and reports a change of state once (not once per retry). */
+  private setState(state: MqttLinkState, reason: string | undefined): void {
+    // while connecting, the network error of each retry may differ (ECONNRESET, then ECONNREFUSED): kept, not news
+    if (state === 'connecting' && this.state === 'connecting' && (this.stateReason !== undefined || reason === undefined || this.connects > 0)) {
+      this.stateReason = reason ?? this.stateReason;
+      return;
+    }
+    if (state === 'refused' && this.state === 'refused' && reason === this.stateReason) return;
+    const changed = state !== this.state;
+    this.state = state;
+    this.stateReason = reason;
+    if (changed) this.since = new Date();
+    const url = redactUrl(this.opts.url);
+    const log = this.opts.logger;
+    if (state === 'connected') {
+      log.info(`connected to ${url}`);
+      this.opts.onStatus?.(true, `connected to ${url}`);
+    } else if (state === 'refused') {
+      log.warn(`mqtt: refused (${reason}) by ${url}, retrying (up to every ${MAX_REFUSED_RETRY_MS / 1000} s); messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
+      this.opts.onStatus?.(false, `MQTT broker ${url} refused the connection (${reason}), retrying`);
+    } else {
+      const why = reason ? `: ${reason}` : '';
+      log.warn(`no connection to ${url}${why}; messages wait in the outbox (${this.outbox.size}/${this.outbox.capacity})`);
+      this.opts.onStatus?.(false, `MQTT broker ${url} unreachable${why}`);
+    }
   }
 
   private pump(): void {

@@ -10,7 +10,7 @@ import type { StatsSnapshot } from '../../core/stats.js';
 import type { Status } from '../../core/types.js';
 import type { Sink, SinkInputs } from '../../core/sink.js';
 import type { Snapshot } from '../snapshot/snapshots.js';
-import { MqttConnection, type MqttConnectionStats } from './connection.js';
+import { MqttConnection, type MqttConnectionStats, type MqttLinkStatus } from './connection.js';
 import { cameraOfDetectSet, detectSetFilter, detectStateTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
 import { discoveryMessages } from './discovery.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -59,6 +59,8 @@ export class MqttSink implements Sink {
   private readonly statsTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private closing: Promise<void> | undefined;
+  /** command topics whose retained message was ignored (warned about once each) */
+  private readonly retainedWarned = new Set<string>();
 
   private constructor(
     private readonly inputs: MqttSinkInputs,
@@ -83,7 +85,7 @@ export class MqttSink implements Sink {
       reconnectPeriodMs: opts.reconnectPeriodMs,
       subscriptions: [detectSetFilter(prefix)],
       onConnect: (send) => this.onConnect(send),
-      onMessage: (topic, payload) => this.onCommand(topic, payload),
+      onMessage: (topic, payload, retained) => this.onCommand(topic, payload, retained),
       onStatus: (connected, message) =>
         inputs.emitStatus(connected ? { severity: 'info', code: 'MQTT_CONNECTED', message } : { severity: 'warning', code: 'MQTT_OFFLINE', message }),
       logger: this.log,
@@ -128,6 +130,11 @@ export class MqttSink implements Sink {
     return this.connection.stats();
   }
 
+  /** The broker link's state (connected / connecting / refused and why), for health and metrics. */
+  link(): MqttLinkStatus {
+    return this.connection.link();
+  }
+
   /** Resolves true once every message has been acknowledged by the broker, false after `timeoutMs`. */
   drained(timeoutMs = 5000): Promise<boolean> {
     return this.connection.drained(timeoutMs);
@@ -157,9 +164,20 @@ export class MqttSink implements Sink {
   }
 
   /** `<prefix>/<camera>/detect/set` ON|OFF. Anything else is ignored with a warning: a command never stops Lookout. */
-  private onCommand(topic: string, payload: Buffer): void {
+  private onCommand(topic: string, payload: Buffer, retained: boolean): void {
     const camera = cameraOfDetectSet(this.dialect.prefix, topic);
     if (camera === undefined) return;
+    // A retained command is an old order replayed by the broker on every connect: on a broker anyone may write to,
+    // it would switch detection off at each start. Only a command sent now counts, unless the user opts in.
+    if (retained && !this.opts.mqtt.commands.acceptRetained) {
+      if (!this.retainedWarned.has(topic)) {
+        this.retainedWarned.add(topic);
+        const message = `ignored the retained command on ${topic} (set mqtt.commands.acceptRetained: true to obey retained commands)`;
+        this.log.warn(message);
+        this.inputs.emitStatus({ severity: 'warning', code: 'MQTT_COMMAND_IGNORED', message });
+      }
+      return;
+    }
     const text = payload.toString('utf8').trim();
     const value = text.toUpperCase();
     let problem: string | undefined;

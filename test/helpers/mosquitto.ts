@@ -28,6 +28,12 @@ export async function selfSignedCert(dir: string): Promise<{ cert: string; key: 
   return { cert, key };
 }
 
+async function writePasswords(file: string, users: Record<string, string>): Promise<void> {
+  for (const [i, [user, password]] of Object.entries(users).entries()) {
+    await run('mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', file, user, password]);
+  }
+}
+
 export class Mosquitto {
   private child: ChildProcess | undefined;
   private log = '';
@@ -47,11 +53,7 @@ export class Mosquitto {
     const dir = await mkdtemp(join(tmpdir(), 'lookout-mosquitto-'));
     const confPath = join(dir, 'mosquitto.conf');
     const passwords = join(dir, 'passwords');
-    if (opts.users) {
-      for (const [i, [user, password]] of Object.entries(opts.users).entries()) {
-        await run('mosquitto_passwd', [...(i === 0 ? ['-c'] : []), '-b', passwords, user, password]);
-      }
-    }
+    if (opts.users) await writePasswords(passwords, opts.users);
     const lines = [
       `listener ${port} 127.0.0.1`,
       ...(opts.tls ? [`certfile ${opts.tls.cert}`, `keyfile ${opts.tls.key}`] : []),
@@ -142,6 +144,14 @@ export class Mosquitto {
       });
       child.kill('SIGTERM');
     });
+  }
+
+  /**
+   * Replaces the users of a broker started with `users` (an operator fixing the password file); takes effect at the
+   * next `restart()`.
+   */
+  async setUsers(users: Record<string, string>): Promise<void> {
+    await writePasswords(join(this.dir, 'passwords'), users);
   }
 
   /** Stops it and removes its directory. */

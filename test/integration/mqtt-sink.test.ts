@@ -436,7 +436,7 @@ describe('MQTT sink (real mosquitto, aedes and mqtt.js)', function () {
     const rejected = await MqttSink.create(refused.inputs, { mqtt: bad.mqtt as MqttConfig, cameras: bad.cameras, logger });
     cleanups.push(() => rejected.close());
     const status = await offline;
-    assert.match(status.message, /unreachable: .*(Not authorized|Bad username or password)/i);
+    assert.match(status.message, /refused the connection \((not authorized|bad username or password)\), retrying/i);
     await rejected.close();
     assert.ok(lines.length > 0);
     for (const text of [status.message, ...lines]) assert.doesNotMatch(text, /wrong-pass/, 'no password in logs or statuses');

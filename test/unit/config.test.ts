@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig, parseConfig } from '../../config/load.js';
+import { loadConfig, MAX_CONFIG_BYTES, parseConfig } from '../../config/load.js';
 import { isLookoutError } from '../../core/errors.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { redactConfig } from '../../config/redact.js';
@@ -105,6 +105,21 @@ describe('config', () => {
       const empty = join(dir, 'empty.yaml');
       writeFileSync(empty, '');
       await assert.rejects(loadConfig(empty, {}), { code: 'LOOKOUT_ERR_CONFIG', message: /the file is empty/ });
+    });
+
+    it('refuses a file over the 1 MiB cap before reading it, naming the size and the cap', async () => {
+      assert.equal(MAX_CONFIG_BYTES, 1024 * 1024);
+      const big = join(dir, 'big.yaml');
+      // a valid config padded with a comment past the cap: only the size can be the reason
+      const head = 'model: { path: yolox-nano }\ncameras: [{ name: front, url: front.mp4 }]\n#';
+      writeFileSync(big, head + 'x'.repeat(MAX_CONFIG_BYTES - head.length) + '\n');
+      const before = process.memoryUsage().arrayBuffers;
+      await assert.rejects(loadConfig(big, {}), { code: 'LOOKOUT_ERR_CONFIG_READ', message: new RegExp(`big\\.yaml: it is ${MAX_CONFIG_BYTES + 1} bytes, more than the ${MAX_CONFIG_BYTES} bytes \\(1 MiB\\)`) });
+      assert.ok(process.memoryUsage().arrayBuffers - before < MAX_CONFIG_BYTES, 'not read whole');
+      // exactly at the cap it is read (and valid)
+      writeFileSync(big, head + 'x'.repeat(MAX_CONFIG_BYTES - 1 - head.length) + '\n');
+      assert.equal((await loadConfig(big, {})).cameras[0].name, 'front');
+      await assert.rejects(loadConfig(dir, {}), { code: 'LOOKOUT_ERR_CONFIG_READ', message: /is a directory/ });
     });
   });
 
