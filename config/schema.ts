@@ -7,6 +7,7 @@ import { validatePolygon, type Polygon } from '../core/geometry.js';
 import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
 import { cameraUrlKind, hasUserInfo } from '../sources/camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
+import { lineSchema, withLineLabels } from './lines.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -49,6 +50,8 @@ const zone = obj({
   points: polygon(),
   objects: optional(list(label())),
   inertia: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+  /** an object in the zone for longer than this (stream seconds) is `loitering` */
+  loiterSeconds: optional(positive('a number of seconds > 0')),
 });
 
 const tracker = obj({
@@ -64,7 +67,7 @@ const tracker = obj({
   lowScore: optional(fraction()),
 });
 
-const camera = refine(obj({
+const camera = withLineLabels(refine(obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
   fps: withDefault(positive(), DEFAULTS.camera.fps),
@@ -91,7 +94,9 @@ const camera = refine(obj({
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, {}),
-}), checkCameraFields);
+  /** counting lines (config/lines.ts) */
+  lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
+}), checkCameraFields));
 
 const model = obj({
   path: str(),

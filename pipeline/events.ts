@@ -3,9 +3,11 @@
 // `update` only when something a consumer cares about changed (never per frame), `end` when the tracker lets go.
 import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter, type ObjectsOptions } from './filters.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker, type RandomSource, type Track, type TrackerOptions } from './track.js';
-import type { CameraUpdate, FrameResult, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
+import type { CameraUpdate, CrossingDirection, FrameResult, LineCrossing, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
 import type { Polygon } from '../core/geometry.js';
 import { DEFAULT_ZONE_INERTIA, Zones, type ZoneOptions } from './zones.js';
+import { LineCrossings, resolveLine, type LineInput } from './lines.js';
+import { LineCounts } from './line-counts.js';
 
 export interface EventOptions {
   /** stream seconds after the last event of a moving object before an `update` is sent anyway */
@@ -34,6 +36,8 @@ export interface CameraObjectsOptions {
   /** detections whose bottom-centre falls in any of these are ignored */
   masks: readonly Polygon[];
   tracker: CameraTrackerOptions;
+  /** counting lines by name (pipeline/lines.ts) */
+  lines: Readonly<Record<string, LineInput>>;
 }
 
 /** What a camera's config may leave out; missing values come from DEFAULT_OBJECT_OPTIONS. */
@@ -42,6 +46,7 @@ export interface CameraObjectsInput {
   zones?: Readonly<Record<string, ZoneOptions>>;
   masks?: readonly Polygon[];
   tracker?: Partial<CameraTrackerOptions>;
+  lines?: Readonly<Record<string, LineInput>>;
 }
 
 /** Every default of the object pipeline in one place (the config schema reads them from here). */
@@ -54,6 +59,7 @@ export const DEFAULT_OBJECT_OPTIONS = Object.freeze({
   /** for a zone that does not set `inertia` */
   zoneInertia: DEFAULT_ZONE_INERTIA,
   tracker: Object.freeze({ ...DEFAULT_TRACKER_OPTIONS, ...DEFAULT_EVENT_OPTIONS }),
+  lines: Object.freeze({}),
 }) satisfies CameraObjectsOptions & { filter: LabelFilter; zoneInertia: number };
 
 export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): CameraObjectsOptions {
@@ -65,7 +71,13 @@ export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): Cam
     zones: input.zones ?? DEFAULT_OBJECT_OPTIONS.zones,
     masks: input.masks ?? DEFAULT_OBJECT_OPTIONS.masks,
     tracker: { ...DEFAULT_OBJECT_OPTIONS.tracker, ...input.tracker },
+    lines: input.lines ?? DEFAULT_OBJECT_OPTIONS.lines,
   };
+}
+
+/** Whether an update carries anything a sink publishes (events, counts, line crossings or counts): else it is per-frame noise. */
+export function hasNews(u: CameraUpdate): boolean {
+  return u.events.length > 0 || u.counts !== undefined || u.lineCounts !== undefined || u.crossings !== undefined;
 }
 
 /** `{ all: { person: 2, car: 0 }, driveway: { person: 1 } }`: open true-positive objects per zone and label, zeros included. */
@@ -79,6 +91,10 @@ interface ObjectState {
   bestScore: number;
   /** per zone: consecutive frames on the other side of its edge */
   readonly zoneStreak: Map<string, number>;
+  /** per current zone: stream time the object entered it (for loitering) */
+  readonly zoneSince: Map<string, number>;
+  /** crossings confirmed while the object was not yet an event; counted once it becomes one */
+  readonly heldCrossings: { line: string; direction: CrossingDirection; time: number; wallTime: number }[];
 }
 
 function copyObject(o: TrackedObject): TrackedObject {
@@ -104,6 +120,9 @@ export class CameraObjects {
   private lastPts: number | null = null;
   private srcWidth = 0;
   private srcHeight = 0;
+  private readonly lines: LineCrossings;
+  private readonly lineCounts: LineCounts;
+  private lineCountsSent = false;
 
   constructor(
     readonly camera: string,
@@ -117,6 +136,11 @@ export class CameraObjects {
     this.tracker = new Tracker(t, random);
     this.zones = new Zones(this.options.zones, this.options.masks);
     this.filter = new DetectionFilter(this.options.objects, t.lowScore, this.zones);
+    this.lines = new LineCrossings(this.options.lines);
+    const track = this.options.objects.track;
+    this.lineCounts = new LineCounts(
+      this.lines.names.map((name) => ({ name, labels: this.lines.labelsOf(name, track), directions: this.lines.directionsOf(name), resetAt: resolveLine(this.options.lines[name]).resetAt })),
+    );
   }
 
   /** Feeds the next frame of this camera. */
@@ -132,13 +156,39 @@ export class CameraObjects {
     const events: ObjectEvent[] = [];
     for (const t of removed) this.end(t.id, pts, events);
     for (const t of tracks) this.observe(t, pts, events);
-    return this.finish(pts, events);
+    if (this.lines.size === 0) return this.finish(pts, events);
+    // lines: after observe(), so an object that became an event in this frame has its held crossings counted now
+    const crossings: LineCrossing[] = [];
+    let countsChanged = this.lineCounts.tick(frame.capturedAt);
+    for (const t of removed) this.lines.forget(t.id);
+    for (const t of tracks) countsChanged = this.crossLines(t, pts, frame.capturedAt, crossings) || countsChanged;
+    return this.finish(pts, events, crossings, countsChanged);
+  }
+
+  /** Feeds one track to the lines; returns whether a count changed. */
+  private crossLines(t: Track, pts: number, wallTime: number, crossings: LineCrossing[]): boolean {
+    const s = this.states.get(t.id);
+    if (s === undefined) return false;
+    for (const c of this.lines.update(t.id, t.label, t.matched ? t.box : t.predicted, t.matched, this.srcWidth, this.srcHeight)) {
+      s.heldCrossings.push({ ...c, time: pts, wallTime });
+    }
+    if (s.published === null || s.heldCrossings.length === 0) return false;
+    let changed = false;
+    for (const c of s.heldCrossings.splice(0)) {
+      if (!this.lineCounts.add(c.line, t.label, c.direction)) continue;
+      changed = true;
+      crossings.push({ camera: this.camera, line: c.line, id: t.id, label: t.label, direction: c.direction, time: c.time, wallTime: c.wallTime, snapshotTime: s.obj.bestFrameTime });
+    }
+    return changed;
   }
 
   /** The stream ended (or restarts): every open object ends at `pts` (default: the last frame's time). */
   flush(pts: number = this.lastPts ?? 0): CameraUpdate {
     const events: ObjectEvent[] = [];
-    for (const t of this.tracker.clear()) this.end(t.id, pts, events);
+    for (const t of this.tracker.clear()) {
+      this.end(t.id, pts, events);
+      this.lines.forget(t.id);
+    }
     return this.finish(pts, events);
   }
 
@@ -167,7 +217,7 @@ export class CameraObjects {
       o.area = (t.box[2] - t.box[0]) * (t.box[3] - t.box[1]);
       o.ratio = t.box[3] > t.box[1] ? (t.box[2] - t.box[0]) / (t.box[3] - t.box[1]) : 0;
       o.lastSeen = t.lastSeen;
-      this.updateZones(s);
+      this.updateZones(s, pts);
       // a parked object's snapshot is frozen: a better score while stationary is not news
       const margin = s.published === null ? 0 : opts.snapshotMargin;
       if (!t.stationary && t.score > s.bestScore + margin) {
@@ -176,6 +226,7 @@ export class CameraObjects {
       }
     }
     // once a true positive, always a true positive (Frigate), so an event never flips back
+    o.loitering = this.isLoitering(s, pts);
     const threshold = this.filter.filterOf(o.label)?.threshold ?? DEFAULT_LABEL_FILTER.threshold;
     if (o.falsePositive && computed >= threshold) o.falsePositive = false;
     if (o.falsePositive) return;
@@ -188,6 +239,7 @@ export class CameraObjects {
     const meaningful =
       !sameMembers(before.currentZones, o.currentZones) ||
       before.stationary !== o.stationary ||
+      before.loitering !== o.loitering ||
       before.bestFrameTime !== o.bestFrameTime ||
       (!o.stationary && pts - s.publishedAt >= opts.heartbeatSeconds);
     if (meaningful) this.publish(s, 'update', pts, events);
@@ -211,17 +263,28 @@ export class CameraObjects {
       endTime: null,
       bestFrameTime: t.startTime,
       falsePositive: true,
+      loitering: false,
     };
-    const s: ObjectState = { obj, scores: [], published: null, publishedAt: t.startTime, bestScore: 0, zoneStreak: new Map() };
+    const s: ObjectState = { obj, scores: [], published: null, publishedAt: t.startTime, bestScore: 0, zoneStreak: new Map(), zoneSince: new Map(), heldCrossings: [] };
     // The first sighting places the object without inertia: inertia damps edge jitter, and a birth is not jitter.
     for (const zone of this.zones.zonesAt(t.box, t.label, this.srcWidth, this.srcHeight)) {
       obj.currentZones.push(zone);
       obj.enteredZones.push(zone);
+      s.zoneSince.set(zone, t.startTime);
     }
     return s;
   }
 
-  private updateZones(s: ObjectState): void {
+  /** In a zone with `loiterSeconds` for longer than that, in stream time (also while the detector misses it). */
+  private isLoitering(s: ObjectState, pts: number): boolean {
+    for (const zone of s.obj.currentZones) {
+      const limit = this.zones.loiterSecondsOf(zone);
+      if (limit !== undefined && pts - (s.zoneSince.get(zone) ?? pts) >= limit) return true;
+    }
+    return false;
+  }
+
+  private updateZones(s: ObjectState, pts: number): void {
     const o = s.obj;
     const inside = this.zones.zonesAt(o.box, o.label, this.srcWidth, this.srcHeight);
     let changed = false;
@@ -242,8 +305,10 @@ export class CameraObjects {
       if (isIn) {
         o.currentZones.push(zone);
         if (!o.enteredZones.includes(zone)) o.enteredZones.push(zone);
+        s.zoneSince.set(zone, pts);
       } else {
         o.currentZones.splice(o.currentZones.indexOf(zone), 1);
+        s.zoneSince.delete(zone);
       }
     }
     // keep config order, so equal zone sets always look the same
@@ -266,10 +331,15 @@ export class CameraObjects {
     events.push({ type: 'end', before: s.published, after: copyObject(s.obj) });
   }
 
-  private finish(pts: number, events: ObjectEvent[]): CameraUpdate {
+  private finish(pts: number, events: ObjectEvent[], crossings: LineCrossing[] = [], lineCountsChanged = false): CameraUpdate {
     const objects: TrackedObject[] = [];
     for (const s of this.states.values()) if (s.published !== null) objects.push(copyObject(s.obj));
     const update: CameraUpdate = { camera: this.camera, pts, events, objects };
+    if (crossings.length > 0) update.crossings = crossings;
+    if (this.lineCounts.size > 0 && (lineCountsChanged || !this.lineCountsSent)) {
+      update.lineCounts = this.lineCounts.snapshot();
+      this.lineCountsSent = true;
+    }
     const counts = this.count(objects);
     const key = JSON.stringify(counts);
     if (key !== this.lastCounts) {

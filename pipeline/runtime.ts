@@ -10,7 +10,7 @@ import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
 import { describeError, isLookoutError } from '../core/errors.js';
-import { CameraObjects } from './events.js';
+import { CameraObjects, hasNews } from './events.js';
 import type { CameraUpdate } from '../core/types.js';
 import { FrameStore } from './frame-store.js';
 import { inferFrames } from './infer.js';
@@ -73,7 +73,7 @@ export class Runtime {
     });
     this.updates$ = this.updatesSubject.asObservable();
     for (const c of config.cameras) {
-      this.objects.set(c.name, new CameraObjects(c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }));
+      this.objects.set(c.name, new CameraObjects(c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker, lines: c.lines }));
     }
     this.pipeline = merge(...cameras).pipe(
       inferFrames(detector, {
@@ -184,7 +184,7 @@ export class Runtime {
         this.stats.frameDetected(r.frame.camera, r.frame.capturedAt);
         this.resultsSubject.next(r);
         const update = this.objects.get(r.frame.camera)?.push(r);
-        if (update && (update.events.length > 0 || update.counts)) this.updatesSubject.next(update);
+        if (update && hasNews(update)) this.updatesSubject.next(update);
       },
       error: (err: unknown) => {
         this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
@@ -205,7 +205,7 @@ export class Runtime {
     if (this.resultsSubject.closed || this.resultsSubject.isStopped) return;
     for (const objects of this.objects.values()) {
       const update = objects.flush();
-      if (update.events.length > 0 || update.counts) this.updatesSubject.next(update);
+      if (hasNews(update)) this.updatesSubject.next(update);
     }
     this.resultsSubject.complete();
     this.updatesSubject.complete();
@@ -229,7 +229,7 @@ export class Runtime {
     } else {
       this.detectOff.add(camera);
       const update = this.objects.get(camera)?.flush();
-      if (update && (update.events.length > 0 || update.counts) && !this.updatesSubject.isStopped) this.updatesSubject.next(update);
+      if (update && hasNews(update) && !this.updatesSubject.isStopped) this.updatesSubject.next(update);
     }
     this.emitStatus({ severity: 'info', code: on ? 'DETECT_ON' : 'DETECT_OFF', camera, message: `detection ${on ? 'resumed' : 'paused'} on ${camera}` });
     return true;

@@ -13,6 +13,8 @@ export interface ZoneOptions {
    * that jitters across the edge into a storm of updates (Frigate's zone inertia, applied both ways here)
    */
   inertia?: number;
+  /** stream seconds an object may stay in the zone before it is `loitering` (absent: never) */
+  loiterSeconds?: number;
 }
 
 export const DEFAULT_ZONE_INERTIA = 3;
@@ -25,13 +27,16 @@ export function validateZone(name: string, zone: unknown, path: string): string[
   const errors: string[] = [];
   if (RESERVED_ZONE_NAMES.includes(name)) errors.push(`${path}: the zone name '${name}' is reserved`);
   if (typeof zone !== 'object' || zone === null) return [...errors, `${path}: expected { points, objects? }`];
-  const { points, objects, inertia } = zone as Record<string, unknown>;
+  const { points, objects, inertia, loiterSeconds } = zone as Record<string, unknown>;
   errors.push(...validatePolygon(points, `${path}.points`));
   if (objects !== undefined && !(Array.isArray(objects) && objects.every((l) => typeof l === 'string'))) {
     errors.push(`${path}.objects: expected a list of labels`);
   }
   if (inertia !== undefined && !(typeof inertia === 'number' && Number.isInteger(inertia) && inertia >= 1)) {
     errors.push(`${path}.inertia: expected an integer >= 1`);
+  }
+  if (loiterSeconds !== undefined && !(typeof loiterSeconds === 'number' && Number.isFinite(loiterSeconds) && loiterSeconds > 0)) {
+    errors.push(`${path}.loiterSeconds: expected a number of seconds > 0`);
   }
   return errors;
 }
@@ -40,6 +45,7 @@ interface ResolvedZone {
   readonly name: string;
   readonly labels: ReadonlySet<string> | null;
   readonly inertia: number;
+  readonly loiterSeconds: number | undefined;
   readonly source: Polygon;
   pixels: Point[];
 }
@@ -69,6 +75,7 @@ export class Zones {
       name,
       labels: zone.objects ? new Set(zone.objects) : null,
       inertia: Math.max(1, Math.floor(zone.inertia ?? DEFAULT_ZONE_INERTIA)),
+      loiterSeconds: zone.loiterSeconds,
       source: zone.points,
       pixels: [],
     }));
@@ -91,6 +98,11 @@ export class Zones {
 
   inertiaOf(zone: string): number {
     return this.zones.find((candidate) => candidate.name === zone)?.inertia ?? DEFAULT_ZONE_INERTIA;
+  }
+
+  /** Stream seconds an object may stay in the zone before it loiters; undefined when the zone does not watch that. */
+  loiterSecondsOf(zone: string): number | undefined {
+    return this.zones.find((candidate) => candidate.name === zone)?.loiterSeconds;
   }
 
   /** Names of the zones (accepting `label`) whose polygon holds the box's bottom-centre, in config order. */

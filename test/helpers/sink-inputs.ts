@@ -60,6 +60,7 @@ export function trackedObject(id: string, over: Partial<TrackedObject> = {}): Tr
     endTime: null,
     bestFrameTime: 1,
     falsePositive: false,
+    loitering: false,
     ...over,
   };
 }
