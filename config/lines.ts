@@ -36,6 +36,16 @@ export const DEFAULT_LINE_OPTIONS = Object.freeze({
   show: true,
 });
 
+/** The directions (`in`: a → b, `out`: b → a) a line counts. */
+export function countedDirections(direction: LineDirection): ('in' | 'out')[] {
+  return direction === 'a_to_b' ? ['in'] : direction === 'b_to_a' ? ['out'] : ['in', 'out'];
+}
+
+/** The labels a line counts: its own list, or every label the camera tracks. */
+export function countedLabels(line: { labels?: readonly string[] }, tracked: readonly string[]): string[] {
+  return line.labels ? tracked.filter((l) => line.labels!.includes(l)) : [...tracked];
+}
+
 const RESET_AT = /^([01]\d|2[0-3]):[0-5]\d$/;
 
 /** `HH:MM` → minutes after local midnight. */

@@ -10,7 +10,7 @@
 //   segment itself, not the line's extension; an object passing beyond an end switches sides without counting.
 import { crossingFraction, signedDistance, toPixels, type Point } from '../core/geometry.js';
 import type { Box, CrossingDirection } from '../core/types.js';
-import { DEFAULT_LINE_OPTIONS, validateLinePoints, type LineOptions } from '../config/lines.js';
+import { countedDirections, DEFAULT_LINE_OPTIONS, validateLinePoints, type LineOptions } from '../config/lines.js';
 
 export type LineInput = Partial<LineOptions> & Pick<LineOptions, 'points'>;
 
@@ -85,7 +85,7 @@ export class LineCrossings {
   /** The directions a line counts. */
   directionsOf(line: string): CrossingDirection[] {
     const d = this.lines.find((candidate) => candidate.name === line)?.direction;
-    return d === 'a_to_b' ? ['in'] : d === 'b_to_a' ? ['out'] : d === 'both' ? ['in', 'out'] : [];
+    return d === undefined ? [] : countedDirections(d);
   }
 
   /**

@@ -44,6 +44,8 @@ export interface FrigateObjectPayload {
   attributes: Record<string, number>;
   current_attributes: unknown[];
   pending_loitering: boolean;
+  /** Lookout's addition (Frigate only says `pending_loitering`): in a zone with `loiterSeconds` for longer than that */
+  loitering: boolean;
   max_severity: null;
   current_estimated_speed: number;
   average_estimated_speed: number;
@@ -206,6 +208,7 @@ export class FrigateDialect implements Dialect {
       attributes: {},
       current_attributes: [],
       pending_loitering: false,
+      loitering: o.loitering,
       max_severity: null,
       current_estimated_speed: 0,
       average_estimated_speed: 0,
