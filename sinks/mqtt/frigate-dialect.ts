@@ -43,9 +43,12 @@ export interface FrigateObjectPayload {
   has_snapshot: boolean;
   attributes: Record<string, number>;
   current_attributes: unknown[];
+  /**
+   * Frigate: the object is in a zone with `loitering_time`. Lookout sets it once the object has stayed in a zone with
+   * `loiterSeconds` longer than that (its `loitering`), and adds no key of its own, so Frigate consumers see Frigate's
+   * exact fields.
+   */
   pending_loitering: boolean;
-  /** Lookout's addition (Frigate only says `pending_loitering`): in a zone with `loiterSeconds` for longer than that */
-  loitering: boolean;
   max_severity: null;
   current_estimated_speed: number;
   average_estimated_speed: number;
@@ -207,8 +210,7 @@ export class FrigateDialect implements Dialect {
       has_snapshot: false,
       attributes: {},
       current_attributes: [],
-      pending_loitering: false,
-      loitering: o.loitering,
+      pending_loitering: o.loitering,
       max_severity: null,
       current_estimated_speed: 0,
       average_estimated_speed: 0,
