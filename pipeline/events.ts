@@ -174,7 +174,7 @@ export class CameraObjects {
     }
     if (s.published === null || s.heldCrossings.length === 0) return false;
     let changed = false;
-    for (const c of s.heldCrossings.splice(0)) {
+    for (const c of s.heldCrossings.splice(0, s.heldCrossings.length)) {
       if (!this.lineCounts.add(c.line, t.label, c.direction)) continue;
       changed = true;
       crossings.push({ camera: this.camera, line: c.line, id: t.id, label: t.label, direction: c.direction, time: c.time, wallTime: c.wallTime, snapshotTime: s.obj.bestFrameTime });
