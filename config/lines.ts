@@ -125,3 +125,23 @@ export function withLineLabels<T extends CameraWithLines>(camera: Schema<T>): Sc
     },
   };
 }
+
+/**
+ * Lines that count a label the model cannot detect, as `cameras[i].lines.<name>.labels: …` messages (empty when the
+ * model's labels are not known). Checked once the model is loaded, since only then are its labels known.
+ */
+export function lineModelLabelProblems(cameras: readonly (CameraWithLines & { name: string })[], modelLabels: readonly string[]): string[] {
+  if (modelLabels.length === 0) return [];
+  const known = new Set(modelLabels);
+  const problems: string[] = [];
+  cameras.forEach((camera, i) => {
+    for (const [name, line] of Object.entries(camera.lines)) {
+      const missing = countedLabels(line, camera.objects.track).filter((l) => !known.has(l));
+      if (missing.length > 0) {
+        const shown = modelLabels.length > 12 ? `${modelLabels.slice(0, 12).join(', ')}, …` : modelLabels.join(', ');
+        problems.push(`cameras[${i}].lines.${name}.labels: ${missing.map((l) => `'${l}'`).join(', ')} not among the model's labels (${shown})`);
+      }
+    }
+  });
+  return problems;
+}

@@ -9,7 +9,8 @@ import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
-import { describeError, isLookoutError } from '../core/errors.js';
+import { describeError, isLookoutError, LookoutError } from '../core/errors.js';
+import { lineModelLabelProblems } from '../config/lines.js';
 import { CameraObjects, hasNews } from './events.js';
 import type { CameraUpdate } from '../core/types.js';
 import { FrameStore } from './frame-store.js';
@@ -108,6 +109,11 @@ export class Runtime {
       });
       // a worker that dies or a run that fails costs a restart with backoff, not the run
       detector = await DetectorSupervisor.create(onnx, opts.detectorRestart);
+    }
+    const lineProblems = lineModelLabelProblems(config.cameras, detector.info.labels);
+    if (lineProblems.length > 0) {
+      if (!opts.detector) await detector.close();
+      throw new LookoutError('LOOKOUT_ERR_CONFIG', `invalid config: ${lineProblems.join('; ')}`);
     }
     for (const w of detector.info.warnings) log.warn(w);
     const { format, provider, dynamicBatch } = detector.info;

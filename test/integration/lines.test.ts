@@ -132,4 +132,20 @@ describe('counting lines end to end (lavfi square, real ffmpeg, onnxruntime, mos
     const drawn = await line.locator('line').evaluate((l) => ['x1', 'y1', 'x2', 'y2'].map((k) => Number(l.getAttribute(k))));
     assert.deepEqual(drawn, [160, 0, 160, 240]);
   });
+
+  it("a line that counts a label the model cannot detect fails at start with LOOKOUT_ERR_CONFIG naming the line, and leaves no worker or ffmpeg", async () => {
+    const { model, labels } = await writeSquareModel(tmp());
+    const cfg = parseConfig(
+      {
+        model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },
+        cameras: [{ name: 'arena', url: `lavfi:${SWING}`, realtime: false, fps: 10, objects: { track: ['person'] }, lines: { middle: { points: [[0.5, 0], [0.5, 1]] } } }],
+      },
+      { env: {} },
+    );
+    await assert.rejects(Runtime.create(cfg, { logger: quiet }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'LOOKOUT_ERR_CONFIG');
+      assert.match(err.message, /cameras\[0\]\.lines\.middle\.labels: 'person' not among the model's labels \(square\)/);
+      return true;
+    });
+  });
 });

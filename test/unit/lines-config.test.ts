@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { parseConfig } from '../../config/load.js';
 import { isLookoutError } from '../../core/errors.js';
+import { lineModelLabelProblems } from '../../config/lines.js';
 
 const withCamera = (camera: Record<string, unknown>) => ({ model: { path: 'yolox-nano' }, cameras: [{ name: 'front', url: 'clips/front.mp4', ...camera }] });
 const door = (line: Record<string, unknown>) => withCamera({ lines: { door: { points: [[0.2, 0.5], [0.8, 0.5]], ...line } } });
@@ -56,5 +57,12 @@ describe('config: lines and loitering', () => {
   it('a label tracked by the camera is fine, and pixel lines are fine', () => {
     const c = parseConfig(withCamera({ objects: { track: ['person', 'car'] }, lines: { gate: { points: [[100, 400], [900, 420]], labels: ['car'] } } }), { env: {} });
     assert.deepEqual(c.cameras[0].lines.gate.labels, ['car']);
+  });
+
+  it("once the model is loaded: a line counting a label the model does not have is named; unknown model labels check nothing", () => {
+    const c = parseConfig(withCamera({ objects: { track: ['person', 'forklift'] }, lines: { dock: { points: [[0, 0.5], [1, 0.5]] }, door: { points: [[0, 0.2], [1, 0.2]], labels: ['person'] } } }), { env: {} });
+    assert.deepEqual(lineModelLabelProblems(c.cameras, ['person', 'car']), ["cameras[0].lines.dock.labels: 'forklift' not among the model's labels (person, car)"]);
+    assert.deepEqual(lineModelLabelProblems(c.cameras, ['person', 'forklift']), []);
+    assert.deepEqual(lineModelLabelProblems(c.cameras, []), []);
   });
 });
