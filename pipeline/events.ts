@@ -75,6 +75,9 @@ export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): Cam
   };
 }
 
+/** crossings kept for an object that is not an event yet; more than this while it is still unconfirmed is jitter */
+const MAX_HELD_CROSSINGS = 8;
+
 /** Whether an update carries anything a sink publishes (events, counts, line crossings or counts): else it is per-frame noise. */
 export function hasNews(u: CameraUpdate): boolean {
   return u.events.length > 0 || u.counts !== undefined || u.lineCounts !== undefined || u.crossings !== undefined;
@@ -171,6 +174,8 @@ export class CameraObjects {
     if (s === undefined) return false;
     for (const c of this.lines.update(t.id, t.label, t.matched ? t.box : t.predicted, t.matched, this.srcWidth, this.srcHeight)) {
       s.heldCrossings.push({ ...c, time: pts, wallTime });
+      // a track that never becomes an event must not grow without bound: keep the latest few
+      if (s.heldCrossings.length > MAX_HELD_CROSSINGS) s.heldCrossings.shift();
     }
     if (s.published === null || s.heldCrossings.length === 0) return false;
     let changed = false;
