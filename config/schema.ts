@@ -46,13 +46,29 @@ const objects = obj({
   filters: withDefault(record(labelFilter), {}),
 });
 
-const zone = obj({
+const zone = withZoneDistances(obj({
   points: polygon(),
   objects: optional(list(label())),
   inertia: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
   /** an object in the zone for longer than this (stream seconds) is `loitering` */
   loiterSeconds: optional(positive('a number of seconds > 0')),
-});
+  /** metres along each edge of a 4-point zone (p1→p2, p2→p3, p3→p4, p4→p1): estimated speeds of objects in it */
+  distances: optional(list(positive('a length in metres > 0'), { minLength: 4 })),
+}));
+
+/** `distances` name the edges of a 4-point zone, one length each. */
+function withZoneDistances<T extends { points: Polygon; distances?: number[] }>(schema: Schema<T>): Schema<T> {
+  return {
+    ...schema,
+    parse(v, path, issues) {
+      const z = schema.parse(v, path, issues);
+      if (z === undefined || z.distances === undefined) return z;
+      if (z.distances.length !== 4) return void issues.add([...path, 'distances'], `expected 4 lengths, one per edge, got ${z.distances.length}`);
+      if (z.points.length !== 4) return void issues.add([...path, 'distances'], `needs a zone of exactly 4 points, got ${z.points.length}`);
+      return z;
+    },
+  };
+}
 
 const tracker = obj({
   maxDisappearedSeconds: optional(positive()),

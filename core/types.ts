@@ -105,6 +105,10 @@ export interface TrackedObject {
   falsePositive: boolean;
   /** in a zone with `loiterSeconds` for longer than that (stream time) */
   loitering: boolean;
+  /** km/h on the ground of a zone with `distances` while in it (0 elsewhere), smoothed; Frigate's estimated speed */
+  currentSpeed: number;
+  /** mean of the speeds measured in such zones so far (0 if none) */
+  averageSpeed: number;
 }
 
 export interface ObjectEvent {

@@ -75,6 +75,9 @@ export function resolveCameraObjectsOptions(input: CameraObjectsInput = {}): Cam
   };
 }
 
+/** weight of the newest speed measurement in the smoothed current speed */
+const SPEED_GAIN = 0.3;
+
 /** crossings kept for an object that is not an event yet; more than this while it is still unconfirmed is jitter */
 const MAX_HELD_CROSSINGS = 8;
 
@@ -98,6 +101,8 @@ interface ObjectState {
   readonly zoneSince: Map<string, number>;
   /** crossings confirmed while the object was not yet an event; counted once it becomes one */
   readonly heldCrossings: { line: string; direction: CrossingDirection; time: number; wallTime: number }[];
+  /** last sighting in a speed zone, and the running sum of speeds measured (bounded: a sum, not a history) */
+  speed: { x: number; y: number; t: number; sum: number; count: number } | null;
 }
 
 function copyObject(o: TrackedObject): TrackedObject {
@@ -223,6 +228,7 @@ export class CameraObjects {
       o.ratio = t.box[3] > t.box[1] ? (t.box[2] - t.box[0]) / (t.box[3] - t.box[1]) : 0;
       o.lastSeen = t.lastSeen;
       this.updateZones(s, pts);
+      this.updateSpeed(s, pts);
       // a parked object's snapshot is frozen: a better score while stationary is not news
       const margin = s.published === null ? 0 : opts.snapshotMargin;
       if (!t.stationary && t.score > s.bestScore + margin) {
@@ -269,8 +275,10 @@ export class CameraObjects {
       bestFrameTime: t.startTime,
       falsePositive: true,
       loitering: false,
+      currentSpeed: 0,
+      averageSpeed: 0,
     };
-    const s: ObjectState = { obj, scores: [], published: null, publishedAt: t.startTime, bestScore: 0, zoneStreak: new Map(), zoneSince: new Map(), heldCrossings: [] };
+    const s: ObjectState = { obj, scores: [], published: null, publishedAt: t.startTime, bestScore: 0, zoneStreak: new Map(), zoneSince: new Map(), heldCrossings: [], speed: null };
     // The first sighting places the object without inertia: inertia damps edge jitter, and a birth is not jitter.
     for (const zone of this.zones.zonesAt(t.box, t.label, this.srcWidth, this.srcHeight)) {
       obj.currentZones.push(zone);
@@ -278,6 +286,37 @@ export class CameraObjects {
       s.zoneSince.set(zone, t.startTime);
     }
     return s;
+  }
+
+  /**
+   * Ground speed (km/h) in the first current zone that has `distances`: the bottom centre's move since the previous
+   * sighting in stream time, at the zone's metres per pixel there. The current speed is smoothed over sightings (box
+   * jitter); the average is over every measurement. Out of such zones the current speed is 0.
+   */
+  private updateSpeed(s: ObjectState, pts: number): void {
+    const o = s.obj;
+    const zone = o.currentZones.find((z) => this.zones.measuresSpeed(z));
+    const x = (o.box[0] + o.box[2]) / 2;
+    const y = o.box[3];
+    if (zone === undefined) {
+      o.currentSpeed = 0;
+      if (s.speed) s.speed.t = Number.NaN;
+      return;
+    }
+    const prev = s.speed;
+    if (prev === null || !(pts > prev.t)) {
+      s.speed = { x, y, t: pts, sum: prev?.sum ?? 0, count: prev?.count ?? 0 };
+      return;
+    }
+    const scale = this.zones.metresPerPixel(zone, (x + prev.x) / 2, (y + prev.y) / 2, this.srcWidth, this.srcHeight) ?? 0;
+    const kmh = ((Math.hypot(x - prev.x, y - prev.y) * scale) / (pts - prev.t)) * 3.6;
+    o.currentSpeed = prev.count === 0 ? kmh : o.currentSpeed + SPEED_GAIN * (kmh - o.currentSpeed);
+    prev.sum += kmh;
+    prev.count++;
+    o.averageSpeed = prev.sum / prev.count;
+    prev.x = x;
+    prev.y = y;
+    prev.t = pts;
   }
 
   /** In a zone with `loiterSeconds` for longer than that, in stream time (also while the detector misses it). */

@@ -28,6 +28,9 @@ export interface LookoutObjectPayload {
   false_positive: boolean;
   /** in a zone with `loiterSeconds` for longer than that */
   loitering: boolean;
+  /** km/h in a zone with `distances` (Frigate's names); 0 when never measured */
+  current_estimated_speed: number;
+  average_estimated_speed: number;
 }
 
 export interface LookoutEventPayload {
@@ -59,6 +62,8 @@ export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
     snapshot_time: t(o.bestFrameTime),
     false_positive: o.falsePositive,
     loitering: o.loitering,
+    current_estimated_speed: round(o.currentSpeed, 1),
+    average_estimated_speed: round(o.averageSpeed, 1),
   };
 }
 

@@ -61,6 +61,8 @@ export function trackedObject(id: string, over: Partial<TrackedObject> = {}): Tr
     bestFrameTime: 1,
     falsePositive: false,
     loitering: false,
+    currentSpeed: 0,
+    averageSpeed: 0,
     ...over,
   };
 }

@@ -49,9 +49,13 @@ describe('config: lines and loitering', () => {
     });
   }
 
-  it('rejects a bad line name and a bad loiterSeconds, naming the path', () => {
+  it('rejects a bad line name, a bad loiterSeconds and bad zone distances, naming the path', () => {
     assert.match(configError(withCamera({ lines: { 'Front Door': { points: [[0, 0], [1, 1]] } } })), /cameras\[0\]\.lines\.Front Door: name must match \[a-z0-9_-\]\+/);
     assert.match(configError(withCamera({ zones: { porch: { points: [[0, 0], [1, 0], [1, 1]], loiterSeconds: 0 } } })), /cameras\[0\]\.zones\.porch\.loiterSeconds: must be a number of seconds > 0, got 0/);
+    assert.match(configError(withCamera({ zones: { road: { points: [[0, 0], [1, 0], [1, 1]], distances: [5, 5, 5, 5] } } })), /cameras\[0\]\.zones\.road\.distances: needs a zone of exactly 4 points, got 3/);
+    assert.match(configError(withCamera({ zones: { road: { points: [[0, 0], [1, 0], [1, 1], [0, 1]], distances: [5, 5, 5] } } })), /cameras\[0\]\.zones\.road\.distances: must have at least 4 item/);
+    assert.match(configError(withCamera({ zones: { road: { points: [[0, 0], [1, 0], [1, 1], [0, 1]], distances: [5, 5, 5, 5, 5] } } })), /cameras\[0\]\.zones\.road\.distances: expected 4 lengths, one per edge, got 5/);
+    assert.match(configError(withCamera({ zones: { road: { points: [[0, 0], [1, 0], [1, 1], [0, 1]], distances: [5, 0, 5, 5] } } })), /cameras\[0\]\.zones\.road\.distances\[1\]: must be a length in metres > 0, got 0/);
   });
 
   it('a label tracked by the camera is fine, and pixel lines are fine', () => {

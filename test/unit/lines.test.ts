@@ -202,4 +202,36 @@ describe('counting lines', () => {
       assert.ok(updates.every((u) => u.objects.every((o) => !o.loitering)));
     });
   });
+
+  describe('speed (zone distances, Frigate semantics)', () => {
+    it('an object walking 100 px/s through a zone of 0.025 m per pixel goes 9 km/h; 0 again once out of it, the average kept', () => {
+      // 800 × 300 px zone whose edges are 20 m and 7.5 m: 0.025 m per pixel everywhere
+      const zone = { points: [[200, 400], [1000, 400], [1000, 700], [200, 700]] as [number, number][], distances: [20, 7.5, 20, 7.5], inertia: 1 };
+      // walks right at 10 px a frame (10 fps) along y = 500, from x = 100 to 1290
+      const updates = run(frames(120, (i) => [standingAt(100 + 10 * i, 500)]), { zones: { road: zone } });
+      const objectAt = (i: number) => updates[i].objects[0];
+      assert.equal(objectAt(5).currentSpeed, 0, 'not in the zone yet');
+      for (const i of [30, 60, 89]) {
+        assert.ok(Math.abs(objectAt(i).currentSpeed - 9) < 1e-3, `frame ${i}: ${objectAt(i).currentSpeed}`);
+        assert.ok(Math.abs(objectAt(i).averageSpeed - 9) < 1e-3);
+      }
+      assert.equal(objectAt(100).currentSpeed, 0, 'out of the zone');
+      assert.ok(Math.abs(objectAt(100).averageSpeed - 9) < 1e-3, 'the average stays');
+    });
+
+    it('perspective: the same pixel speed is faster where a pixel covers more ground (near the edge with the longer metres per pixel)', () => {
+      // the far edge (top, y = 400) is 40 m over 800 px (0.05 m/px), the near edge (bottom) 20 m (0.025 m/px); sides 10 m over 300 px
+      const zone = { points: [[200, 400], [1000, 400], [1000, 700], [200, 700]] as [number, number][], distances: [40, 10, 20, 10], inertia: 1 };
+      const speedAt = (y: number) => {
+        const updates = run(frames(60, (i) => [standingAt(300 + 10 * i, y)]), { zones: { road: zone } });
+        return updates[40].objects[0].currentSpeed;
+      };
+      const far = speedAt(420);
+      const near = speedAt(680);
+      assert.ok(far > near, `${far} > ${near}`);
+      // Frigate's interpolation: (vertical + horizontal) / 2 with the side scales equal (1/30 m/px)
+      const expected = (yn: number) => (((0.05 + (0.025 - 0.05) * yn + 10 / 300) / 2) * 100 * 3.6);
+      assert.ok(Math.abs(near - expected(280 / 300)) < 1e-3, `${near} vs ${expected(280 / 300)}`);
+    });
+  });
 });
