@@ -5,6 +5,7 @@ import { validatePolygon, type Polygon } from '../core/geometry.js';
 import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
 import { cameraUrlKind, hasUserInfo } from './camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
+import { lineSchema, withLineLabels } from './lines.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -58,11 +59,29 @@ const objects = completed(
   (o) => ({ ...o, filters: { ...Object.fromEntries(o.track.map((l) => [l, { ...LF }])), ...o.filters } }),
 );
 
-const zone = obj({
+const zone = withZoneDistances(obj({
   points: polygon(),
   objects: optional(list(label())),
   inertia: withDefault(num({ min: 1, integer: true, what: 'a positive integer' }), DEFAULTS.zone.inertia),
-});
+  /** an object in the zone for longer than this (stream seconds) is `loitering` */
+  loiterSeconds: optional(positive('a number of seconds > 0')),
+  /** metres along each edge of a 4-point zone (p1→p2, p2→p3, p3→p4, p4→p1): estimated speeds of objects in it */
+  distances: optional(list(positive('a length in metres > 0'), { minLength: 4 })),
+}));
+
+/** `distances` name the edges of a 4-point zone, one length each. */
+function withZoneDistances<T extends { points: Polygon; distances?: number[] }>(schema: Schema<T>): Schema<T> {
+  return {
+    ...schema,
+    parse(v, path, issues) {
+      const z = schema.parse(v, path, issues);
+      if (z === undefined || z.distances === undefined) return z;
+      if (z.distances.length !== 4) return void issues.add([...path, 'distances'], `expected 4 lengths, one per edge, got ${z.distances.length}`);
+      if (z.points.length !== 4) return void issues.add([...path, 'distances'], `needs a zone of exactly 4 points, got ${z.points.length}`);
+      return z;
+    },
+  };
+}
 
 const T = DEFAULTS.tracker;
 const tracker = obj({
@@ -78,7 +97,7 @@ const tracker = obj({
   lowScore: withDefault(fraction(), T.lowScore),
 });
 
-const camera = refine(obj({
+const camera = withLineLabels(refine(obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
   fps: withDefault(positive(), DEFAULTS.camera.fps),
@@ -105,7 +124,9 @@ const camera = refine(obj({
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
-}), checkCameraFields);
+  /** counting lines (config/lines.ts) */
+  lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
+}), checkCameraFields));
 
 const model = obj({
   path: str(),

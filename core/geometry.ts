@@ -67,3 +67,30 @@ export function validatePolygon(points: unknown, path: string): string[] {
   return errors;
 }
 
+
+// --- lines (counting lines / tripwires) ---
+
+/**
+ * Signed distance in pixels of `p` from the infinite line through `a`→`b`. Negative is side "a": on the left of the
+ * directed segment as drawn on the picture (image y grows downwards), e.g. above a line drawn left to right.
+ */
+export function signedDistance(p: Point, a: Point, b: Point): number {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const len = Math.hypot(dx, dy);
+  return len === 0 ? 0 : (dx * (p[1] - a[1]) - dy * (p[0] - a[0])) / len;
+}
+
+/**
+ * Where the move `from`→`to` meets the infinite line through `a`→`b`, as a fraction along `a`→`b` (0 at `a`, 1 at
+ * `b`); NaN when the move is parallel to the line. A value in 0..1 means the move went through the segment itself.
+ */
+export function crossingFraction(from: Point, to: Point, a: Point, b: Point): number {
+  const rx = to[0] - from[0];
+  const ry = to[1] - from[1];
+  const sx = b[0] - a[0];
+  const sy = b[1] - a[1];
+  const denom = rx * sy - ry * sx;
+  if (denom === 0) return NaN;
+  return (rx * (a[1] - from[1]) - ry * (a[0] - from[0])) / -denom;
+}

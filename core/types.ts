@@ -103,6 +103,12 @@ export interface TrackedObject {
   /** frame time of the detection with the best score so far (for snapshots) */
   bestFrameTime: number;
   falsePositive: boolean;
+  /** in a zone with `loiterSeconds` for longer than that (stream time) */
+  loitering: boolean;
+  /** km/h on the ground of a zone with `distances` while in it (0 elsewhere), smoothed; Frigate's estimated speed */
+  currentSpeed: number;
+  /** mean of the speeds measured in such zones so far (0 if none) */
+  averageSpeed: number;
 }
 
 export interface ObjectEvent {
@@ -123,6 +129,38 @@ export interface CameraUpdate {
   counts?: ObjectCounts;
   /** the open objects that are events (true positives), as of this frame: what an overlay draws */
   objects: TrackedObject[];
+  /** objects that crossed a counting line in this frame (only when there are any) */
+  crossings?: LineCrossing[];
+  /** every line count of the camera, only when one changed (a crossing, a daily reset) and on the first update */
+  lineCounts?: LineCount[];
+}
+
+/** `in` is side a → side b of a line (a: left of the directed segment p1→p2 as drawn on the picture). */
+export type CrossingDirection = 'in' | 'out';
+
+/** One object crossing one counting line. */
+export interface LineCrossing {
+  camera: string;
+  line: string;
+  /** the object's id, which is also its event id and its snapshot id */
+  id: string;
+  label: string;
+  direction: CrossingDirection;
+  /** stream time (s) of the frame that confirmed the crossing */
+  time: number;
+  /** wall-clock time (epoch ms) of that frame */
+  wallTime: number;
+  /** frame time of the object's best sighting so far (its snapshot) */
+  snapshotTime: number;
+}
+
+/** How many objects of a label crossed a line in one direction: since start, and since the line's daily reset. */
+export interface LineCount {
+  line: string;
+  label: string;
+  direction: CrossingDirection;
+  total: number;
+  today: number;
 }
 
 export type Severity = 'info' | 'warning' | 'error';

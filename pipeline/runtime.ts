@@ -13,6 +13,7 @@ import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
 import { describeError, isLookoutError, LookoutError } from '../core/errors.js';
+import { lineModelLabelProblems } from '../config/lines.js';
 import type { CameraUpdate } from '../core/types.js';
 import type { DetectImage, ImageDetections } from '../core/image-detection.js';
 import { decodeImage } from '../sources/image-decoder.js';
@@ -119,7 +120,7 @@ export class Runtime {
     this.results$ = this.results;
     const tracked = this.results.pipe(
       trackObjects({
-        cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker }])),
+        cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker, lines: c.lines }])),
         flush$: this.flush$,
       }),
     );
@@ -147,6 +148,11 @@ export class Runtime {
       });
       // a worker that dies or a run that fails costs a restart with backoff, not the run
       detector = await DetectorSupervisor.create(onnx, opts.detectorRestart);
+    }
+    const lineProblems = lineModelLabelProblems(config.cameras, detector.info.labels);
+    if (lineProblems.length > 0) {
+      if (!opts.detector) await detector.close();
+      throw new LookoutError('LOOKOUT_ERR_CONFIG', `invalid config: ${lineProblems.join('; ')}`);
     }
     for (const w of detector.info.warnings) log.warn(w);
     const { format, provider, dynamicBatch } = detector.info;

@@ -1,7 +1,7 @@
 // The object stage as an RxJS operator: FrameResults from any number of cameras in, CameraUpdates out, with one
 // CameraObjects (tracker, zones, event state) per camera, created on its first frame and owned by the subscription.
 import { Observable, type OperatorFunction } from 'rxjs';
-import { CameraObjects, type CameraObjectsInput } from './events.js';
+import { CameraObjects, hasNews, type CameraObjectsInput } from './events.js';
 import type { CameraUpdate } from '../core/types.js';
 import type { RandomSource } from './track.js';
 import type { FrameResult } from '../core/types.js';
@@ -33,7 +33,7 @@ export interface TrackObjectsOptions {
  */
 export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunction<FrameResult, CameraUpdate> {
   const everyFrame = options.everyFrame ?? false;
-  const wanted = (u: CameraUpdate) => everyFrame || u.events.length > 0 || u.counts !== undefined;
+  const wanted = (u: CameraUpdate) => everyFrame || hasNews(u);
   return (source) =>
     new Observable<CameraUpdate>((subscriber) => {
       // per subscription, so two subscribers never share tracker state

@@ -14,6 +14,13 @@ export interface ZoneOptions {
    * that jitters across the edge into a storm of updates (Frigate's zone inertia, applied both ways here)
    */
   inertia?: number;
+  /** stream seconds an object may stay in the zone before it is `loitering` (absent: never) */
+  loiterSeconds?: number;
+  /**
+   * real-world lengths in metres of a 4-point zone's edges p1→p2, p2→p3, p3→p4, p4→p1 (Frigate's `distances`): objects
+   * in the zone get an estimated ground speed
+   */
+  distances?: readonly number[];
 }
 
 export const DEFAULT_ZONE_INERTIA = DEFAULTS.zone.inertia;
@@ -26,13 +33,23 @@ export function validateZone(name: string, zone: unknown, path: string): string[
   const errors: string[] = [];
   if (RESERVED_ZONE_NAMES.includes(name)) errors.push(`${path}: the zone name '${name}' is reserved`);
   if (typeof zone !== 'object' || zone === null) return [...errors, `${path}: expected { points, objects? }`];
-  const { points, objects, inertia } = zone as Record<string, unknown>;
+  const { points, objects, inertia, loiterSeconds, distances } = zone as Record<string, unknown>;
   errors.push(...validatePolygon(points, `${path}.points`));
   if (objects !== undefined && !(Array.isArray(objects) && objects.every((l) => typeof l === 'string'))) {
     errors.push(`${path}.objects: expected a list of labels`);
   }
   if (inertia !== undefined && !(typeof inertia === 'number' && Number.isInteger(inertia) && inertia >= 1)) {
     errors.push(`${path}.inertia: expected an integer >= 1`);
+  }
+  if (loiterSeconds !== undefined && !(typeof loiterSeconds === 'number' && Number.isFinite(loiterSeconds) && loiterSeconds > 0)) {
+    errors.push(`${path}.loiterSeconds: expected a number of seconds > 0`);
+  }
+  if (distances !== undefined) {
+    if (!(Array.isArray(distances) && distances.length === 4 && distances.every((d) => typeof d === 'number' && Number.isFinite(d) && d > 0))) {
+      errors.push(`${path}.distances: expected 4 lengths in metres > 0, one per edge`);
+    } else if (Array.isArray(points) && points.length !== 4) {
+      errors.push(`${path}.distances: needs a zone of exactly 4 points, got ${points.length}`);
+    }
   }
   return errors;
 }
@@ -41,6 +58,10 @@ interface ResolvedZone {
   readonly name: string;
   readonly labels: ReadonlySet<string> | null;
   readonly inertia: number;
+  readonly loiterSeconds: number | undefined;
+  readonly distances: readonly number[] | undefined;
+  /** metres per pixel along each edge (AB, BC, CD, DA), for the resolved size */
+  scales: number[];
   readonly source: Polygon;
   pixels: Point[];
 }
@@ -70,6 +91,9 @@ export class Zones {
       name,
       labels: zone.objects ? new Set(zone.objects) : null,
       inertia: Math.max(1, Math.floor(zone.inertia ?? DEFAULT_ZONE_INERTIA)),
+      loiterSeconds: zone.loiterSeconds,
+      distances: zone.distances,
+      scales: [],
       source: zone.points,
       pixels: [],
     }));
@@ -94,6 +118,34 @@ export class Zones {
     return this.zones.find((candidate) => candidate.name === zone)?.inertia ?? DEFAULT_ZONE_INERTIA;
   }
 
+  /** Stream seconds an object may stay in the zone before it loiters; undefined when the zone does not watch that. */
+  loiterSecondsOf(zone: string): number | undefined {
+    return this.zones.find((candidate) => candidate.name === zone)?.loiterSeconds;
+  }
+
+  /** Whether a zone measures speed (it has `distances`). */
+  measuresSpeed(zone: string): boolean {
+    return this.zones.find((candidate) => candidate.name === zone)?.distances !== undefined;
+  }
+
+  /**
+   * Metres per pixel at (x, y) in a zone with `distances`, Frigate's approximation of the ground plane: each edge's
+   * metres per pixel, interpolated between opposite edges by where the point lies in the zone, then averaged.
+   */
+  metresPerPixel(zone: string, x: number, y: number, srcWidth: number, srcHeight: number): number | undefined {
+    this.resolve(srcWidth, srcHeight);
+    const z = this.zones.find((candidate) => candidate.name === zone);
+    if (z === undefined || z.scales.length !== 4) return undefined;
+    const [a, b, , d] = z.pixels;
+    const [ab, bc, cd, da] = z.scales;
+    const clamp = (v: number) => (Number.isFinite(v) ? Math.min(1, Math.max(0, v)) : 0.5);
+    const xn = clamp((x - a[0]) / (b[0] - a[0]));
+    const yn = clamp((y - a[1]) / (d[1] - a[1]));
+    const vertical = ab + (cd - ab) * yn;
+    const horizontal = da + (bc - da) * xn;
+    return (vertical + horizontal) / 2;
+  }
+
   /** Names of the zones (accepting `label`) whose polygon holds the box's bottom-centre, in config order. */
   zonesAt(box: Box, label: string, srcWidth: number, srcHeight: number): string[] {
     this.resolve(srcWidth, srcHeight);
@@ -115,7 +167,16 @@ export class Zones {
 
   private resolve(srcWidth: number, srcHeight: number): void {
     if (srcWidth === this.width && srcHeight === this.height) return;
-    for (const z of this.zones) z.pixels = toPixels(z.source, srcWidth, srcHeight);
+    for (const z of this.zones) {
+      z.pixels = toPixels(z.source, srcWidth, srcHeight);
+      if (z.distances !== undefined && z.pixels.length === 4) {
+        z.scales = z.pixels.map((p, i) => {
+          const q = z.pixels[(i + 1) % 4];
+          const px = Math.hypot(q[0] - p[0], q[1] - p[1]);
+          return px > 0 ? z.distances![i] / px : 0;
+        });
+      }
+    }
     this.masks = this.maskSources.map((m) => toPixels(m, srcWidth, srcHeight));
     this.width = srcWidth;
     this.height = srcHeight;

@@ -5,6 +5,11 @@ const eventsList = document.getElementById('events');
 const noEvents = document.getElementById('no-events');
 const MAX_EVENTS = 60;
 const IMAGE_INTERVAL_MS = 400;
+const SVG = 'http://www.w3.org/2000/svg';
+/** camera → line → { in, out }: today's counts summed over labels, from the retained line topics on /ws */
+const lineCounts = new Map();
+/** camera/line/label/direction → count, so a label's new value replaces its old one in the sums */
+const lineCountByTopic = new Map();
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -23,11 +28,14 @@ function tileFor(camera) {
   const placeholder = el('div', { class: 'placeholder' }, 'waiting for a frame…');
   const badge = el('span', { class: 'badge' });
   const figures = el('span', { class: 'figures' });
+  const overlay = document.createElementNS(SVG, 'svg');
+  overlay.setAttribute('class', 'lines');
+  overlay.setAttribute('preserveAspectRatio', 'xMidYMid meet');
   const node = el('article', { class: 'tile', 'data-camera': camera.name },
-    el('div', { class: 'view' }, img, placeholder),
+    el('div', { class: 'view' }, img, overlay, placeholder),
     el('div', { class: 'meta' }, el('span', { class: 'name' }, camera.name), figures, badge));
   document.getElementById('tiles').append(node);
-  t = { node, img, placeholder, badge, figures, loading: false };
+  t = { node, img, overlay, placeholder, badge, figures, loading: false, linesKey: '' };
   tiles.set(camera.name, t);
   // the next image is asked for only once the last one arrived: a slow link gets fewer frames, never a pile-up
   const next = () => setTimeout(() => refreshImage(camera.name), IMAGE_INTERVAL_MS);
@@ -54,12 +62,69 @@ async function refreshCameras() {
       t.badge.className = `badge ${c.status}`;
       t.badge.title = c.error ?? '';
       t.figures.textContent = `${c.detectFps.toFixed(1)} fps · ${c.inferenceMs.toFixed(1)} ms`;
+      drawLines(t, c);
       if (c.status === 'online') online++;
     }
     document.getElementById('summary').textContent = `${online} of ${cameras.length} camera${cameras.length === 1 ? '' : 's'} online`;
   } catch (err) {
     document.getElementById('summary').textContent = `cannot reach Lookout (${err.message})`;
   }
+}
+
+/**
+ * The camera's counting lines over its live image, in source pixels: the SVG's viewBox is the picture, and `meet`
+ * fits it exactly like the image's `object-fit: contain`. Each line shows today's in (a → b) and out counts.
+ */
+function drawLines(t, camera) {
+  const lines = camera.lines ?? [];
+  if (!camera.width || !camera.height || lines.length === 0) return;
+  const key = JSON.stringify([camera.width, camera.height, lines]);
+  if (key !== t.linesKey) {
+    t.linesKey = key;
+    t.overlay.setAttribute('viewBox', `0 0 ${camera.width} ${camera.height}`);
+    t.overlay.replaceChildren();
+    const scale = Math.max(camera.width, camera.height) / 400;
+    for (const line of lines) {
+      const fractional = line.points.flat().every((v) => v >= 0 && v <= 1);
+      const [[x1, y1], [x2, y2]] = line.points.map(([x, y]) => (fractional ? [x * camera.width, y * camera.height] : [x, y]));
+      const g = document.createElementNS(SVG, 'g');
+      g.setAttribute('data-line', line.name);
+      const path = document.createElementNS(SVG, 'line');
+      for (const [k, v] of Object.entries({ x1, y1, x2, y2, 'stroke-width': 2 * scale })) path.setAttribute(k, String(v));
+      const label = document.createElementNS(SVG, 'text');
+      label.setAttribute('x', String((x1 + x2) / 2));
+      label.setAttribute('y', String((y1 + y2) / 2 - 4 * scale));
+      label.setAttribute('font-size', String(11 * scale));
+      g.append(path, label);
+      t.overlay.append(g);
+    }
+  }
+  for (const g of t.overlay.querySelectorAll('g[data-line]')) updateLineLabel(camera.name, g);
+}
+
+function updateLineLabel(camera, g) {
+  const name = g.getAttribute('data-line');
+  const c = lineCounts.get(camera)?.get(name) ?? { in: 0, out: 0 };
+  g.setAttribute('data-in', String(c.in));
+  g.setAttribute('data-out', String(c.out));
+  g.querySelector('text').textContent = `${name} in ${c.in} · out ${c.out}`;
+}
+
+/** `<prefix>/<camera>/line/<line>/<label>/<in|out>` (today's count); false when the topic is not one. */
+function onLineCount(topic, payload) {
+  const parts = topic.split('/');
+  if (parts.length < 6 || parts.at(-4) !== 'line') return false;
+  const [camera, , line, label, direction] = parts.slice(-5);
+  if (direction !== 'in' && direction !== 'out') return false;
+  lineCountByTopic.set(`${camera}/${line}/${label}/${direction}`, Number(payload) || 0);
+  let sum = 0;
+  for (const [k, v] of lineCountByTopic) if (k.startsWith(`${camera}/${line}/`) && k.endsWith(`/${direction}`)) sum += v;
+  if (!lineCounts.has(camera)) lineCounts.set(camera, new Map());
+  const perLine = lineCounts.get(camera);
+  perLine.set(line, { ...(perLine.get(line) ?? { in: 0, out: 0 }), [direction]: sum });
+  const g = tiles.get(camera)?.overlay.querySelector(`g[data-line="${CSS.escape(line)}"]`);
+  if (g) updateLineLabel(camera, g);
+  return true;
 }
 
 function timeText(seconds) {
@@ -111,6 +176,7 @@ function connect() {
     try { msg = JSON.parse(m.data); } catch { return; }
     if (typeof msg.topic !== 'string') return;
     if (msg.topic.endsWith('/events') && msg.payload?.after) addEvent(msg.payload.type, msg.payload.after);
+    else onLineCount(msg.topic, msg.payload);
   });
   ws.addEventListener('close', () => {
     link.dataset.state = 'closed';

@@ -1,4 +1,5 @@
 // The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection.
+import { countedLabels } from '../../config/lines.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
@@ -163,6 +164,10 @@ export class Api {
           inferenceMs: snap.detector.inferenceMsP50,
           width: this.latest.get(c.name)?.frame.transform.srcWidth ?? null,
           height: this.latest.get(c.name)?.frame.transform.srcHeight ?? null,
+          // what the dashboard draws on the tile: points as configured (fractions or source pixels)
+          lines: Object.entries(c.lines)
+            .filter(([, l]) => l.show)
+            .map(([name, l]) => ({ name, points: l.points, direction: l.direction, labels: countedLabels(l, c.objects.track) })),
         };
       }),
     );

@@ -1,7 +1,7 @@
 // What a dialect decides: the topics, payloads and retain flags of everything Lookout publishes. The connection,
 // outbox, commands and discovery are the same for every dialect.
 import type { MqttDialect } from '../../config/defaults.js';
-import type { CameraUpdate, ObjectCounts } from '../../core/types.js';
+import type { CameraUpdate, CrossingDirection, ObjectCounts } from '../../core/types.js';
 import type { FrameMeta } from '../../core/types.js';
 import { topicLevel } from './topics.js';
 
@@ -31,6 +31,8 @@ export interface Dialect {
   messages(update: CameraUpdate): TopicMessage[];
   /** the count topic of a camera and label (`all` for every label): what the discovered sensors read */
   countTopic(camera: string, label: string): string;
+  /** the daily count topic of a line, label and direction; absent in a dialect without lines (Frigate's) */
+  lineCountTopic?(camera: string, line: string, label: string, direction: CrossingDirection): string;
   /** frame metadata as it passes (frame sizes for Frigate's `region`) */
   observeFrame(frame: FrameMeta): void;
 }

@@ -4,10 +4,13 @@
 import type { Dialect } from './dialect.js';
 import { detectStateTopic } from './dialect.js';
 import { topicLevel } from './topics.js';
+import type { CrossingDirection } from '../../core/types.js';
 
 export interface DiscoveryCamera {
   name: string;
   labels: readonly string[];
+  /** counting lines: a daily count sensor per line, label and direction (dialects with line topics only) */
+  lines?: readonly { name: string; labels: readonly string[]; directions: readonly CrossingDirection[] }[];
 }
 
 export interface DiscoveryMessage {
@@ -66,6 +69,27 @@ export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cam
           device,
         },
       });
+    }
+    for (const line of dialect.lineCountTopic ? camera.lines ?? [] : []) {
+      for (const label of line.labels) {
+        for (const direction of line.directions) {
+          const objectId = `${id(camera.name)}_${id(line.name)}_${id(label)}_${direction}`;
+          out.push({
+            topic: `${discoveryPrefix}/sensor/${node}/${objectId}/config`,
+            config: {
+              name: `${line.name} ${label} ${direction} today`,
+              unique_id: `${node}_${objectId}`,
+              object_id: `${node}_${objectId}`,
+              state_topic: dialect.lineCountTopic!(camera.name, line.name, label, direction),
+              // the count only grows until the daily reset, which Home Assistant reads as a new cycle
+              state_class: 'total_increasing',
+              icon: direction === 'in' ? 'mdi:location-enter' : 'mdi:location-exit',
+              availability,
+              device,
+            },
+          });
+        }
+      }
     }
     out.push({
       topic: `${discoveryPrefix}/switch/${node}/${id(camera.name)}_detect/config`,

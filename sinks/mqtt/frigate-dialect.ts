@@ -43,6 +43,11 @@ export interface FrigateObjectPayload {
   has_snapshot: boolean;
   attributes: Record<string, number>;
   current_attributes: unknown[];
+  /**
+   * Frigate: the object is in a zone with `loitering_time`. Lookout sets it once the object has stayed in a zone with
+   * `loiterSeconds` longer than that (its `loitering`), and adds no key of its own, so Frigate consumers see Frigate's
+   * exact fields.
+   */
   pending_loitering: boolean;
   max_severity: null;
   current_estimated_speed: number;
@@ -205,10 +210,10 @@ export class FrigateDialect implements Dialect {
       has_snapshot: false,
       attributes: {},
       current_attributes: [],
-      pending_loitering: false,
+      pending_loitering: o.loitering,
       max_severity: null,
-      current_estimated_speed: 0,
-      average_estimated_speed: 0,
+      current_estimated_speed: round(o.currentSpeed, 1),
+      average_estimated_speed: round(o.averageSpeed, 1),
       velocity_angle: 0,
       path_data: [],
       recognized_license_plate: null,

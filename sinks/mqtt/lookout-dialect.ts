@@ -5,6 +5,8 @@ import type { CameraUpdate } from '../../core/types.js';
 import type { ObjectEvent, TrackedObject } from '../../core/types.js';
 import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
 import { topicLevel } from './topics.js';
+import { lineCountTopic, lineMessages } from './line-topics.js';
+import type { CrossingDirection } from '../../core/types.js';
 
 export interface LookoutObjectPayload {
   id: string;
@@ -24,6 +26,11 @@ export interface LookoutObjectPayload {
   /** frame time of the best sighting so far (where a snapshot would come from) */
   snapshot_time: number;
   false_positive: boolean;
+  /** in a zone with `loiterSeconds` for longer than that */
+  loitering: boolean;
+  /** km/h in a zone with `distances` (Frigate's names); 0 when never measured */
+  current_estimated_speed: number;
+  average_estimated_speed: number;
 }
 
 export interface LookoutEventPayload {
@@ -54,6 +61,9 @@ export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
     end_time: o.endTime === null ? null : t(o.endTime),
     snapshot_time: t(o.bestFrameTime),
     false_positive: o.falsePositive,
+    loitering: o.loitering,
+    current_estimated_speed: round(o.currentSpeed, 1),
+    average_estimated_speed: round(o.averageSpeed, 1),
   };
 }
 
@@ -68,6 +78,7 @@ export class LookoutDialect implements Dialect {
   readonly statsTopic: string;
   readonly countsRetained = true;
   private readonly counts = new LastValues();
+  private readonly lineCounts = new LastValues();
 
   constructor(readonly prefix: string) {
     this.availableTopic = `${prefix}/available`;
@@ -92,7 +103,12 @@ export class LookoutDialect implements Dialect {
         if (this.counts.changed(topic, c.value)) out.push({ topic, payload: c.value, retain: true, kind: 'state' });
       }
     }
+    out.push(...lineMessages(this.prefix, update, this.lineCounts));
     return out;
+  }
+
+  lineCountTopic(camera: string, line: string, label: string, direction: CrossingDirection): string {
+    return lineCountTopic(this.prefix, camera, line, label, direction);
   }
 
   observeFrame(): void {}

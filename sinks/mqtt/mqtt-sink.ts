@@ -13,6 +13,7 @@ import type { Snapshot } from '../snapshot/snapshots.js';
 import { MqttConnection, type MqttConnectionStats, type MqttLinkStatus } from './connection.js';
 import { cameraOfDetectSet, detectSetFilter, detectStateTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
 import { discoveryMessages } from './discovery.js';
+import { countedDirections, countedLabels } from '../../config/lines.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { FrigateDialect } from './frigate-dialect.js';
 import { LookoutDialect } from './lookout-dialect.js';
@@ -154,7 +155,11 @@ export class MqttSink implements Sink {
     send({ topic: this.dialect.availableTopic, payload: ONLINE, qos: 1, retain: true });
     for (const c of this.opts.cameras) send(this.detectState(c.name));
     if (mqtt.discovery.enabled) {
-      const cameras = this.opts.cameras.map((c) => ({ name: c.name, labels: c.objects.track }));
+      const cameras = this.opts.cameras.map((c) => ({
+        name: c.name,
+        labels: c.objects.track,
+        lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
+      }));
       for (const d of discoveryMessages(this.dialect, mqtt.discovery.prefix, cameras)) send({ topic: d.topic, payload: JSON.stringify(d.config), qos: 1, retain: true });
     }
   }

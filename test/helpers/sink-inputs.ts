@@ -60,6 +60,9 @@ export function trackedObject(id: string, over: Partial<TrackedObject> = {}): Tr
     endTime: null,
     bestFrameTime: 1,
     falsePositive: false,
+    loitering: false,
+    currentSpeed: 0,
+    averageSpeed: 0,
     ...over,
   };
 }
