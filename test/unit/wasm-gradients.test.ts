@@ -81,6 +81,23 @@ describe('wasm convolution gradients (vs the cpu backend)', function () {
     });
   });
 
+  for (const [transposeA, transposeB] of [[true, false], [false, true], [true, true], [false, false]] as const) {
+    it(`matMul with transposeA=${transposeA}, transposeB=${transposeB} (the dense layers' gradients) within 1e-4`, async () => {
+      const [m, k, n] = [7, 33, 5];
+      const a = randomValues(m * k, 400);
+      const b = randomValues(k * n, 401);
+      const run = () =>
+        tf.tidy(() => tf.matMul(tf.tensor2d(a, transposeA ? [k, m] : [m, k]), tf.tensor2d(b, transposeB ? [n, k] : [k, n]), transposeA, transposeB).dataSync() as Float32Array);
+      await tf.setBackend('cpu');
+      const expected = run();
+      await tf.setBackend('wasm');
+      const actual = run();
+      assert.equal(actual.length, m * n);
+      const diff = maxAbsDiff(actual, expected);
+      assert.ok(diff <= 1e-4, `differs by ${diff}`);
+    });
+  }
+
   it('the filter gradient is registered for wasm and the wasm backend is in use', () => {
     assert.equal(tf.getBackend(), 'wasm');
     assert.ok(tf.getKernel('Conv2DBackpropFilter', 'wasm'));
