@@ -7,24 +7,15 @@ import { assignWeights, createVariables, disposeVariables, forward, readWeights,
 import { initCnnWeights, type CnnWeights } from './cnn-weights.js';
 import { augmentImage, DEFAULT_AUGMENT } from './augment.js';
 import { createRandom, deriveSeed, shuffle } from './random.js';
+import type { TrainSettings } from './train-settings.js';
+
+export type { TrainSettings } from './train-settings.js';
 
 /** Images as bytes, channels last (`count × height × width × channels`), and their class ids. */
 export interface LabelledImages {
   images: Uint8Array;
   labels: Int32Array;
 }
-
-export interface TrainSettings {
-  epochs: number;
-  batchSize: number;
-  learningRate: number;
-  /** epochs without a better validation loss before stopping */
-  patience: number;
-  seed: number;
-  augment: boolean;
-}
-
-export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'seed'> = { epochs: 15, batchSize: 64, learningRate: 0.001, patience: 3, augment: true };
 
 export interface TrainJob {
   arch: CnnArchitecture;

@@ -15,9 +15,12 @@ export function wasmFilesDir(): string {
 /** Makes `wasm` the tfjs backend, with the gradients it lacks. Idempotent. */
 export async function useWasmBackend(): Promise<void> {
   registerWasmGradients();
-  if (tf.getBackend() === 'wasm') return;
+  // not tf.getBackend(): asking would start the default (cpu) backend first, which prints tfjs's tfjs-node advert
+  if (started) return tf.setBackend('wasm').then(() => undefined);
   // A plain path: in Node the emscripten loader reads the file with fs (a file:// URL would go to fetch).
   setWasmPaths(wasmFilesDir());
   if (!(await tf.setBackend('wasm'))) throw new Error('tfjs: the wasm backend failed to start');
   await tf.ready();
+  started = true;
 }
+let started = false;
