@@ -108,7 +108,7 @@ export function formatTrainReport(r: TrainResult): string {
     `trained  ${card.name} (${card.architecture.kind}): ${card.architecture.description}`,
     `dataset  ${card.dataset.spec}: ${card.dataset.items} items; ${card.dataset.split}`,
     `training ${t.epochsRun} of at most ${t.maxEpochs} epochs${t.stoppedEarly ? ' (stopped early)' : ''}, kept epoch ${t.bestEpoch}; ` +
-      `${t.seconds.toFixed(1)} s on ${t.backend} (${Math.round(t.imagesPerSecond)} images/s); seed ${t.seed}; wall time ${r.wallSeconds.toFixed(1)} s`,
+      `${t.seconds.toFixed(1)} s (${t.cpuSeconds.toFixed(1)} s CPU) on ${t.backend} (${Math.round(t.imagesPerSecond)} images/s); seed ${t.seed}; wall time ${r.wallSeconds.toFixed(1)} s`,
     `export   ONNX (onnxruntime) vs tfjs on ${card.exportCheck.samples} test images: max probability difference ` +
       `${card.exportCheck.maxAbsDiff.toExponential(2)} (allowed ${card.exportCheck.tolerance}); tfjs test accuracy ${card.tfjsAccuracy.toFixed(4)}`,
     '',

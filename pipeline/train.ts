@@ -224,6 +224,7 @@ function modelCard(p: {
       augmentation: s.augment ? `rotation ±${a.rotateDegrees}°, shift ±${a.shiftPixels} px, zoom ±${a.scale * 100} %, stroke thicker/thinner ${a.strokeChance * 100} % of images` : null,
       backend: `tfjs ${outcome.backend}`,
       seconds: outcome.seconds,
+      cpuSeconds: outcome.cpuSeconds,
       imagesPerSecond: outcome.imagesPerSecond,
       history: outcome.history,
     },

@@ -17,8 +17,8 @@ export function createVariables(arch: CnnArchitecture, weights: CnnWeights): Cnn
   const kernels = {} as Record<LayerName, tf.Variable>;
   const biases = {} as Record<LayerName, tf.Variable>;
   for (const name of LAYER_NAMES) {
-    kernels[name] = tf.variable(tf.tensor(weights[name].kernel, shapes[name]), true, `${name}/kernel`);
-    biases[name] = tf.variable(tf.tensor1d(weights[name].bias), true, `${name}/bias`);
+    kernels[name] = tf.variable(tf.tensor(weights[name].kernel, shapes[name]), true);
+    biases[name] = tf.variable(tf.tensor1d(weights[name].bias), true);
   }
   return { arch, kernels, biases };
 }

@@ -50,6 +50,11 @@ export interface TrainOutcome {
   /** softmax output for each probe image, `count × classes` */
   probeProbabilities: Float32Array;
   seconds: number;
+  /**
+   * CPU time the process used meanwhile (all threads): unlike `seconds`, it does not grow when other programs share
+   * the cores, so runs on a busy machine can still be compared
+   */
+  cpuSeconds: number;
   /** training images (with augmentation, forward and backward) per second, validation excluded */
   imagesPerSecond: number;
   backend: string;
@@ -64,6 +69,7 @@ export async function trainCnn(job: TrainJob, onProgress: (p: TrainProgress) => 
   const trainCount = job.train.labels.length;
   if (trainCount === 0) throw new RangeError('no training images');
   const started = performance.now();
+  const cpuStarted = process.cpuUsage();
   const vars = createVariables(arch, initCnnWeights(arch, settings.seed));
   const optimizer = tf.train.adam(settings.learningRate);
   const history: EpochStats[] = [];
@@ -142,6 +148,7 @@ export async function trainCnn(job: TrainJob, onProgress: (p: TrainProgress) => 
       stoppedEarly,
       probeProbabilities,
       seconds: (performance.now() - started) / 1000,
+      cpuSeconds: cpuSecondsSince(cpuStarted),
       imagesPerSecond: trainedImages / trainingSeconds,
       backend: tf.getBackend(),
     };
@@ -149,6 +156,11 @@ export async function trainCnn(job: TrainJob, onProgress: (p: TrainProgress) => 
     disposeVariables(vars);
     optimizer.dispose();
   }
+}
+
+function cpuSecondsSince(start: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1e6;
 }
 
 /** Bytes → a float batch [n, H, W, C] in 0..1, the scaling the classifier adapter applies (mean 0, std 255). */
