@@ -8,10 +8,14 @@ import { detectCommand } from './cli/detect.js';
 import { evalCommand } from './cli/eval.js';
 import { modelsListCommand, modelsPullCommand } from './cli/models.js';
 import { runCommand } from './cli/run.js';
+import { trainCommand } from './cli/train.js';
 import { validateCommand } from './cli/validate.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, type ExecutionProviderName } from './config/defaults.js';
 import { describeError, exitCodeFor, isLookoutError } from './core/errors.js';
 import { Logger } from './core/logger.js';
+import { parseCnnSize } from './models/train/architecture.js';
+import { DEFAULT_TRAIN_SETTINGS } from './models/train/train-settings.js';
+import { TRAIN_ARCHITECTURES, type TrainArchitecture } from './pipeline/train.js';
 
 function usage(message: string): never {
   throw usageError(message);
@@ -80,6 +84,48 @@ async function main(argv: string[]): Promise<number> {
         limit: values.limit === undefined ? undefined : numberOption('limit', values.limit, 0, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
         json: values.json ?? false,
         registry: { from: values.from },
+        logger,
+      });
+      return 0;
+    }
+    case 'train': {
+      if (rest.length > 0) usage(`train: unexpected argument ${JSON.stringify(rest[0])} (the dataset goes in --dataset SPEC)`);
+      if (!values.dataset) usage('train: --dataset SPEC is required (mnist:DIR or a directory with one sub-folder per class)');
+      if (!values.name) usage('train: --name NAME is required (the model is written as NAME.onnx)');
+      if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(values.name)) usage(`--name: letters, digits, '.', '_' and '-' only (at most 64, not starting with '.' or '-'), got ${JSON.stringify(values.name)}`);
+      const arch = values.arch ?? 'cnn';
+      if (!(TRAIN_ARCHITECTURES as readonly string[]).includes(arch)) usage(`--arch: expected ${TRAIN_ARCHITECTURES.join(', ')}, got ${JSON.stringify(arch)}`);
+      let widths;
+      try {
+        widths = parseCnnSize(values.size ?? 'small');
+      } catch (err) {
+        usage(`--size: ${describeError(err)}`);
+      }
+      const inputMatch = /^(\d+)x(\d+)$/.exec(values.input ?? '28x28');
+      if (!inputMatch) usage(`--input: expected WIDTHxHEIGHT such as 28x28, got ${JSON.stringify(values.input)}`);
+      const [width, height] = [Number(inputMatch[1]), Number(inputMatch[2])];
+      if (width < 6 || height < 6 || width > 512 || height > 512) usage(`--input: each side must be 6 to 512 pixels, got ${values.input}`);
+      const channels = numberOption('channels', values.channels, 1, (v) => v === 1 || v === 3, '1 (grey) or 3 (RGB)') as 1 | 3;
+      const seed = numberOption('seed', values.seed, 1, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer from 0 to 4294967295');
+      await trainCommand({
+        arch: arch as TrainArchitecture,
+        dataset: values.dataset,
+        name: values.name,
+        outDir: values.out,
+        input: { width, height, channels },
+        conv: widths.conv,
+        dense: widths.dense,
+        settings: {
+          seed,
+          epochs: numberOption('epochs', values.epochs, DEFAULT_TRAIN_SETTINGS.epochs, (v) => Number.isInteger(v) && v >= 1 && v <= 1000, 'an integer from 1 to 1000'),
+          patience: numberOption('patience', values.patience, DEFAULT_TRAIN_SETTINGS.patience, (v) => Number.isInteger(v) && v >= 1, 'a positive integer'),
+          batchSize: numberOption('batch', values.batch, DEFAULT_TRAIN_SETTINGS.batchSize, (v) => Number.isInteger(v) && v >= 1 && v <= 1024, 'an integer from 1 to 1024'),
+          learningRate: numberOption('learning-rate', values['learning-rate'], DEFAULT_TRAIN_SETTINGS.learningRate, (v) => v > 0 && v <= 1, 'a number above 0, at most 1'),
+          augment: !(values['no-augment'] ?? false),
+        },
+        testSplit: numberOption('test-split', values['test-split'], 0.2, (v) => v > 0 && v <= 0.9, 'a fraction above 0, at most 0.9'),
+        validationSplit: numberOption('validation-split', values['validation-split'], 0.1, (v) => v >= 0 && v <= 0.9, 'a fraction from 0 to 0.9'),
+        json: values.json ?? false,
         logger,
       });
       return 0;

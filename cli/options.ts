@@ -62,6 +62,33 @@ export const COMMANDS = {
       from,
     },
   },
+  train: {
+    about: [
+      'Trains an image classifier from scratch on a worker thread (tfjs, wasm backend) and writes NAME.onnx (served',
+      'by --adapter classifier), NAME.labels.txt, a model card (NAME.card.json/.md) and the test split (NAME.test)',
+      'to DIR (default: <cache>/models). SPEC as for eval: mnist:DIR or a directory with one sub-folder per class.',
+      'Every class is split with the seed: test split held out, validation split of the rest for early stopping.',
+      'The export is checked against the trained model and evaluated on the test split like lookout eval.',
+    ],
+    options: {
+      dataset: { type: 'string', arg: 'SPEC', required: true, help: 'mnist:DIR or a folder of class folders' },
+      name: { type: 'string', arg: 'NAME', required: true, help: 'the model name (NAME.onnx)' },
+      arch: { type: 'string', arg: 'cnn', help: 'the architecture (default cnn)' },
+      size: { type: 'string', arg: 'small|keras|C1,C2,DENSE', help: 'CNN widths (default small)' },
+      input: { type: 'string', arg: 'WxH', help: 'input size (default 28x28)' },
+      channels: { type: 'string', arg: '1|3', help: 'grey or RGB (default 1)' },
+      epochs: { type: 'string', arg: 'N', help: 'most epochs (default 15)' },
+      patience: { type: 'string', arg: 'N', help: 'epochs without validation gain before stopping (default 3)' },
+      batch: { type: 'string', arg: 'N', help: 'training batch size (default 64)' },
+      'learning-rate': { type: 'string', arg: 'X', help: 'Adam learning rate (default 0.001)' },
+      seed: { type: 'string', arg: 'N', help: 'seed of split, weights and augmentation (default 1)' },
+      'test-split': { type: 'string', arg: 'X', help: 'fraction held out for the report (default 0.2)' },
+      'validation-split': { type: 'string', arg: 'X', help: 'fraction of the rest for early stopping (default 0.1)' },
+      'no-augment': { type: 'boolean', help: 'no shifts, rotations or stroke changes' },
+      out: { type: 'string', arg: 'DIR', help: 'where the model goes (default <cache>/models)' },
+      json: { type: 'boolean', help: 'the report as JSON' },
+    },
+  },
   demo: {
     about: ['The demo (npm start): sample clip + yolox-nano + dashboard + embedded MQTT broker.'],
     options: {

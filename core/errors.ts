@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   LOOKOUT_ERR_DETECTOR_CLOSED: 'the detector was used after it was closed',
   LOOKOUT_ERR_REGISTRY: 'a model cannot be found, downloaded or verified',
   LOOKOUT_ERR_DATASET: 'an evaluation dataset is missing, malformed or does not match the model',
+  LOOKOUT_ERR_TRAIN: 'a model cannot be trained from the dataset (too few classes or examples), training failed, or the exported model does not match the trained one',
   LOOKOUT_ERR_CHECKSUM: 'a downloaded or local model file does not match its pinned SHA-256',
   LOOKOUT_ERR_MQTT: 'the MQTT client cannot be set up (an unreadable TLS CA file, a bad URL)',
   LOOKOUT_ERR_LISTEN: 'a server Lookout starts (embedded MQTT broker, WebSocket) cannot listen on its host and port',

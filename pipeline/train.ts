@@ -1,0 +1,245 @@
+// `lookout train`: dataset → decoded images (as the classifier adapter will see them) → seeded per-class split →
+// training on a worker thread (tfjs, wasm backend) → one ONNX file → checks → files in place.
+// The checks run on the exported file before anything is moved into place: onnxruntime and the trained tfjs model must
+// agree on the test images (probabilities within 1e-4), and the test split is evaluated with the same runner as
+// `lookout eval`, so the accuracy reported is what `lookout eval` on the written test split gives.
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeError, LookoutError } from '../core/errors.js';
+import type { Logger } from '../core/logger.js';
+import { openDataset } from './eval/datasets.js';
+import { reportToJson, type ClassificationJson, type EvalReport } from './eval/report.js';
+import { detectorSettings, runEval } from './eval/run-eval.js';
+import { cnnToOnnx, CNN_INPUT, CNN_OUTPUT } from '../models/onnx/cnn-onnx.js';
+import { runOnnxOnce } from '../models/onnx/run-onnx.js';
+import { OnnxDetector } from '../models/onnx-detector.js';
+import { cnnShapes, DEFAULT_DROPOUT, describeCnn, type CnnArchitecture, type ImageInput } from '../models/train/architecture.js';
+import { DEFAULT_AUGMENT } from '../models/train/augment.js';
+import { MODEL_CARD_FORMAT, modelCardMarkdown, type ModelCard } from './model-card.js';
+import { trainInWorker } from '../models/train/train-in-worker.js';
+import type { TrainOutcome, TrainProgress, TrainSettings } from '../models/train/trainer.js';
+import { writeFileAtomic } from '../models/write-file-atomic.js';
+import { loadImages, openTrainDataset, pick, splitIndices, type LoadedImages } from './train-data.js';
+import { writeHoldout } from './train-holdout.js';
+
+/** Architectures `lookout train --arch` knows; each turns the same dataset, split, report and export into a model. */
+export const TRAIN_ARCHITECTURES = ['cnn'] as const;
+export type TrainArchitecture = (typeof TRAIN_ARCHITECTURES)[number];
+
+/** Largest difference allowed between onnxruntime's and tfjs's probabilities for one image and class. */
+export const EXPORT_TOLERANCE = 1e-4;
+/** Test images the export check runs through both. */
+export const EXPORT_CHECK_SAMPLES = 100;
+
+export interface TrainOptions {
+  arch: TrainArchitecture;
+  /** as for `lookout eval`: `mnist:DIR` or a directory of class folders */
+  dataset: string;
+  name: string;
+  outDir: string;
+  input: ImageInput;
+  /** cnn widths */
+  conv: readonly [number, number];
+  dense: number;
+  settings: TrainSettings;
+  /** share of every class held out for the final test */
+  testSplit: number;
+  /** share of the rest, per class, watched for early stopping */
+  validationSplit: number;
+  lookoutVersion: string;
+  logger?: Logger;
+  onProgress?: (p: TrainPipelineProgress) => void;
+  signal?: AbortSignal;
+  now?: () => Date;
+}
+
+export type TrainPipelineProgress = { kind: 'load'; done: number; total: number } | TrainProgress | { kind: 'check' };
+
+export interface TrainFiles {
+  model: string;
+  labels: string;
+  card: string;
+  cardMarkdown: string;
+  /** the test split as a dataset */
+  testSet: string;
+}
+
+export interface TrainResult {
+  files: TrainFiles;
+  card: ModelCard;
+  /** the evaluation of the exported model on the test split (what `lookout eval` prints) */
+  evaluation: EvalReport;
+  /** from reading the dataset to the files in place */
+  wallSeconds: number;
+}
+
+export async function train(opts: TrainOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const log = opts.logger?.child({ component: 'train' });
+  const dataset = await openTrainDataset(opts.dataset);
+  const arch: CnnArchitecture = { kind: 'cnn', input: opts.input, conv: opts.conv, dense: opts.dense, dropout: DEFAULT_DROPOUT, classes: dataset.categories.length };
+  try {
+    cnnShapes(arch);
+  } catch (err) {
+    throw new LookoutError('LOOKOUT_ERR_USAGE', `--input: ${describeError(err)}`);
+  }
+  const loaded = await loadImages(dataset, opts.input, (done, total) => opts.onProgress?.({ kind: 'load', done, total }));
+  opts.signal?.throwIfAborted();
+  const split = splitIndices(loaded.labels, opts.testSplit, opts.validationSplit, opts.settings.seed);
+  log?.info(`${dataset.items.length} items, ${arch.classes} classes: ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} test; ${describeCnn(arch)}`);
+
+  const test = pick(loaded, split.test);
+  const outcome = await trainInWorker(
+    { arch, settings: opts.settings, train: pick(loaded, split.train), validation: pick(loaded, split.validation), probe: test.images },
+    (p) => opts.onProgress?.(p),
+    opts.signal,
+  );
+  opts.onProgress?.({ kind: 'check' });
+
+  await mkdir(opts.outDir, { recursive: true });
+  // everything is made in a staging folder beside the target, checked, and only then renamed into place
+  const staging = await mkdtemp(join(opts.outDir, `.${opts.name}.staging-`));
+  try {
+    const labels = dataset.categories.map((c) => c.name);
+    const files: TrainFiles = {
+      model: join(opts.outDir, `${opts.name}.onnx`),
+      labels: join(opts.outDir, `${opts.name}.labels.txt`),
+      card: join(opts.outDir, `${opts.name}.card.json`),
+      cardMarkdown: join(opts.outDir, `${opts.name}.card.md`),
+      testSet: join(opts.outDir, `${opts.name}.test`),
+    };
+    const staged = (path: string) => join(staging, path.slice(opts.outDir.length + 1));
+    const created = (opts.now ?? (() => new Date()))().toISOString();
+    const onnxBytes = cnnToOnnx(arch, outcome.weights, {
+      producerVersion: opts.lookoutVersion,
+      docString: `${opts.name}: ${describeCnn(arch)}; trained by lookout train on ${opts.dataset}`,
+      properties: { labels: JSON.stringify(labels), created, seed: String(opts.settings.seed) },
+    });
+    await writeFile(staged(files.model), onnxBytes);
+    await writeFile(staged(files.labels), labels.join('\n') + '\n');
+    await mkdir(staged(files.testSet));
+    const testSpecPrefix = await writeHoldout(dataset, split.test, staged(files.testSet));
+
+    const exportCheck = await checkExport(staged(files.model), arch, test.images, outcome);
+    if (exportCheck.maxAbsDiff > EXPORT_TOLERANCE) {
+      throw new LookoutError('LOOKOUT_ERR_TRAIN', `the exported ONNX model differs from the trained one by up to ${exportCheck.maxAbsDiff} (allowed ${EXPORT_TOLERANCE}); nothing was written`);
+    }
+    const testSpec = `${testSpecPrefix}${files.testSet}`;
+    const evaluation = await evaluateExport(staged(files.model), labels, `${testSpecPrefix}${staged(files.testSet)}`, testSpec, files.model);
+    const metrics = reportToJson(evaluation) as ClassificationJson;
+    const tfjsAccuracy = accuracyOf(outcome.probeProbabilities, test.labels, arch.classes);
+
+    const card = modelCard({ opts, arch, loaded, split, outcome, metrics, tfjsAccuracy, exportCheck, files, created, testSpec });
+    await writeFile(staged(files.card), `${JSON.stringify(card, null, 2)}\n`);
+    await writeFile(staged(files.cardMarkdown), modelCardMarkdown(card));
+
+    // the test set, labels and card first, the model last: a model file in place always has its companions
+    await rm(files.testSet, { recursive: true, force: true });
+    for (const path of [files.testSet, files.labels, files.card, files.cardMarkdown, files.model]) await rename(staged(path), path);
+    log?.info(`wrote ${files.model}`);
+    return { files, card, evaluation, wallSeconds: (performance.now() - started) / 1000 };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** Runs the first test images through the ONNX file in onnxruntime and compares with tfjs's probabilities. */
+async function checkExport(modelPath: string, arch: CnnArchitecture, images: Uint8Array, outcome: TrainOutcome): Promise<{ samples: number; maxAbsDiff: number; tolerance: number }> {
+  const { width, height, channels } = arch.input;
+  const plane = width * height;
+  const total = images.length / (plane * channels);
+  const n = Math.min(EXPORT_CHECK_SAMPLES, total);
+  // channels-last bytes → NCHW floats in 0..1, as the classifier adapter writes them
+  const input = new Float32Array(n * channels * plane);
+  for (let i = 0; i < n; i++)
+    for (let p = 0; p < plane; p++)
+      for (let c = 0; c < channels; c++) input[(i * channels + c) * plane + p] = images[(i * plane + p) * channels + c]! / 255;
+  const out = await runOnnxOnce(modelPath, input, [n, channels, height, width]);
+  let maxAbsDiff = 0;
+  for (let i = 0; i < n * arch.classes; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.data[i]! - outcome.probeProbabilities[i]!));
+  return { samples: n, maxAbsDiff, tolerance: EXPORT_TOLERANCE };
+}
+
+/** The exported model on the test split through OnnxDetector + runEval: exactly what `lookout eval` does. */
+async function evaluateExport(modelPath: string, labels: string[], stagedSpec: string, testSpec: string, finalModel: string): Promise<EvalReport> {
+  const dataset = await openDataset(stagedSpec);
+  const detector = await OnnxDetector.create({ modelPath, adapter: 'classifier', labels, iou: 0.5, providers: ['cpu'], maxBatch: 64, ...detectorSettings('classification', 0) });
+  try {
+    return await runEval(detector, dataset, { datasetName: testSpec, modelName: finalModel, scoreThreshold: 0, batch: 64 });
+  } finally {
+    await detector.close();
+  }
+}
+
+function accuracyOf(probabilities: Float32Array, labels: Int32Array, classes: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return labels.length === 0 ? 0 : correct / labels.length;
+}
+
+function modelCard(p: {
+  opts: TrainOptions;
+  arch: CnnArchitecture;
+  loaded: LoadedImages;
+  split: { train: number[]; validation: number[]; test: number[] };
+  outcome: TrainOutcome;
+  metrics: ClassificationJson;
+  tfjsAccuracy: number;
+  exportCheck: { samples: number; maxAbsDiff: number; tolerance: number };
+  files: TrainFiles;
+  created: string;
+  testSpec: string;
+}): ModelCard {
+  const { opts, arch, loaded, split, outcome, files } = p;
+  const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
+  const s = opts.settings;
+  const a = DEFAULT_AUGMENT;
+  return {
+    format: MODEL_CARD_FORMAT,
+    name: opts.name,
+    created: p.created,
+    lookoutVersion: opts.lookoutVersion,
+    model: {
+      file: files.model,
+      labels: files.labels,
+      adapter: 'classifier',
+      input: { name: CNN_INPUT, width: arch.input.width, height: arch.input.height, channels: arch.input.channels, layout: 'NCHW', scaling: `pixel / 255 (0..1)${arch.input.channels === 1 ? ', grey' : ', RGB'}` },
+      output: { name: CNN_OUTPUT, what: `[N, ${arch.classes}] softmax probabilities` },
+    },
+    architecture: { kind: arch.kind, description: describeCnn(arch), parameters: cnnShapes(arch).parameters, details: { conv: arch.conv, dense: arch.dense, dropout: arch.dropout, kernel: 3, pool: 2 } },
+    training: {
+      seed: s.seed,
+      maxEpochs: s.epochs,
+      epochsRun: outcome.history.length,
+      bestEpoch: outcome.bestEpoch,
+      stoppedEarly: outcome.stoppedEarly,
+      batchSize: s.batchSize,
+      learningRate: s.learningRate,
+      optimizer: 'adam',
+      patience: s.patience,
+      augmentation: s.augment ? `rotation ±${a.rotateDegrees}°, shift ±${a.shiftPixels} px, zoom ±${a.scale * 100} %, stroke thicker/thinner ${a.strokeChance * 100} % of images` : null,
+      backend: `tfjs ${outcome.backend}`,
+      seconds: outcome.seconds,
+      cpuSeconds: outcome.cpuSeconds,
+      imagesPerSecond: outcome.imagesPerSecond,
+      history: outcome.history,
+    },
+    dataset: {
+      spec: opts.dataset,
+      kind: loaded.dataset.kind,
+      items: loaded.labels.length,
+      split:
+        `stratified per class with seed ${s.seed}: ${Math.round(opts.testSplit * 100)} % test (${split.test.length}), ` +
+        `then ${Math.round(opts.validationSplit * 100)} % of the rest validation for early stopping (${split.validation.length}), train ${split.train.length}`,
+    },
+    classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
+    metrics: p.metrics,
+    tfjsAccuracy: p.tfjsAccuracy,
+    exportCheck: p.exportCheck,
+    evalCommand: `lookout eval --model ${files.model} --adapter classifier --labels ${files.labels} --dataset ${p.testSpec}`,
+  };
+}
