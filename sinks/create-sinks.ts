@@ -26,8 +26,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
     }
     let http: HttpServer | undefined;
     if (config.http) {
-      const { host, port, auth, maxUploadBytes, eventsKept } = config.http;
-      http = await HttpServer.create(runtime, { host, port, auth, maxUploadBytes, eventsKept, logger, cameras: config.cameras, snapshots: snapshots! });
+      http = await HttpServer.create(runtime, { ...config.http, auth: config.http.auth, logger, cameras: config.cameras, snapshots: snapshots! });
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }

@@ -1,5 +1,7 @@
 // The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import sharp from 'sharp';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
 import { redactUrl } from '../../config/redact.js';
@@ -14,6 +16,7 @@ import { decodeImage } from '../../sources/image-decoder.js';
 import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
+import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
 import { metricsText } from './metrics.js';
 
@@ -33,15 +36,28 @@ export interface ApiOptions {
   snapshots: Snapshots;
   maxUploadBytes: number;
   eventsKept: number;
+  /** uploads decoded at once (more: 503 with Retry-After) */
+  maxConcurrentDecodes?: number;
+  /** width × height of an upload at most */
+  maxUploadPixels?: number;
 }
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** seconds, for a 429 or 503 */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
+}
+
+/** A path segment decoded, or 400 for malformed escapes (`%zz`): the client's mistake, not an error of ours. */
+function pathSegment(text: string): string {
+  const decoded = safeDecode(text);
+  if (decoded === undefined) throw new HttpError(400, 'malformed percent-escape in the path');
+  return decoded;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -58,6 +74,10 @@ function sendJpeg(res: ServerResponse, jpeg: Buffer, headers: Record<string, str
 const CAMERA_STATES_HEALTHY = new Set(['online', 'ended', 'disabled']);
 const UPLOAD_TYPES = new Set(['image/jpeg', 'image/png']);
 
+// libvips keeps recent operations and their pixels in a cache for re-use; an upload is never re-used, so that cache
+// would only hold on to hundreds of megabytes after a burst of large uploads
+sharp.cache(false);
+
 export class Api {
   private readonly events: EventLog;
   private readonly latest = new Map<string, FrameResult>();
@@ -66,6 +86,8 @@ export class Api {
   private readonly cameraNames: Set<string>;
   /** one live-view JPEG per camera, re-encoded only when a newer frame is asked for */
   private readonly liveCache = new Map<string, { seq: number; jpeg: Promise<Buffer> }>();
+  /** uploads being read or decoded now */
+  private decoding = 0;
 
   constructor(
     private readonly inputs: ApiInputs,
@@ -100,9 +122,9 @@ export class Api {
     if (path === '/api/cameras' && get) return this.camerasList(res), true;
     if (path === '/api/events' && get) return this.eventsList(res, url), true;
     let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
-    if (m && get) return await this.liveImage(res, decodeURIComponent(m[1])), true;
+    if (m && get) return await this.liveImage(res, pathSegment(m[1])), true;
     m = /^\/api\/events\/([^/]+)\/snapshot\.jpg$/.exec(path);
-    if (m && get) return this.snapshotImage(res, decodeURIComponent(m[1])), true;
+    if (m && get) return this.snapshotImage(res, pathSegment(m[1])), true;
     if (path === '/api/detect') {
       if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body');
       return await this.detect(req, res), true;
@@ -197,22 +219,48 @@ export class Api {
     if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
-    const body = await readBody(req, this.opts.maxUploadBytes);
-    if (body.length === 0) throw new HttpError(400, 'the request has no body');
-    const detector = this.inputs.detector;
-    if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly');
+    // the cap is taken before the body is read, so a burst holds at most this many bodies and decodes
+    const maxDecodes = this.opts.maxConcurrentDecodes ?? DEFAULTS.http.maxConcurrentDecodes;
+    if (this.decoding >= maxDecodes) {
+      req.resume();
+      throw new HttpError(503, `${maxDecodes} uploads are being decoded; try again shortly`, 1);
+    }
+    this.decoding++;
     let image;
     try {
-      image = await decodeImage(body, detector.info.format, `the uploaded ${type.slice(6).toUpperCase()}`);
-    } catch (err) {
-      throw new HttpError(400, describeError(err));
+      image = await this.decodeUpload(req, type);
+    } finally {
+      this.decoding--;
     }
+    const detector = this.inputs.detector;
     try {
       const out = await detector.detect([{ data: image.data, transform: image.transform }]);
       sendJson(res, 200, { width: image.width, height: image.height, detections: out.results[0].detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
       // closed (stopping) or lost to a failure the supervisor is recovering from: try again later
       throw new HttpError(isBatchLost(err) || (isLookoutError(err) && err.code === 'LOOKOUT_ERR_DETECTOR_CLOSED') ? 503 : 500, describeError(err));
+    }
+  }
+
+  private async decodeUpload(req: IncomingMessage, type: string) {
+    const body = await readBody(req, this.opts.maxUploadBytes);
+    if (body.length === 0) throw new HttpError(400, 'the request has no body');
+    if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly', 1);
+    const what = `the uploaded ${type.slice(6).toUpperCase()}`;
+    // a few hundred KB of PNG can claim 16000×16000: read the size from the header before anything is decoded
+    let pixels = 0;
+    try {
+      const meta = await sharp(body).metadata();
+      pixels = (meta.width ?? 0) * (meta.height ?? 0);
+    } catch (err) {
+      throw new HttpError(400, `cannot decode ${what}: ${(err as Error).message}`);
+    }
+    const maxPixels = this.opts.maxUploadPixels ?? DEFAULTS.http.maxUploadPixels;
+    if (pixels > maxPixels) throw new HttpError(413, `${what} is ${pixels} pixels, over the limit of ${maxPixels} (http.maxUploadPixels)`);
+    try {
+      return await decodeImage(body, this.inputs.detector.info.format, what);
+    } catch (err) {
+      throw new HttpError(400, describeError(err));
     }
   }
 }
@@ -233,5 +281,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // a client that goes away mid-body: nobody to answer, and nothing for an ERROR line
+    req.once('close', () => {
+      if (!req.complete) reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
   });
 }
