@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import type { IncomingMessage } from 'node:http';
 import { foreignOrigin, requestUrl, safeDecode } from '../../sinks/http/auth.js';
 import { AuthFailureLimiter } from '../../sinks/http/auth-limiter.js';
+import { parseConfig } from '../../config/load.js';
 
 const req = (headers: Record<string, string>, url = '/'): IncomingMessage => ({ headers, url }) as unknown as IncomingMessage;
 
@@ -59,5 +60,24 @@ describe('auth parsers never throw on what a client sends', () => {
     assert.equal(foreignOrigin(req({ host: '127.0.0.1:8080', origin: 'http://127.0.0.1:9090' })), true);
     assert.equal(foreignOrigin(req({ host: '127.0.0.1:8080', origin: 'null' })), true);
     assert.equal(foreignOrigin(req({ host: '127.0.0.1:8080', origin: '%E0%A4%A' })), true);
+  });
+});
+
+describe('config: one lock per door', () => {
+  const base = { model: { path: '/m.onnx', adapter: 'ultralytics' }, cameras: [{ name: 'a', url: '/a.mp4' }] };
+
+  it('takes websocket.auth and authFailures for the standalone server, with defaults', () => {
+    const c = parseConfig({ ...base, websocket: { auth: { token: 't' } } }, { env: {}, baseDir: '/cfg' });
+    assert.deepEqual(c.websocket?.auth, { token: 't' });
+    assert.deepEqual(c.websocket?.authFailures, { max: 20, windowSeconds: 60 });
+  });
+
+  it('refuses websocket.auth next to an http section, naming it', () => {
+    assert.throws(() => parseConfig({ ...base, http: {}, websocket: { auth: { token: 't' } } }, { env: {}, baseDir: '/cfg' }), /websocket\.auth: \/ws is served by the http server and uses http\.auth/);
+  });
+
+  it('names the path of a bad authFailures or upload limit', () => {
+    assert.throws(() => parseConfig({ ...base, http: { authFailures: { max: -1 } } }, { env: {}, baseDir: '/cfg' }), /http\.authFailures\.max/);
+    assert.throws(() => parseConfig({ ...base, http: { maxConcurrentDecodes: 0 } }, { env: {}, baseDir: '/cfg' }), /http\.maxConcurrentDecodes/);
   });
 });
