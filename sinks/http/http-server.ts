@@ -120,7 +120,9 @@ export class HttpServer implements Sink {
         return void res.destroy();
       }
       const status = err instanceof HttpError ? err.status : 500;
-      if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      // 503 is a refusal by design (busy, restarting, stopping): the detector's own statuses say why; not an ERROR per request
+      if (status === 503) this.logger.debug(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      else if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`);
       if (err instanceof HttpError && err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
       if (!res.headersSent) sendJson(res, status, { error: (err as Error).message });
       else res.destroy();

@@ -36,6 +36,8 @@ export async function startLookout(dir: string, opts: { http?: (port: number) =>
       'cameras:',
       `  - { name: yard, url: "lavfi:${lavfiSpec(scene)}", fps: 5, objects: { track: [square] } }`,
       opts.http?.(port) ?? `http: { host: 127.0.0.1, port: ${port}, auth: { token: ${TOKEN} } }`,
+      // JSON lines, so that errorLines() can tell levels apart
+      'log: { json: true }',
       ...(opts.extra ?? []),
     ].join('\n') + '\n',
   );
