@@ -34,13 +34,30 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
     logger.info(`${signal}: stopping`);
     stopRequested();
   };
+  // last resorts for the whole process. A rejected promise nobody awaited is one request's or one client's failure:
+  // the state it leaves is that request's, so serving on is safe, and the log says so. An uncaught exception may have
+  // left anything half done: log it, stop everything in order, exit 1 (a second one, or a stop that hangs, exits at once).
+  let fatal: unknown;
+  const onRejection = (reason: unknown) => {
+    logger.error(`unhandled promise rejection (serving on; this is a bug, please report it): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+  };
+  const onException = (err: Error) => {
+    logger.error(`uncaught exception, stopping: ${err.stack ?? err.message}`);
+    if (fatal !== undefined) process.exit(1);
+    fatal = err;
+    setTimeout(() => process.exit(1), 10_000).unref();
+    stopRequested();
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+  process.on('unhandledRejection', onRejection);
+  process.on('uncaughtException', onException);
   try {
     sinks = await createSinks(runtime, config, { logger, json: opts.json });
     opts.onReady?.(runtime, sinks);
     runtime.start();
     const signalled = await Promise.race([runtime.done.then(() => false), stopping.then(() => true)]);
+    if (fatal !== undefined) throw fatal;
     if (runtime.failure) throw runtime.failure;
     const cameras = Object.entries(runtime.snapshot().cameras);
     for (const [name, c] of cameras) {
@@ -60,6 +77,8 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
     await closeSinks(sinks, logger);
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
+    process.off('unhandledRejection', onRejection);
+    process.off('uncaughtException', onException);
   }
   return 0;
 }

@@ -65,6 +65,8 @@ export const DEFAULTS = {
     heartbeatSeconds: 30,
     /** how often `<prefix>/stats` goes to clients (0: never) */
     statsIntervalSeconds: 60,
+    /** as http.authFailures, for the standalone server */
+    authFailures: { max: 20, windowSeconds: 60 },
   },
   http: {
     /** loopback unless asked: binding wider needs `auth` (or an explicit `auth: none`) */
@@ -72,6 +74,12 @@ export const DEFAULTS = {
     port: 8080,
     maxUploadBytes: 10 * 1024 * 1024,
     eventsKept: 500,
+    /** two decodes at a time bound what uploads hold: each is at most maxUploadPixels × 4 bytes */
+    maxConcurrentDecodes: 2,
+    /** 40 MP: an 8K frame or a large phone photo; 160 MB decoded at most */
+    maxUploadPixels: 40_000_000,
+    /** after 20 failed logins in a minute a client address gets 429 until the minute is over */
+    authFailures: { max: 20, windowSeconds: 60 },
   },
 } as const;
 

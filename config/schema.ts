@@ -210,16 +210,6 @@ const mqtt = completed(
   },
 );
 
-const websocket = obj({
-  host: withDefault(host(), DEFAULTS.websocket.host),
-  port: withDefault(port(), DEFAULTS.websocket.port),
-  path: withDefault(str({ pattern: /^\/[A-Za-z0-9_./-]*$/, patternText: 'a path starting with /' }), DEFAULTS.websocket.path),
-  maxBufferedBytes: withDefault(num({ min: 1024, integer: true, what: 'an integer >= 1024' }), DEFAULTS.websocket.maxBufferedBytes),
-  stallSeconds: withDefault(positive(), DEFAULTS.websocket.stallSeconds),
-  heartbeatSeconds: withDefault(positive(), DEFAULTS.websocket.heartbeatSeconds),
-  statsIntervalSeconds: withDefault(nonNegative('a number of seconds >= 0 (0 turns stats off)'), DEFAULTS.websocket.statsIntervalSeconds),
-});
-
 /** `none`, `{token}` or `{username, password}`: who may use the dashboard, the API and /ws. */
 const httpAuth = (): Schema<'none' | { token: string } | { username: string; password: string }> => {
   const token = obj({ token: str() });
@@ -237,12 +227,40 @@ const httpAuth = (): Schema<'none' | { token: string } | { username: string; pas
   };
 };
 
+/** failed authentications allowed per client address in a window before it is answered 429 (max 0: no limit) */
+const authFailures = (d: { max: number; windowSeconds: number }) =>
+  withDefault(
+    obj({
+      max: withDefault(num({ min: 0, integer: true, what: 'an integer >= 0 (0: no limit)' }), d.max),
+      windowSeconds: withDefault(positive(), d.windowSeconds),
+    }),
+    { ...d },
+  );
+
+const websocket = obj({
+  host: withDefault(host(), DEFAULTS.websocket.host),
+  port: withDefault(port(), DEFAULTS.websocket.port),
+  path: withDefault(str({ pattern: /^\/[A-Za-z0-9_./-]*$/, patternText: 'a path starting with /' }), DEFAULTS.websocket.path),
+  maxBufferedBytes: withDefault(num({ min: 1024, integer: true, what: 'an integer >= 1024' }), DEFAULTS.websocket.maxBufferedBytes),
+  stallSeconds: withDefault(positive(), DEFAULTS.websocket.stallSeconds),
+  heartbeatSeconds: withDefault(positive(), DEFAULTS.websocket.heartbeatSeconds),
+  statsIntervalSeconds: withDefault(nonNegative('a number of seconds >= 0 (0 turns stats off)'), DEFAULTS.websocket.statsIntervalSeconds),
+  /** the standalone server's lock (no `http` section); with `http`, `/ws` is behind `http.auth` and this must not be set */
+  auth: optional(httpAuth()),
+  authFailures: authFailures(DEFAULTS.websocket.authFailures),
+});
+
 const http = obj({
   host: withDefault(host(), DEFAULTS.http.host),
   port: withDefault(port(), DEFAULTS.http.port),
   auth: optional(httpAuth()),
   maxUploadBytes: withDefault(num({ min: 1024, max: 200 * 1024 * 1024, integer: true, what: 'a number of bytes from 1024 to 209715200' }), DEFAULTS.http.maxUploadBytes),
   eventsKept: withDefault(num({ min: 1, max: 100000, integer: true, what: 'an integer from 1 to 100000' }), DEFAULTS.http.eventsKept),
+  /** uploads decoded at once; more get 503 with Retry-After */
+  maxConcurrentDecodes: withDefault(num({ min: 1, max: 64, integer: true, what: 'an integer from 1 to 64' }), DEFAULTS.http.maxConcurrentDecodes),
+  /** width × height of an upload at most (a small PNG can claim a huge canvas) */
+  maxUploadPixels: withDefault(num({ min: 1, max: 268402689, integer: true, what: 'an integer from 1 to 268402689' }), DEFAULTS.http.maxUploadPixels),
+  authFailures: authFailures(DEFAULTS.http.authFailures),
 });
 
 function uniqueNames(cameras: { name: string }[]): string | undefined {
@@ -254,7 +272,11 @@ function uniqueNames(cameras: { name: string }[]): string | undefined {
   return undefined;
 }
 
-export const configSchema = obj({
+// with an HTTP server, /ws is one of its doors and has its lock: a second one in `websocket` would be a lie
+const oneLock = (c: { websocket?: { auth?: unknown }; http?: unknown }) =>
+  c.websocket?.auth !== undefined && c.http !== undefined ? 'websocket.auth: /ws is served by the http server and uses http.auth; set auth there' : undefined;
+
+export const configSchema = refine(obj({
   model,
   cameras: refine(list(camera, { minLength: 1 }), uniqueNames),
   log: withDefault(log, { ...DEFAULTS.log }),
@@ -264,4 +286,4 @@ export const configSchema = obj({
   websocket: optional(websocket),
   /** absent: no dashboard or API */
   http: optional(http),
-});
+}), oneLock);

@@ -28,9 +28,8 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
     // the HTTP server starts first (it hosts /ws) but its health shows the MQTT link, read when asked
     let mqttSink: MqttSink | undefined;
     if (config.http) {
-      const { host, port, auth, maxUploadBytes, eventsKept } = config.http;
       const mqttLink = config.mqtt ? () => mqttSink?.link() : undefined;
-      http = await HttpServer.create(runtime, { host, port, auth, maxUploadBytes, eventsKept, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink });
+      http = await HttpServer.create(runtime, { ...config.http, auth: config.http.auth, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink });
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }

@@ -19,6 +19,9 @@ import { detectStateTopic, ONLINE } from './mqtt/dialect.js';
 import { LookoutDialect } from './mqtt/lookout-dialect.js';
 import { topicFilterProblem, topicMatches } from './mqtt/topics.js';
 import type { Sink, SinkInputs } from '../core/sink.js';
+import { LookoutError } from '../core/errors.js';
+import { bindProblem, refuseUpgrade, requestUrl, RequestGate } from './http/auth.js';
+import { AuthFailureLimiter } from './http/auth-limiter.js';
 
 export interface WebSocketSinkInputs extends SinkInputs {
   snapshot(): StatsSnapshot;
@@ -62,6 +65,9 @@ interface Client {
 }
 
 const MAX_CLIENT_MESSAGE = 64 * 1024;
+const MAX_FILTERS = 100;
+/** problems listed in an error reply; the rest are counted */
+const MAX_PROBLEMS = 5;
 
 export class WebSocketSink implements Sink {
   readonly name = 'websocket';
@@ -85,6 +91,8 @@ export class WebSocketSink implements Sink {
     private readonly opts: WebSocketSinkOptions,
     private readonly server: Server,
     private readonly ownsServer: boolean,
+    /** the standalone server's lock; on a shared server the HTTP server's lock runs first */
+    gate: RequestGate | undefined,
   ) {
     const cfg = opts.websocket;
     this.log = opts.logger.child({ component: 'websocket' });
@@ -94,12 +102,23 @@ export class WebSocketSink implements Sink {
     for (const c of opts.cameras) this.retained.set(detectStateTopic(opts.topicPrefix, c.name), inputs.detectEnabled(c.name) ? 'ON' : 'OFF');
 
     const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (new URL(req.url ?? '/', 'http://localhost').pathname !== cfg.path) {
-        // on a shared server another handler may own this path; on ours nobody does
-        if (ownsServer) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
-        return;
+      // the last resort for one upgrade: a bug ends this connection with a 500, never the process
+      try {
+        if (socket.destroyed) return; // refused by the shared server's lock
+        let url: URL | undefined;
+        if (gate) {
+          const decision = gate.check(req, true);
+          if (!decision.ok) return refuseUpgrade(socket, decision.status, decision.headers);
+          url = decision.url;
+        } else url = requestUrl(req);
+        if (!url) return refuseUpgrade(socket, 400);
+        // nobody else serves upgrades: an unknown path is answered, not left open
+        if (url.pathname !== cfg.path) return refuseUpgrade(socket, 404);
+        this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
+      } catch (err) {
+        this.log.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+        refuseUpgrade(socket, 500);
       }
-      this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
     };
     server.on('upgrade', onUpgrade);
     this.detachServer = () => server.off('upgrade', onUpgrade);
@@ -121,14 +140,19 @@ export class WebSocketSink implements Sink {
 
   /** Attaches to `opts.server`, or starts an HTTP server of its own on `websocket.host:port` (port 0: any free one). */
   static async create(inputs: WebSocketSinkInputs, opts: WebSocketSinkOptions): Promise<WebSocketSink> {
-    if (opts.server) return new WebSocketSink(inputs, opts, opts.server, false);
+    if (opts.server) return new WebSocketSink(inputs, opts, opts.server, false, undefined);
+    const { host, port, auth, authFailures } = opts.websocket;
+    // the same lock and the same refusal to face the network unlocked as the HTTP server
+    const problem = bindProblem(host, auth, 'websocket');
+    if (problem) throw new LookoutError('LOOKOUT_ERR_CONFIG', problem);
+    const gate = new RequestGate(auth ?? 'none', new AuthFailureLimiter({ max: authFailures.max, windowMs: authFailures.windowSeconds * 1000 }));
     const server = createServer((_req, res) => {
       res.writeHead(426, { 'content-type': 'text/plain', connection: 'close' });
       res.end(`WebSocket only: connect to ${opts.websocket.path}\n`);
     });
-    const { host, port } = opts.websocket;
+    server.on('clientError', (_err, socket: Duplex) => refuseUpgrade(socket, 400));
     await listen(server, host, port, 'websocket', 'set websocket.port');
-    const sink = new WebSocketSink(inputs, opts, server, true);
+    const sink = new WebSocketSink(inputs, opts, server, true, gate);
     sink.log.info(`listening on ws://${host}:${sink.port}${opts.websocket.path}`);
     return sink;
   }
@@ -151,7 +175,15 @@ export class WebSocketSink implements Sink {
     const client: Client = { ws, filters: ['#'], alive: true, overSince: null, skipped: 0 };
     this.clients.add(client);
     ws.on('pong', () => (client.alive = true));
-    ws.on('message', (data, isBinary) => this.onClientMessage(client, data, isBinary));
+    ws.on('message', (data, isBinary) => {
+      // the last resort for one message: a bug closes this client (1011), the others and the process go on
+      try {
+        this.onClientMessage(client, data, isBinary);
+      } catch (err) {
+        this.log.error(`client message: ${(err as Error).stack ?? String(err)}`);
+        ws.close(1011, 'internal error');
+      }
+    });
     ws.on('error', (err) => this.log.debug(`client error: ${err.message}`));
     ws.on('close', () => this.clients.delete(client));
     this.sendRetained(client);
@@ -170,13 +202,21 @@ export class WebSocketSink implements Sink {
       this.reply(client, { error: 'expected {"subscribe": ["<topic filter>", ...]}' });
       return;
     }
+    // the cap first, so that a 30,000-entry list costs one comparison, not 30,000 messages
+    if (filters.length > MAX_FILTERS) {
+      this.reply(client, { error: `at most ${MAX_FILTERS} filters, not ${filters.length}` });
+      return;
+    }
     const problems: string[] = [];
+    let count = 0;
     filters.forEach((f: unknown, i) => {
       const problem = typeof f === 'string' ? topicFilterProblem(f) : 'must be a string';
-      if (problem) problems.push(`subscribe[${i}]: ${problem}`);
+      if (!problem) return;
+      // the reply stays small whatever was sent: the first few problems and how many there were
+      if (++count <= MAX_PROBLEMS) problems.push(`subscribe[${i}]: ${problem}`);
     });
-    if (problems.length > 0 || filters.length > 100) {
-      this.reply(client, { error: problems.length > 0 ? problems.join('; ') : 'at most 100 filters' });
+    if (count > 0) {
+      this.reply(client, { error: problems.join('; ') + (count > MAX_PROBLEMS ? `; and ${count - MAX_PROBLEMS} more` : '') });
       return;
     }
     client.filters = filters as string[];
@@ -184,8 +224,9 @@ export class WebSocketSink implements Sink {
     this.sendRetained(client);
   }
 
+  /** Replies pass the same buffered-bytes check as published messages: a client that asks and never reads is skipped, then dropped. */
   private reply(client: Client, body: Record<string, unknown>): void {
-    if (client.ws.readyState === WebSocket.OPEN) client.ws.send(JSON.stringify(body));
+    this.sendTo(client, JSON.stringify(body));
   }
 
   private sendRetained(client: Client): void {

@@ -1,6 +1,8 @@
 // The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection.
 import { countedLabels } from '../../config/lines.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import sharp from 'sharp';
+import { DEFAULTS } from '../../config/defaults.js';
 import type { Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
 import { redactUrl } from '../../config/redact.js';
@@ -13,6 +15,7 @@ import type { FrameResult } from '../../core/types.js';
 import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
+import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
@@ -38,15 +41,28 @@ export interface ApiOptions {
   eventsKept: number;
   /** the MQTT broker link, when MQTT is configured (read on each request: the sink is created after the server) */
   mqttLink?: () => MqttLinkStatus | undefined;
+  /** uploads decoded at once (more: 503 with Retry-After) */
+  maxConcurrentDecodes?: number;
+  /** width × height of an upload at most */
+  maxUploadPixels?: number;
 }
 
 export class HttpError extends Error {
   constructor(
     readonly status: number,
     message: string,
+    /** seconds, for a 429 or 503 */
+    readonly retryAfter?: number,
   ) {
     super(message);
   }
+}
+
+/** A path segment decoded, or 400 for malformed escapes (`%zz`): the client's mistake, not an error of ours. */
+function pathSegment(text: string): string {
+  const decoded = safeDecode(text);
+  if (decoded === undefined) throw new HttpError(400, 'malformed percent-escape in the path');
+  return decoded;
 }
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
@@ -63,6 +79,10 @@ function sendJpeg(res: ServerResponse, jpeg: Buffer, headers: Record<string, str
 const CAMERA_STATES_HEALTHY = new Set(['online', 'ended', 'disabled']);
 const UPLOAD_TYPES = new Set(['image/jpeg', 'image/png']);
 
+// libvips keeps recent operations and their pixels in a cache for re-use; an upload is never re-used, so that cache
+// would only hold on to hundreds of megabytes after a burst of large uploads
+sharp.cache(false);
+
 export class Api {
   private readonly events: EventLog;
   private readonly latest = new Map<string, FrameResult>();
@@ -71,6 +91,8 @@ export class Api {
   private readonly cameraNames: Set<string>;
   /** one live-view JPEG per camera, re-encoded only when a newer frame is asked for */
   private readonly liveCache = new Map<string, { seq: number; jpeg: Promise<Buffer> }>();
+  /** uploads being read or decoded now */
+  private decoding = 0;
 
   constructor(
     private readonly inputs: ApiInputs,
@@ -105,9 +127,9 @@ export class Api {
     if (path === '/api/cameras' && get) return this.camerasList(res), true;
     if (path === '/api/events' && get) return this.eventsList(res, url), true;
     let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
-    if (m && get) return await this.liveImage(res, decodeURIComponent(m[1])), true;
+    if (m && get) return await this.liveImage(res, pathSegment(m[1])), true;
     m = /^\/api\/events\/([^/]+)\/snapshot\.jpg$/.exec(path);
-    if (m && get) return this.snapshotImage(res, decodeURIComponent(m[1])), true;
+    if (m && get) return this.snapshotImage(res, pathSegment(m[1])), true;
     if (path === '/api/detect') {
       if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body');
       return await this.detect(req, res), true;
@@ -215,19 +237,43 @@ export class Api {
     if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
     const declared = Number(req.headers['content-length'] ?? NaN);
     if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
-    const body = await readBody(req, this.opts.maxUploadBytes);
-    if (body.length === 0) throw new HttpError(400, 'the request has no body');
-    if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly');
+    // the cap is taken before the body is read, so a burst holds at most this many bodies and decodes
+    const maxDecodes = this.opts.maxConcurrentDecodes ?? DEFAULTS.http.maxConcurrentDecodes;
+    if (this.decoding >= maxDecodes) {
+      req.resume();
+      throw new HttpError(503, `${maxDecodes} uploads are being decoded; try again shortly`, 1);
+    }
+    this.decoding++;
     try {
-      const out = await this.inputs.detectImage(body, `the uploaded ${type.slice(6).toUpperCase()}`);
+      const body = await readBody(req, this.opts.maxUploadBytes);
+      if (body.length === 0) throw new HttpError(400, 'the request has no body');
+      if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly', 1);
+      const what = `the uploaded ${type.slice(6).toUpperCase()}`;
+      await this.checkPixels(body, what);
+      const out = await this.inputs.detectImage(body, what);
       sendJson(res, 200, { width: out.width, height: out.height, detections: out.detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
+      if (err instanceof HttpError) throw err;
       throw new HttpError(uploadStatus(err), describeError(err));
+    } finally {
+      this.decoding--;
     }
+  }
+
+  /** A few hundred KB of PNG can claim 16000×16000: the size is read from the header before anything is decoded. */
+  private async checkPixels(body: Buffer, what: string): Promise<void> {
+    let pixels = 0;
+    try {
+      const meta = await sharp(body).metadata();
+      pixels = (meta.width ?? 0) * (meta.height ?? 0);
+    } catch (err) {
+      throw new HttpError(400, `cannot decode ${what}: ${(err as Error).message}`);
+    }
+    const maxPixels = this.opts.maxUploadPixels ?? DEFAULTS.http.maxUploadPixels;
+    if (pixels > maxPixels) throw new HttpError(413, `${what} is ${pixels} pixels, over the limit of ${maxPixels} (http.maxUploadPixels)`);
   }
 }
 
-/** not an image: the client's fault; closed (stopping) or lost to a failure being recovered from: try again later */
 function uploadStatus(err: unknown): number {
   if (!isLookoutError(err)) return 500;
   if (err.code === 'LOOKOUT_ERR_MEDIA') return 400;
@@ -250,5 +296,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     });
     req.once('end', () => resolve(Buffer.concat(chunks)));
     req.once('error', reject);
+    // a client that goes away mid-body: nobody to answer, and nothing for an ERROR line
+    req.once('close', () => {
+      if (!req.complete) reject(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
   });
 }

@@ -4,17 +4,21 @@ import { listen } from '../listen.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { DEFAULTS } from '../../config/defaults.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Sink } from '../../core/sink.js';
 import { Api, HttpError, sendJson, type ApiInputs, type ApiOptions } from './api.js';
-import { authorize, bindProblem, challenge, TOKEN_COOKIE, type AuthConfig } from './auth.js';
+import { bindProblem, refuseUpgrade, RequestGate, TOKEN_COOKIE, type AuthConfig } from './auth.js';
+import { AuthFailureLimiter } from './auth-limiter.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
 
 export interface HttpServerOptions extends ApiOptions {
   host: string;
   port: number;
   auth: AuthConfig | undefined;
+  /** failed authentications per client address and window before 429 */
+  authFailures?: { max: number; windowSeconds: number };
   logger: Logger;
 }
 
@@ -26,7 +30,7 @@ export class HttpServer implements Sink {
   private constructor(
     readonly server: Server,
     private readonly api: Api,
-    private readonly auth: AuthConfig,
+    private readonly gate: RequestGate,
     private readonly files: Map<string, StaticFile>,
     private readonly logger: Logger,
   ) {
@@ -34,11 +38,22 @@ export class HttpServer implements Sink {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
     });
-    // runs before the WebSocket sink's own upgrade listener: an unauthorised upgrade is answered and closed here
+    // a request Node cannot parse: answer 400 and close, at debug (it is the client's mistake, and cheap to send)
+    server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
+      this.logger.debug(`bad request from a client: ${err.code ?? err.message}`);
+      refuseUpgrade(socket, err.code === 'HPE_HEADER_OVERFLOW' ? 431 : 400);
+    });
+    // runs before the WebSocket sink's own upgrade listener: an unauthorised upgrade is answered and closed here, and so
+    // is one nobody else listens for
     server.prependListener('upgrade', (req: IncomingMessage, socket: Duplex) => {
-      if (!this.allowed(req)) {
-        socket.end(`HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: ${challenge(this.auth)}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-        socket.destroy();
+      try {
+        const decision = this.gate.check(req, true);
+        if (!decision.ok) refuseUpgrade(socket, decision.status, decision.headers);
+        else if (server.listenerCount('upgrade') <= 1) refuseUpgrade(socket, 404);
+      } catch (err) {
+        // a bug, not the client's doing: this connection ends, the server goes on
+        this.logger.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+        refuseUpgrade(socket, 500);
       }
     });
   }
@@ -50,8 +65,10 @@ export class HttpServer implements Sink {
     const api = new Api(inputs, opts);
     const log = opts.logger.child({ component: 'http' });
     let self: HttpServer | undefined;
-    const server = createServer((req, res) => void self!.route(req, res));
-    self = new HttpServer(server, api, opts.auth ?? 'none', files, log);
+    const server = createServer((req, res) => void self!.serve(req, res));
+    const failures = opts.authFailures ?? DEFAULTS.http.authFailures;
+    const gate = new RequestGate(opts.auth ?? 'none', new AuthFailureLimiter({ max: failures.max, windowMs: failures.windowSeconds * 1000 }));
+    self = new HttpServer(server, api, gate, files, log);
     try {
       await listen(server, opts.host, opts.port, 'http', 'set http.port');
     } catch (err) {
@@ -69,22 +86,25 @@ export class HttpServer implements Sink {
     return `http://${host}:${a.port}`;
   }
 
-  private allowed(req: IncomingMessage): boolean {
-    return authorize(this.auth, req, new URL(req.url ?? '/', 'http://localhost')).ok;
+  /** The last resort for one request: whatever a handler throws becomes a logged 500 for it, never a dead process. */
+  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    try {
+      await this.route(req, res);
+    } catch (err) {
+      this.logger.error(`${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
+      else res.destroy();
+    }
   }
 
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return sendJson(res, 400, { error: 'bad request URL' });
+    const decision = this.gate.check(req, false);
+    if (!decision.ok) {
+      for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
+      return sendJson(res, decision.status, { error: decision.message });
     }
-    const auth = authorize(this.auth, req, url);
-    if (!auth.ok) {
-      res.setHeader('WWW-Authenticate', challenge(this.auth));
-      return sendJson(res, 401, { error: 'authentication required' });
-    }
+    const { url } = decision;
+    const auth = decision;
     if (auth.tokenFromQuery) res.setHeader('Set-Cookie', `${TOKEN_COOKIE}=${encodeURIComponent(auth.tokenFromQuery)}; HttpOnly; SameSite=Strict; Path=/`);
     try {
       const file = this.files.get(url.pathname);
@@ -94,8 +114,16 @@ export class HttpServer implements Sink {
       }
       if (!(await this.api.handle(req, res, url))) sendJson(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
     } catch (err) {
+      // a client that went away mid-request (an aborted upload) is its business: debug, and nobody to answer
+      if (req.destroyed && (res.destroyed || !res.writable || isAborted(err))) {
+        this.logger.debug(`${req.method} ${url.pathname}: the client went away (${(err as Error).message})`);
+        return void res.destroy();
+      }
       const status = err instanceof HttpError ? err.status : 500;
-      if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      // 503 is a refusal by design (busy, restarting, stopping): the detector's own statuses say why; not an ERROR per request
+      if (status === 503) this.logger.debug(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      else if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      if (err instanceof HttpError && err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
       if (!res.headersSent) sendJson(res, status, { error: (err as Error).message });
       else res.destroy();
     }
@@ -111,4 +139,9 @@ export class HttpServer implements Sink {
     });
     return this.closing;
   }
+}
+
+function isAborted(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || (err as Error | undefined)?.message === 'aborted';
 }

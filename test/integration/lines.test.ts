@@ -83,7 +83,7 @@ describe('counting lines end to end (lavfi square, real ffmpeg, onnxruntime, mos
     cleanups.push(async () => snapshots.close());
     const server = await HttpServer.create(runtime, { host: '127.0.0.1', port: 0, auth: undefined, logger: quiet, cameras: cfg.cameras, snapshots, maxUploadBytes: 100000, eventsKept: 100 });
     cleanups.push(() => server.close());
-    const ws = await WebSocketSink.create(runtime, { websocket: { host: '127.0.0.1', port: 0, path: '/ws', maxBufferedBytes: 1 << 20, stallSeconds: 10, heartbeatSeconds: 30, statsIntervalSeconds: 0 }, cameras: cfg.cameras, topicPrefix: 'lookout', logger: quiet, server: server.server });
+    const ws = await WebSocketSink.create(runtime, { websocket: { host: '127.0.0.1', port: 0, path: '/ws', maxBufferedBytes: 1 << 20, stallSeconds: 10, heartbeatSeconds: 30, statsIntervalSeconds: 0, authFailures: { max: 20, windowSeconds: 60 } }, cameras: cfg.cameras, topicPrefix: 'lookout', logger: quiet, server: server.server });
     cleanups.push(() => ws.close());
     await rec.waitForText('lookout/available', 'online');
     const updates = lastValueFrom(runtime.updates$.pipe(toArray()));

@@ -143,7 +143,7 @@ describe('WebSocket sink (real ws server and clients)', function () {
 
   it('config: optional, with defaults; a bad value names its path', () => {
     const ws = config({}).websocket as WebSocketConfig;
-    assert.deepEqual({ ...ws, port: 8080 }, { host: '127.0.0.1', port: 8080, path: '/ws', maxBufferedBytes: 1048576, stallSeconds: 10, heartbeatSeconds: 30, statsIntervalSeconds: 60 });
+    assert.deepEqual({ ...ws, port: 8080 }, { host: '127.0.0.1', port: 8080, path: '/ws', maxBufferedBytes: 1048576, stallSeconds: 10, heartbeatSeconds: 30, statsIntervalSeconds: 60, authFailures: { max: 20, windowSeconds: 60 } });
     assert.throws(() => config({ path: 'ws' }), /websocket\.path: must match a path starting with \//);
     assert.throws(() => config({ maxBufferedBytes: 10 }), /websocket\.maxBufferedBytes: must be an integer >= 1024/);
   });
