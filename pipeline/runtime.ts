@@ -2,7 +2,7 @@
 // The run is one composition of operators: camera frames (and uploads) → inferFrames → trackObjects, published as two
 // hot streams (results$, updates$) that sinks subscribe to before start(). Stopping completes the sources, so what
 // inference holds still comes out, the tracker ends every open object, and only then the streams complete.
-import { catchError, connectable, EMPTY, filter, finalize, merge, Observable, ReplaySubject, Subject, takeUntil, tap, type Connectable, type Subscription } from 'rxjs';
+import { catchError, connectable, EMPTY, filter, finalize, merge, Observable, ReplaySubject, Subject, takeUntil, type Connectable, type Subscription } from 'rxjs';
 import type { Config } from '../config/types.js';
 import { redactUrl } from '../config/redact.js';
 import type { Detector } from '../core/detector.js';
@@ -104,7 +104,6 @@ export class Runtime {
           if (!isUpload(f.camera)) this.frames.keep(f);
         },
       }),
-      tap((r) => this.frameOut(r.frame.camera)),
       filter((r) => this.resultFor(r)),
       catchError((err: unknown) => {
         this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
@@ -247,7 +246,10 @@ export class Runtime {
       this.pendingUploads.delete(camera);
       return false;
     }
-    if (this.detectOff.has(camera)) return false; // in flight when detection was paused
+    if (this.detectOff.has(camera)) {
+      this.frameOut(camera); // in flight when detection was paused
+      return false;
+    }
     this.stats.frameDetected(camera, r.frame.capturedAt);
     return true;
   }
@@ -276,6 +278,8 @@ export class Runtime {
     this.state = 'running';
     // the tracker subscribes after the sinks, so a frame's result reaches them before its update
     this.connections.push(this.updates.connect());
+    // after the sinks and the tracker: a frame counts as out (and its camera may be `ended`) once they all have it
+    this.connections.push(this.results.subscribe((r) => this.frameOut(r.frame.camera)));
     this.connections.push(this.updates.subscribe({ complete: () => this.resolveDone(), error: () => this.resolveDone() }));
     this.connections.push(this.results.connect());
   }
