@@ -312,14 +312,19 @@ export class Runtime {
   }
 
   /**
-   * Idempotent. In reverse order of start: the sources stop, inference hands back what it holds (bounded by
-   * drainTimeoutMs), the tracker ends every open object and the hot streams complete (sinks see all of it), then the
-   * detector closes. Sinks close after this, so they can still publish the ends.
+   * Idempotent. The sources stop, inference hands back what it holds (bounded by drainTimeoutMs), the tracker ends
+   * every open object and the hot streams complete, so sinks see all of it. The detector stays open: it was made before
+   * the sinks, so it closes after them (`stop()`).
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return this.done;
+  drain(): Promise<void> {
+    this.draining ??= this.drainOnce();
+    return this.draining;
+  }
+
+  private draining: Promise<void> | undefined;
+
+  private async drainOnce(): Promise<void> {
     const wasRunning = this.state === 'running';
-    this.state = 'stopping';
     this.stop$.next();
     this.stop$.complete();
     if (wasRunning) {
@@ -331,6 +336,19 @@ export class Runtime {
     for (const c of this.connections) c.unsubscribe();
     this.uploads.complete();
     this.rejectUploads(new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is closed'));
+  }
+
+  /** Idempotent: drain() if that has not happened, then the detector closes and the status stream completes. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopOnce(): Promise<void> {
+    await this.drain();
+    this.state = 'stopping';
     await this.detector.close();
     this.detectorStates?.unsubscribe();
     this.flush$.complete();
