@@ -1,8 +1,8 @@
 // Runs a config until its cameras end or a signal arrives: the runtime, then the sinks (they subscribe before it
 // starts). The one owner of shutdown, in reverse order of start, the same after a signal, the end of every file or a
-// fatal error: the runtime stops (sources stop, inference finishes what it holds, the tracker ends every open object
+// fatal error: the runtime drains (sources stop, inference finishes what it holds, the tracker ends every open object
 // and zeroes the counts, which the still-open sinks publish), then the sinks close in reverse order (MQTT drains its
-// outbox, bounded, then says `stopped`). Shared by `run` and `demo`.
+// outbox, bounded, then says `stopped`), then the detector closes. Shared by `run` and `demo`.
 import type { Config } from '../config/types.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { ERROR_CODES, LookoutError, type ErrorCode } from '../core/errors.js';
@@ -73,8 +73,11 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
       );
     }
   } finally {
-    await runtime.stop();
+    // reverse order of start: sources and streams first (the sinks publish the ends), then the sinks, then the
+    // detector, which was made before them
+    await runtime.drain();
     await closeSinks(sinks, logger);
+    await runtime.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     process.off('unhandledRejection', onRejection);

@@ -2,7 +2,7 @@
 // The run is one composition of operators: camera frames (and uploads) → inferFrames → trackObjects, published as two
 // hot streams (results$, updates$) that sinks subscribe to before start(). Stopping completes the sources, so what
 // inference holds still comes out, the tracker ends every open object, and only then the streams complete.
-import { catchError, connectable, EMPTY, filter, finalize, merge, Observable, ReplaySubject, Subject, takeUntil, tap, type Connectable, type Subscription } from 'rxjs';
+import { catchError, connectable, EMPTY, filter, finalize, merge, Observable, ReplaySubject, Subject, takeUntil, type Connectable, type Subscription } from 'rxjs';
 import type { Config } from '../config/types.js';
 import { redactUrl } from '../config/redact.js';
 import type { Detector } from '../core/detector.js';
@@ -105,7 +105,6 @@ export class Runtime {
           if (!isUpload(f.camera)) this.frames.keep(f);
         },
       }),
-      tap((r) => this.frameOut(r.frame.camera)),
       filter((r) => this.resultFor(r)),
       catchError((err: unknown) => {
         this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
@@ -253,7 +252,10 @@ export class Runtime {
       this.pendingUploads.delete(camera);
       return false;
     }
-    if (this.detectOff.has(camera)) return false; // in flight when detection was paused
+    if (this.detectOff.has(camera)) {
+      this.frameOut(camera); // in flight when detection was paused
+      return false;
+    }
     this.stats.frameDetected(camera, r.frame.capturedAt);
     return true;
   }
@@ -282,6 +284,8 @@ export class Runtime {
     this.state = 'running';
     // the tracker subscribes after the sinks, so a frame's result reaches them before its update
     this.connections.push(this.updates.connect());
+    // after the sinks and the tracker: a frame counts as out (and its camera may be `ended`) once they all have it
+    this.connections.push(this.results.subscribe((r) => this.frameOut(r.frame.camera)));
     this.connections.push(this.updates.subscribe({ complete: () => this.resolveDone(), error: () => this.resolveDone() }));
     this.connections.push(this.results.connect());
   }
@@ -314,14 +318,19 @@ export class Runtime {
   }
 
   /**
-   * Idempotent. In reverse order of start: the sources stop, inference hands back what it holds (bounded by
-   * drainTimeoutMs), the tracker ends every open object and the hot streams complete (sinks see all of it), then the
-   * detector closes. Sinks close after this, so they can still publish the ends.
+   * Idempotent. The sources stop, inference hands back what it holds (bounded by drainTimeoutMs), the tracker ends
+   * every open object and the hot streams complete, so sinks see all of it. The detector stays open: it was made before
+   * the sinks, so it closes after them (`stop()`).
    */
-  async stop(): Promise<void> {
-    if (this.state === 'stopped' || this.state === 'stopping') return this.done;
+  drain(): Promise<void> {
+    this.draining ??= this.drainOnce();
+    return this.draining;
+  }
+
+  private draining: Promise<void> | undefined;
+
+  private async drainOnce(): Promise<void> {
     const wasRunning = this.state === 'running';
-    this.state = 'stopping';
     this.stop$.next();
     this.stop$.complete();
     if (wasRunning) {
@@ -333,6 +342,19 @@ export class Runtime {
     for (const c of this.connections) c.unsubscribe();
     this.uploads.complete();
     this.rejectUploads(new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the detector is closed'));
+  }
+
+  /** Idempotent: drain() if that has not happened, then the detector closes and the status stream completes. */
+  stop(): Promise<void> {
+    this.stopping ??= this.stopOnce();
+    return this.stopping;
+  }
+
+  private stopping: Promise<void> | undefined;
+
+  private async stopOnce(): Promise<void> {
+    await this.drain();
+    this.state = 'stopping';
     await this.detector.close();
     this.detectorStates?.unsubscribe();
     this.flush$.complete();
