@@ -32,7 +32,7 @@ Usage:
       for detectors (COCO mAP@.5:.95, mAP@.5, per class; precision/recall at --threshold, default 0.3, while mAP
       counts every box scoring 0.001 or more). Prints items per second. A table, or JSON with --json.
   lookout train --dataset SPEC --name NAME [--arch cnn] [--size small|keras|C1,C2,DENSE] [--input 28x28]
-                [--channels 1|3] [--epochs 15] [--patience 3] [--batch 64] [--learning-rate 0.001] [--seed 1]
+                [--channels 1|3] [--epochs 10] [--patience 3] [--batch 64] [--learning-rate 0.001] [--seed 1]
                 [--test-split 0.2] [--validation-split 0.1] [--no-augment] [--out DIR] [--json]
       Trains an image classifier from scratch on a worker thread (tfjs, wasm backend) and writes NAME.onnx (served
       by --adapter classifier), NAME.labels.txt, a model card (NAME.card.json/.md) and the test split (NAME.test)
