@@ -5,6 +5,7 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { trainCommand } from '../../cli/train.js';
 import { isLookoutError, type ErrorCode } from '../../core/errors.js';
@@ -18,6 +19,7 @@ import { createRandom } from '../../models/train/random.js';
 import { trainInWorker } from '../../models/train/train-in-worker.js';
 import type { TrainJob } from '../../models/train/trainer.js';
 import { train, type TrainOptions, type TrainResult } from '../../pipeline/train.js';
+import { loadImages, openTrainDataset } from '../../pipeline/train-data.js';
 import { writeHoldout } from '../../pipeline/train-holdout.js';
 import { repoRoot, requireAsset } from '../helpers/assets.js';
 import { runLookout, type CliResult } from '../helpers/cli.js';
@@ -151,6 +153,34 @@ describe('lookout train', function () {
       const e = await runLookout(['eval', '--model', files.model, '--adapter', 'classifier', '--labels', files.labels, '--dataset', files.testSet, '--json']);
       assert.equal(e.code, 0, e.stderr);
       assert.equal((JSON.parse(e.stdout) as ClassificationJson).accuracy, card.metrics.accuracy);
+    });
+  });
+
+  describe('colour (--channels 3)', () => {
+    it('reads RGB images as RGB and exports a 3-channel model that agrees with tfjs', async () => {
+      const dir = join(tmp(), 'colours');
+      const size = 12;
+      // every pixel of a class has one colour with a little seeded noise; the channels differ so an order mix-up shows
+      const colours: Record<string, [number, number, number]> = { blue: [20, 60, 230], red: [220, 40, 10] };
+      const random = createRandom(4);
+      const written: Record<string, Buffer> = {};
+      for (const [name, rgb] of Object.entries(colours)) {
+        await mkdir(join(dir, name), { recursive: true });
+        for (let i = 0; i < 4; i++) {
+          const raw = Buffer.alloc(size * size * 3);
+          for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) raw[p * 3 + c] = Math.min(255, rgb[c]! + Math.floor(random() * 20));
+          if (i === 0) written[name] = raw;
+          await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, name, `${i}.png`));
+        }
+      }
+      const input = { width: size, height: size, channels: 3 as const };
+      const loaded = await loadImages(await openTrainDataset(dir), input);
+      // item 0 is blue/0.png (classes in name order): decoded by ffmpeg as planar GBR, handed on as RGB
+      assert.deepEqual([...loaded.images.subarray(0, size * size * 3)], [...written.blue!]);
+      const result = await train(options({ dataset: dir, name: 'colours', outDir: join(tmp(), 'colour-models'), input, conv: [2, 4], dense: 4, settings: { seed: 1, epochs: 2, batchSize: 4, learningRate: 0.01, patience: 2, augment: false } }));
+      assert.equal(result.card.model.input.channels, 3);
+      assert.equal(result.card.exportCheck.samples, 2);
+      assert.ok(result.card.exportCheck.maxAbsDiff <= 1e-4, `max difference ${result.card.exportCheck.maxAbsDiff}`);
     });
   });
 
