@@ -77,7 +77,7 @@ export const COMMANDS = {
       size: { type: 'string', arg: 'small|keras|C1,C2,DENSE', help: 'CNN widths (default small)' },
       input: { type: 'string', arg: 'WxH', help: 'input size (default 28x28)' },
       channels: { type: 'string', arg: '1|3', help: 'grey or RGB (default 1)' },
-      epochs: { type: 'string', arg: 'N', help: 'most epochs (default 15)' },
+      epochs: { type: 'string', arg: 'N', help: 'most epochs (default 10)' },
       patience: { type: 'string', arg: 'N', help: 'epochs without validation gain before stopping (default 3)' },
       batch: { type: 'string', arg: 'N', help: 'training batch size (default 64)' },
       'learning-rate': { type: 'string', arg: 'X', help: 'Adam learning rate (default 0.001)' },

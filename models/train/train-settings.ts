@@ -10,4 +10,4 @@ export interface TrainSettings {
   augment: boolean;
 }
 
-export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'seed'> = { epochs: 15, batchSize: 64, learningRate: 0.001, patience: 3, augment: true };
+export const DEFAULT_TRAIN_SETTINGS: Omit<TrainSettings, 'seed'> = { epochs: 10, batchSize: 64, learningRate: 0.001, patience: 3, augment: true };

@@ -5,8 +5,11 @@ import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import sharp from 'sharp';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
+import { trainCommand } from '../../cli/train.js';
 import { isLookoutError, type ErrorCode } from '../../core/errors.js';
+import { Logger } from '../../core/logger.js';
 import { readMnist } from '../../pipeline/eval/mnist.js';
 import type { ClassificationJson } from '../../pipeline/eval/report.js';
 import type { CnnArchitecture } from '../../models/train/architecture.js';
@@ -16,8 +19,9 @@ import { createRandom } from '../../models/train/random.js';
 import { trainInWorker } from '../../models/train/train-in-worker.js';
 import type { TrainJob } from '../../models/train/trainer.js';
 import { train, type TrainOptions, type TrainResult } from '../../pipeline/train.js';
+import { loadImages, openTrainDataset } from '../../pipeline/train-data.js';
 import { writeHoldout } from '../../pipeline/train-holdout.js';
-import { requireAsset } from '../helpers/assets.js';
+import { repoRoot, requireAsset } from '../helpers/assets.js';
 import { runLookout, type CliResult } from '../helpers/cli.js';
 import { glyph, GLYPH_CLASSES, writeGlyphFolders } from '../helpers/glyphs.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -47,6 +51,8 @@ describe('lookout train', function () {
   describe('a CNN on 500 MNIST digits', () => {
     let result: TrainResult;
     let outDir: string;
+    let report = '';
+    const progress = { isTTY: true, text: '', write(t: string) { this.text += t; return true; } };
     before(async function () {
       const media = requireAsset(this, 'media/t10k-images-idx3-ubyte.gz').replace(/\/[^/]+$/, '');
       const digits = join(tmp(), 'digits');
@@ -54,7 +60,14 @@ describe('lookout train', function () {
       // the first 500 of the test set, written as IDX files: a dataset `mnist:` reads like the full one
       await writeHoldout(await readMnist(media), Array.from({ length: 500 }, (_, i) => i), digits);
       outDir = join(tmp(), 'models');
-      result = await train(options({ dataset: `mnist:${digits}`, name: 'digits', outDir }));
+      // through the command (progress bar and report), in this process
+      result = await trainCommand({
+        ...options({ dataset: `mnist:${digits}`, name: 'digits', outDir }),
+        json: false,
+        logger: new Logger({ level: 'warn', json: false, write: () => undefined }),
+        write: (t) => (report += t),
+        progress,
+      });
     });
 
     it('learns: accuracy on the 100 held-out digits is far above chance (10 %)', () => {
@@ -63,6 +76,15 @@ describe('lookout train', function () {
       assert.ok(m.accuracy >= 0.6, `accuracy ${m.accuracy}`);
       assert.equal(result.card.classes.reduce((n, c) => n + c.test, 0), 100);
       assert.ok(result.card.classes.every((c) => c.test >= 8 && c.train > 0 && c.validation > 0), 'stratified: every digit in every part');
+    });
+
+    it('draws a progress bar on a TTY and prints a report that ends with the eval command', () => {
+      assert.match(progress.text, /\repoch 1\/4 +\d+% \[[█░]+\] \d+\/\d+ .* loss \d\.\d{4} acc \d+\.\d%/);
+      assert.match(progress.text, /epoch 4\/4  loss \d\.\d{4} acc \d+\.\d\d%  val loss \d\.\d{4} val acc \d+\.\d\d%/);
+      assert.match(report, /^trained  digits \(cnn\): input 28x28x1 → conv3x3 8 relu/);
+      assert.match(report, /max probability difference \d\.\d\de-\d+ \(allowed 0\.0001\)/);
+      assert.match(report, new RegExp(`accuracy  ${result.card.metrics.accuracy.toFixed(4)}  \\(${result.card.metrics.correct} of 100\\)`));
+      assert.ok(report.trimEnd().endsWith(`check    ${result.card.evalCommand}`));
     });
 
     it('exports one ONNX file that onnxruntime runs to within 1e-4 of the trained tfjs model on 100 digits', async () => {
@@ -105,7 +127,8 @@ describe('lookout train', function () {
       assert.equal(await readFile(result.files.labels, 'utf8'), '0\n1\n2\n3\n4\n5\n6\n7\n8\n9\n');
       const card = JSON.parse(await readFile(result.files.card, 'utf8')) as ModelCard;
       assert.equal(card.format, 'lookout-model-card/1');
-      assert.equal(card.lookoutVersion, '0.0.0-test');
+      const pkg = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { version: string };
+      assert.equal(card.lookoutVersion, pkg.version);
       assert.equal(card.training.seed, 7);
       assert.equal(card.architecture.kind, 'cnn');
       assert.ok(!Number.isNaN(Date.parse(card.created)));
@@ -119,17 +142,45 @@ describe('lookout train', function () {
   describe('class folders of PNG glyphs, through the CLI', () => {
     it('trains a 16×16 model with --json whose test accuracy `lookout eval` reproduces', async () => {
       const dir = join(tmp(), 'glyphs');
-      await writeGlyphFolders(dir, 15, 16, createRandom(11));
+      await writeGlyphFolders(dir, 20, 16, createRandom(11));
       const out = join(tmp(), 'glyph-models');
-      const r = await runLookout(['train', '--dataset', dir, '--name', 'glyphs', '--input', '16x16', '--size', '8,16,32', '--epochs', '8', '--test-split', '0.2', '--seed', '3', '--out', out, '--json']);
+      const r = await runLookout(['train', '--dataset', dir, '--name', 'glyphs', '--input', '16x16', '--epochs', '20', '--patience', '20', '--batch', '8', '--learning-rate', '0.003', '--test-split', '0.2', '--seed', '3', '--out', out, '--json']);
       assert.equal(r.code, 0, r.stderr);
       const { card, files } = JSON.parse(r.stdout) as { card: ModelCard; files: TrainResult['files'] };
-      assert.deepEqual(card.classes.map((c) => [c.name, c.test]), GLYPH_CLASSES.map((n) => [n, 3]));
-      assert.ok(card.metrics.accuracy >= 7 / 9, `accuracy ${card.metrics.accuracy}`);
+      assert.deepEqual(card.classes.map((c) => [c.name, c.test]), GLYPH_CLASSES.map((n) => [n, 4]));
+      assert.ok(card.metrics.accuracy >= 10 / 12, `accuracy ${card.metrics.accuracy}`);
       assert.ok(card.exportCheck.maxAbsDiff <= 1e-4);
       const e = await runLookout(['eval', '--model', files.model, '--adapter', 'classifier', '--labels', files.labels, '--dataset', files.testSet, '--json']);
       assert.equal(e.code, 0, e.stderr);
       assert.equal((JSON.parse(e.stdout) as ClassificationJson).accuracy, card.metrics.accuracy);
+    });
+  });
+
+  describe('colour (--channels 3)', () => {
+    it('reads RGB images as RGB and exports a 3-channel model that agrees with tfjs', async () => {
+      const dir = join(tmp(), 'colours');
+      const size = 12;
+      // every pixel of a class has one colour with a little seeded noise; the channels differ so an order mix-up shows
+      const colours: Record<string, [number, number, number]> = { blue: [20, 60, 230], red: [220, 40, 10] };
+      const random = createRandom(4);
+      const written: Record<string, Buffer> = {};
+      for (const [name, rgb] of Object.entries(colours)) {
+        await mkdir(join(dir, name), { recursive: true });
+        for (let i = 0; i < 4; i++) {
+          const raw = Buffer.alloc(size * size * 3);
+          for (let p = 0; p < size * size; p++) for (let c = 0; c < 3; c++) raw[p * 3 + c] = Math.min(255, rgb[c]! + Math.floor(random() * 20));
+          if (i === 0) written[name] = raw;
+          await sharp(raw, { raw: { width: size, height: size, channels: 3 } }).png().toFile(join(dir, name, `${i}.png`));
+        }
+      }
+      const input = { width: size, height: size, channels: 3 as const };
+      const loaded = await loadImages(await openTrainDataset(dir), input);
+      // item 0 is blue/0.png (classes in name order): decoded by ffmpeg as planar GBR, handed on as RGB
+      assert.deepEqual([...loaded.images.subarray(0, size * size * 3)], [...written.blue!]);
+      const result = await train(options({ dataset: dir, name: 'colours', outDir: join(tmp(), 'colour-models'), input, conv: [2, 4], dense: 4, settings: { seed: 1, epochs: 2, batchSize: 4, learningRate: 0.01, patience: 2, augment: false } }));
+      assert.equal(result.card.model.input.channels, 3);
+      assert.equal(result.card.exportCheck.samples, 2);
+      assert.ok(result.card.exportCheck.maxAbsDiff <= 1e-4, `max difference ${result.card.exportCheck.maxAbsDiff}`);
     });
   });
 
