@@ -3,7 +3,7 @@
 // with 4 lines, interleaved rounds, medians reported; the lines' share is the difference, set against the whole stage.
 import { performance } from 'node:perf_hooks';
 import { CameraObjects, type CameraObjectsInput } from '../pipeline/events.js';
-import { seededRandom } from '../pipeline/track.js';
+import { seededRandom } from '../core/random.js';
 import type { Detection, FrameResult } from '../core/types.js';
 
 const FRAMES = Number(process.env.BENCH_FRAMES ?? 20000);

@@ -2,7 +2,8 @@
 // Frigate's users learned: `new` only once the median of recent scores passes the label's threshold (no flicker),
 // `update` only when something a consumer cares about changed (never per frame), `end` when the tracker lets go.
 import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter, type ObjectsOptions } from './filters.js';
-import { DEFAULT_TRACKER_OPTIONS, Tracker, type RandomSource, type Track, type TrackerOptions } from './track.js';
+import { DEFAULT_TRACKER_OPTIONS, Tracker, type Track, type TrackerOptions } from './track.js';
+import { type RandomSource } from '../core/random.js';
 import type { CameraUpdate, CrossingDirection, FrameResult, LineCrossing, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
 import type { Polygon } from '../core/geometry.js';
 import { DEFAULTS } from '../config/defaults.js';

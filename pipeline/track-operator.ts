@@ -3,7 +3,7 @@
 import { Observable, type OperatorFunction } from 'rxjs';
 import { CameraObjects, hasNews, type CameraObjectsInput } from './events.js';
 import type { CameraUpdate } from '../core/types.js';
-import type { RandomSource } from './track.js';
+import type { RandomSource } from '../core/random.js';
 import type { FrameResult } from '../core/types.js';
 
 export interface TrackObjectsOptions {

@@ -12,6 +12,7 @@
 // - A track not matched for `maxDisappearedSeconds` of stream time is removed.
 import { DEFAULTS } from '../config/defaults.js';
 import { iou } from '../core/geometry.js';
+import type { RandomSource } from '../core/random.js';
 import { assignMaxWeight } from './assignment.js';
 import type { Box, Detection } from '../core/types.js';
 
@@ -61,21 +62,6 @@ export interface TrackerUpdate {
   tracks: readonly Track[];
   /** tracks removed by this update (unmatched for maxDisappearedSeconds) */
   removed: readonly Track[];
-}
-
-/** A source of uniform numbers in [0, 1), like Math.random. */
-export type RandomSource = () => number;
-
-/** mulberry32: a small seeded generator so tests (and replays) get the same ids. */
-export function seededRandom(seed: number): RandomSource {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

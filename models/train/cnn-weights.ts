@@ -2,7 +2,8 @@
 // dense kernels [in, out] with the dense-1 inputs in channels-last flatten order (h, w, c). Plain data so that it can
 // cross a worker boundary, be compared bit for bit, and be written to ONNX without tfjs.
 import { CONV_KERNEL, cnnShapes, type CnnArchitecture } from './architecture.js';
-import { createRandom, deriveSeed } from './random.js';
+import { deriveSeed } from './random.js';
+import { seededRandom } from '../../core/random.js';
 
 export interface Layer {
   kernel: Float32Array;
@@ -43,7 +44,7 @@ export function initCnnWeights(arch: CnnArchitecture, seed: number): CnnWeights 
     const fanIn = shape[shape.length - 2]! * receptive;
     const fanOut = out * receptive;
     const limit = Math.sqrt(6 / (fanIn + fanOut));
-    const random = createRandom(deriveSeed(seed, 'init', name));
+    const random = seededRandom(deriveSeed(seed, 'init', name));
     const kernel = new Float32Array(size);
     for (let i = 0; i < size; i++) kernel[i] = (random() * 2 - 1) * limit;
     return { kernel, bias: new Float32Array(out) };

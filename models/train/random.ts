@@ -1,17 +1,6 @@
 // Seeded randomness for training: the same seed gives the same split, initial weights, batches, augmentation and
 // dropout, so a run can be repeated exactly. Math.random is never used.
-
-/** mulberry32: a small, fast 32-bit generator; returns uniform numbers in [0, 1). */
-export function createRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom, type RandomSource } from '../../core/random.js';
 
 /** A seed for one purpose (`'init'`, an epoch number …) derived from the run's seed, so streams do not overlap. */
 export function deriveSeed(seed: number, ...parts: (string | number)[]): number {
@@ -27,7 +16,7 @@ export function deriveSeed(seed: number, ...parts: (string | number)[]): number 
 }
 
 /** Fisher–Yates, in place. */
-export function shuffle<T>(items: T[], random: () => number): T[] {
+export function shuffle<T>(items: T[], random: RandomSource): T[] {
   for (let i = items.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
     [items[i], items[j]] = [items[j]!, items[i]!];
@@ -36,7 +25,7 @@ export function shuffle<T>(items: T[], random: () => number): T[] {
 }
 
 /** A normal sample (Box–Muller). */
-export function normal(random: () => number): number {
+export function normal(random: RandomSource): number {
   const u = Math.max(random(), Number.EPSILON);
   return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
 }
@@ -59,7 +48,7 @@ export function stratifiedSplit(labels: ArrayLike<number>, fraction: number, see
     list.push(i);
     byClass.set(labels[i]!, list);
   }
-  const random = createRandom(deriveSeed(seed, 'split'));
+  const random = seededRandom(deriveSeed(seed, 'split'));
   const kept: number[] = [];
   const held: number[] = [];
   for (const label of [...byClass.keys()].sort((a, b) => a - b)) {

@@ -6,7 +6,8 @@ import { cnnShapes, type CnnArchitecture } from './architecture.js';
 import { assignWeights, createVariables, disposeVariables, forward, readWeights, type CnnVariables } from './cnn-model.js';
 import { initCnnWeights, type CnnWeights } from './cnn-weights.js';
 import { augmentImage, DEFAULT_AUGMENT } from './augment.js';
-import { createRandom, deriveSeed, shuffle } from './random.js';
+import { deriveSeed, shuffle } from './random.js';
+import { seededRandom } from '../../core/random.js';
 import type { TrainSettings } from './train-settings.js';
 
 export type { TrainSettings } from './train-settings.js';
@@ -83,7 +84,7 @@ export async function trainCnn(job: TrainJob, onProgress: (p: TrainProgress) => 
     const scratch = new Uint8Array(pixels);
     for (let epoch = 1; epoch <= settings.epochs; epoch++) {
       const epochStart = performance.now();
-      const random = createRandom(deriveSeed(settings.seed, 'epoch', epoch));
+      const random = seededRandom(deriveSeed(settings.seed, 'epoch', epoch));
       const order = shuffle(Array.from({ length: trainCount }, (_, i) => i), random);
       let lossSum = 0;
       let correct = 0;

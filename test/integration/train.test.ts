@@ -15,7 +15,7 @@ import type { ClassificationJson } from '../../pipeline/eval/report.js';
 import type { CnnArchitecture } from '../../models/train/architecture.js';
 import { LAYER_NAMES } from '../../models/train/cnn-weights.js';
 import type { ModelCard } from '../../pipeline/model-card.js';
-import { createRandom } from '../../models/train/random.js';
+import { seededRandom } from '../../core/random.js';
 import { trainInWorker } from '../../models/train/train-in-worker.js';
 import type { TrainJob } from '../../models/train/trainer.js';
 import { train, type TrainOptions, type TrainResult } from '../../pipeline/train.js';
@@ -142,7 +142,7 @@ describe('lookout train', function () {
   describe('class folders of PNG glyphs, through the CLI', () => {
     it('trains a 16×16 model with --json whose test accuracy `lookout eval` reproduces', async () => {
       const dir = join(tmp(), 'glyphs');
-      await writeGlyphFolders(dir, 20, 16, createRandom(11));
+      await writeGlyphFolders(dir, 20, 16, seededRandom(11));
       const out = join(tmp(), 'glyph-models');
       const r = await runLookout(['train', '--dataset', dir, '--name', 'glyphs', '--input', '16x16', '--epochs', '20', '--patience', '20', '--batch', '8', '--learning-rate', '0.003', '--test-split', '0.2', '--seed', '3', '--out', out, '--json']);
       assert.equal(r.code, 0, r.stderr);
@@ -162,7 +162,7 @@ describe('lookout train', function () {
       const size = 12;
       // every pixel of a class has one colour with a little seeded noise; the channels differ so an order mix-up shows
       const colours: Record<string, [number, number, number]> = { blue: [20, 60, 230], red: [220, 40, 10] };
-      const random = createRandom(4);
+      const random = seededRandom(4);
       const written: Record<string, Buffer> = {};
       for (const [name, rgb] of Object.entries(colours)) {
         await mkdir(join(dir, name), { recursive: true });
@@ -188,7 +188,7 @@ describe('lookout train', function () {
     function job(seed: number): TrainJob {
       const size = 12;
       const arch: CnnArchitecture = { kind: 'cnn', input: { width: size, height: size, channels: 1 }, conv: [4, 8], dense: 16, dropout: [0.25, 0.5], classes: 3 };
-      const random = createRandom(99);
+      const random = seededRandom(99);
       const n = 48;
       const images = new Uint8Array(n * size * size);
       const labels = new Int32Array(n);
@@ -223,7 +223,7 @@ describe('lookout train', function () {
   describe('bad input', () => {
     async function folders(name: string, counts: Record<string, number>, broken?: string): Promise<string> {
       const dir = join(tmp(), name);
-      const random = createRandom(1);
+      const random = seededRandom(1);
       for (const [cls, n] of Object.entries(counts)) {
         await mkdir(join(dir, cls), { recursive: true });
         if (n > 0) await writeGlyphFolders(join(tmp(), `${name}-src`), n, 12, random, [GLYPH_CLASSES[0]]);

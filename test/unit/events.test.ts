@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { CameraObjects, DEFAULT_OBJECT_OPTIONS, type CameraObjectsInput } from '../../pipeline/events.js';
 import type { CameraUpdate } from '../../core/types.js';
-import { seededRandom } from '../../pipeline/track.js';
+import { seededRandom } from '../../core/random.js';
 import type { Detection, FrameResult, ObjectEvent } from '../../core/types.js';
 import { clip, det, frameResult, square, T0 } from './object-fixtures.js';
 import { withWallClock } from '../helpers/wall-clock.js';

@@ -4,7 +4,7 @@ import type { CameraUpdate, Detection, FrameResult, LineCount } from '../../core
 import { CameraObjects, type CameraObjectsInput } from '../../pipeline/events.js';
 import { LineCounts, nextResetAfter } from '../../pipeline/line-counts.js';
 import { LineCrossings } from '../../pipeline/lines.js';
-import { seededRandom } from '../../pipeline/track.js';
+import { seededRandom } from '../../core/random.js';
 import { det, frameResult, T0 } from './object-fixtures.js';
 
 const FPS = 10;

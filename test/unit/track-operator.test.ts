@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { concatMap, firstValueFrom, from, map, throwError, concat, timer, toArray, type Observable } from 'rxjs';
 import type { CameraUpdate } from '../../core/types.js';
 import { trackObjects, type TrackObjectsOptions } from '../../pipeline/track-operator.js';
-import { seededRandom } from '../../pipeline/track.js';
+import { seededRandom } from '../../core/random.js';
 import type { FrameResult } from '../../core/types.js';
 import { clip, det, square } from './object-fixtures.js';
 

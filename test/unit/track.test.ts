@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { assignMaxWeight } from '../../pipeline/assignment.js';
 import { iou } from '../../core/geometry.js';
-import { makeTrackId, seededRandom, Tracker } from '../../pipeline/track.js';
+import { makeTrackId, Tracker } from '../../pipeline/track.js';
+import { seededRandom } from '../../core/random.js';
 import type { Box, Detection } from '../../core/types.js';
 import { withWallClock } from '../helpers/wall-clock.js';
 

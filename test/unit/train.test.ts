@@ -6,7 +6,8 @@ import { hwcRowsToChw, hwioToOihw } from '../../models/onnx/cnn-onnx.js';
 import { cnnShapes, parseCnnSize, type CnnArchitecture } from '../../models/train/architecture.js';
 import { augmentImage } from '../../models/train/augment.js';
 import { initCnnWeights } from '../../models/train/cnn-weights.js';
-import { createRandom, deriveSeed, stratifiedSplit } from '../../models/train/random.js';
+import { deriveSeed, stratifiedSplit } from '../../models/train/random.js';
+import { seededRandom } from '../../core/random.js';
 import { checkClasses, splitIndices } from '../../pipeline/train-data.js';
 
 const categories = (names: string[]) => names.map((name, id) => ({ id, name }));
@@ -43,7 +44,7 @@ describe('train: seeded split', () => {
   it('derives different streams for different purposes', () => {
     assert.notEqual(deriveSeed(1, 'init', 'conv1'), deriveSeed(1, 'init', 'conv2'));
     assert.equal(deriveSeed(1, 'epoch', 3), deriveSeed(1, 'epoch', 3));
-    const r = createRandom(5);
+    const r = seededRandom(5);
     const values = Array.from({ length: 1000 }, r);
     assert.ok(values.every((v) => v >= 0 && v < 1));
     assert.ok(Math.abs(values.reduce((a, b) => a + b) / 1000 - 0.5) < 0.05);
@@ -61,8 +62,8 @@ describe('train: augmentation', () => {
     const scratch = new Uint8Array(digit.length);
     let changed = 0;
     for (let seed = 0; seed < 20; seed++) {
-      augmentImage(digit, out, scratch, size, size, 1, createRandom(seed));
-      augmentImage(digit, again, scratch, size, size, 1, createRandom(seed));
+      augmentImage(digit, out, scratch, size, size, 1, seededRandom(seed));
+      augmentImage(digit, again, scratch, size, size, 1, seededRandom(seed));
       assert.deepEqual(out, again);
       const ink = (img: Uint8Array) => img.reduce((a, b) => a + b, 0);
       const ratio = ink(out) / ink(digit);
@@ -74,7 +75,7 @@ describe('train: augmentation', () => {
 
   it('is the identity with every option at zero', () => {
     const out = new Uint8Array(digit.length);
-    augmentImage(digit, out, new Uint8Array(digit.length), size, size, 1, createRandom(1), { rotateDegrees: 0, shiftPixels: 0, scale: 0, strokeChance: 0 });
+    augmentImage(digit, out, new Uint8Array(digit.length), size, size, 1, seededRandom(1), { rotateDegrees: 0, shiftPixels: 0, scale: 0, strokeChance: 0 });
     assert.deepEqual(out, digit);
   });
 });
