@@ -54,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case 'detect': {
       if (rest.length === 0) usage('detect: name at least one image or video file');
       if (!values.model) usage('detect: --model PATH|NAME is required');
-      await detectCommand({
+      const detected = await detectCommand({
         files: rest,
         model: values.model,
         adapter: values.adapter,
@@ -66,7 +66,8 @@ async function main(argv: string[]): Promise<number> {
         registry: { from: values.from },
         logger,
       });
-      return 0;
+      // each unreadable image already said so in one line; the exit code says the run was not clean
+      return detected.unreadable > 0 ? 1 : 0;
     }
     case 'eval': {
       if (rest.length > 0) usage(`eval: unexpected argument ${JSON.stringify(rest[0])} (the dataset goes in --dataset SPEC)`);

@@ -1,4 +1,6 @@
 // `lookout detect FILE...`: images give one JSON line each; a video gives a line per frame and a summary line.
+// Images are decoded in-process (several at once, while the worker infers) and batched like eval's; an image that cannot
+// be decoded is one error line naming it, and the other files go on (the command then exits 1).
 import { extname, resolve } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import type { ExecutionProviderName } from '../config/defaults.js';
@@ -6,6 +8,9 @@ import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { inferFrames } from '../pipeline/infer.js';
+import { fileLoader, inferAll } from '../pipeline/eval/run-eval.js';
+import type { Detector } from '../core/detector.js';
+import type { Detection } from '../core/types.js';
 import type { Logger } from '../core/logger.js';
 import { roundDetection } from '../sinks/log-sink.js';
 import { VideoSource } from '../sources/video-source.js';
@@ -26,7 +31,12 @@ export interface DetectOptions {
   write?: (line: string) => void;
 }
 
-export async function detectCommand(opts: DetectOptions): Promise<void> {
+export interface DetectOutcome {
+  /** image files that could not be decoded (each logged as one error line) */
+  unreadable: number;
+}
+
+export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome> {
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels }, opts.registry);
   const detector = await OnnxDetector.create({
@@ -39,41 +49,100 @@ export async function detectCommand(opts: DetectOptions): Promise<void> {
     maxBatch: opts.batch,
   });
   for (const w of detector.info.warnings) opts.logger.warn(w, { component: 'detector' });
+  let unreadable = 0;
   try {
-    for (const file of opts.files) {
-      const image = IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
-      const source = new VideoSource({ camera: 'detect', url: resolve(file), realtime: false, loop: false, policy: 'wait', poolSize: Math.max(4, opts.batch * 2) });
-      const started = performance.now();
-      let frames = 0;
-      let firstAt = 0;
-      let lastAt = 0;
-      await lastValueFrom(
-        source.frames(detector.info.format).pipe(
-          inferFrames(detector, { maxSize: opts.batch, maxWaitMs: 0, cameras: 1 }),
-          tap((r) => {
-            lastAt = performance.now();
-            if (frames === 0) firstAt = lastAt;
-            frames++;
-            const detections = r.detections.map(roundDetection);
-            const { srcWidth: width, srcHeight: height } = r.frame.transform;
-            if (image) write(JSON.stringify({ file, width, height, detections }));
-            else write(JSON.stringify({ file, frame: r.frame.seq, pts: Number(r.frame.pts.toFixed(3)), width, height, detections }));
-          }),
-        ),
-        { defaultValue: undefined },
-      );
-      if (!image) {
-        const seconds = (performance.now() - started) / 1000;
-        // steady: between the first and the last result, i.e. without probing and ffmpeg's start (startupMs)
-        const steadyFps = frames > 1 && lastAt > firstAt ? (frames - 1) / ((lastAt - firstAt) / 1000) : 0;
-        write(
-          JSON.stringify({
-            summary: { file, frames, seconds: Number(seconds.toFixed(3)), fps: Number((frames / seconds).toFixed(2)), steadyFps: Number(steadyFps.toFixed(2)), startupMs: Math.round(firstAt - started) },
-          }),
-        );
+    for (let i = 0; i < opts.files.length; ) {
+      let end = i;
+      while (end < opts.files.length && isImage(opts.files[end]!)) end++;
+      if (end > i) {
+        unreadable += await detectImages(detector, opts.files.slice(i, end), opts.batch, write, opts.logger);
+        i = end;
+      } else {
+        await detectVideo(detector, opts.files[i]!, opts.batch, write);
+        i++;
       }
     }
   } finally {
     await detector.close();
   }
+  return { unreadable };
+}
+
+function isImage(file: string): boolean {
+  return IMAGE_EXTENSIONS.has(extname(file).toLowerCase());
+}
+
+/**
+ * Consecutive image files through the still-image loop; lines come out in the order the files were given. Returns how
+ * many could not be decoded.
+ */
+async function detectImages(detector: Detector, files: readonly string[], batch: number, write: (line: string) => void, logger: Logger): Promise<number> {
+  const paths = files.map((f) => resolve(f));
+  const outcomes: ({ detections: Detection[]; width: number; height: number } | { error: string } | undefined)[] = new Array(files.length);
+  const sizes: { width: number; height: number }[] = new Array(files.length);
+  const loader = fileLoader(paths, detector.info.format);
+  let unreadable = 0;
+  let next = 0;
+  // results arrive batch by batch, not in file order: print each once every file before it is printed
+  const flush = () => {
+    for (let o = outcomes[next]; o !== undefined; o = outcomes[++next]) {
+      if ('error' in o) logger.error(o.error, { component: 'detect' });
+      else write(JSON.stringify({ file: files[next], width: o.width, height: o.height, detections: o.detections.map(roundDetection) }));
+      outcomes[next] = undefined;
+    }
+  };
+  await inferAll(
+    detector,
+    files.length,
+    {
+      load: async (index) => {
+        const frame = await loader.load(index);
+        sizes[index] = { width: frame.transform.srcWidth, height: frame.transform.srcHeight };
+        return frame;
+      },
+    },
+    (index, detections) => {
+      outcomes[index] = { detections, ...sizes[index]! };
+      flush();
+    },
+    {
+      batch,
+      onUnreadable: (index, err) => {
+        unreadable++;
+        outcomes[index] = { error: err.message };
+        flush();
+      },
+    },
+  );
+  return unreadable;
+}
+
+async function detectVideo(detector: Detector, file: string, batch: number, write: (line: string) => void): Promise<void> {
+  const source = new VideoSource({ camera: 'detect', url: resolve(file), realtime: false, loop: false, policy: 'wait', poolSize: Math.max(4, batch * 2) });
+  const started = performance.now();
+  let frames = 0;
+  let firstAt = 0;
+  let lastAt = 0;
+  await lastValueFrom(
+    source.frames(detector.info.format).pipe(
+      inferFrames(detector, { maxSize: batch, maxWaitMs: 0, cameras: 1 }),
+      tap((r) => {
+        lastAt = performance.now();
+        if (frames === 0) firstAt = lastAt;
+        frames++;
+        const detections = r.detections.map(roundDetection);
+        const { srcWidth: width, srcHeight: height } = r.frame.transform;
+        write(JSON.stringify({ file, frame: r.frame.seq, pts: Number(r.frame.pts.toFixed(3)), width, height, detections }));
+      }),
+    ),
+    { defaultValue: undefined },
+  );
+  const seconds = (performance.now() - started) / 1000;
+  // steady: between the first and the last result, i.e. without probing and ffmpeg's start (startupMs)
+  const steadyFps = frames > 1 && lastAt > firstAt ? (frames - 1) / ((lastAt - firstAt) / 1000) : 0;
+  write(
+    JSON.stringify({
+      summary: { file, frames, seconds: Number(seconds.toFixed(3)), fps: Number((frames / seconds).toFixed(2)), steadyFps: Number(steadyFps.toFixed(2)), startupMs: Math.round(firstAt - started) },
+    }),
+  );
 }

@@ -68,6 +68,11 @@ export async function evalCommand(opts: EvalOptions): Promise<void> {
       scoreThreshold: opts.threshold,
       limit: opts.limit,
       batch: opts.batch,
+      // one line per unreadable image (it names the file); the run goes on and the report counts them
+      onUnreadable: (_index, err) => {
+        progress.end('keep');
+        log.error(err.message);
+      },
       onProgress: progress.tty ? (done) => progress.draw(renderProgress(done, total, started, Date.now()), done >= total) : undefined,
     }).finally(() => progress.end('keep'));
     write(opts.json ? `${JSON.stringify(reportToJson(report), null, 2)}\n` : formatReport(report));

@@ -9,6 +9,8 @@ export interface ReportMeta {
   model: string;
   /** items (images or digits) evaluated */
   items: number;
+  /** items that could not be decoded: each was logged naming it, and left out of the metrics */
+  unreadable: number;
   elapsedMs: number;
 }
 
@@ -20,6 +22,7 @@ interface JsonMeta {
   dataset: string;
   model: string;
   items: number;
+  unreadable: number;
   elapsedMs: number;
   itemsPerSecond: number | null;
 }
@@ -137,7 +140,8 @@ export function formatReport(report: EvalReport): string {
   const lines = [
     `dataset  ${meta.dataset}`,
     `model    ${meta.model}`,
-    `${meta.items} items in ${formatElapsed(meta.elapsedMs)}${rate === null ? '' : ` (${formatRate(rate)} items/s)`}`,
+    `${meta.items} items in ${formatElapsed(meta.elapsedMs)}${rate === null ? '' : ` (${formatRate(rate)} items/s)`}` +
+      (meta.unreadable > 0 ? `; ${meta.unreadable} unreadable, left out` : ''),
     '',
   ];
   if (report.task === 'classification') lines.push(...classificationLines(report.metrics, report.labels));

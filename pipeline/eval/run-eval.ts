@@ -1,14 +1,11 @@
 // The evaluation loop: dataset items → frames in the detector's format → the same batched worker detector the live
 // pipeline uses → metrics. Eval is an application like `run`: it lives above models/ and sources/, and is handed its
-// still-image decoder (sources/image-decoder's decodeImageFile unless a caller gives another). Images are decoded
-// several at once, since each costs an ffprobe and an ffmpeg start, and more than one batch is kept in flight so the
-// worker never waits for the main thread.
-import { mkdtemp, rm, unlink, writeFile } from 'node:fs/promises';
-import { availableParallelism, tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { describeError, LookoutError } from '../../core/errors.js';
+// still-image decoder (sources/image-decoder's in-process decodeImageFile unless a caller gives another). Images are
+// decoded several at once on libuv's thread pool while the worker runs inference, and more than one batch is kept in
+// flight, so the worker never waits for the main thread. An image that cannot be decoded is reported and skipped.
+import { describeError, isLookoutError, LookoutError } from '../../core/errors.js';
 import type { Detection, FrameFormat, ImageTransform } from '../../core/types.js';
-import { decodeImageFile, type DecodedFrame } from '../../sources/image-decoder.js';
+import { decodeGreyPixels, decodeImageFile, type DecodedFrame } from '../../sources/image-decoder.js';
 import type { Detector } from '../../core/detector.js';
 import { matchCategories } from './categories.js';
 import { classificationMetrics, type LabelPair } from './classification.js';
@@ -37,7 +34,9 @@ export interface RunEvalOptions {
   limit?: number;
   /** most frames in one detect() call; capped by the detector */
   batch: number;
-  /** images decoded at once (default: the CPU count, 2..8) */
+  /** called once per item that cannot be decoded (LOOKOUT_ERR_MEDIA); the run goes on without it */
+  onUnreadable?: (index: number, err: LookoutError) => void;
+  /** images decoded at once (default: DEFAULT_DECODERS) */
   decoders?: number;
   /** detect() calls outstanding at once (default 2: one running, one waiting in the worker) */
   inFlight?: number;
@@ -69,12 +68,23 @@ export function checkTask(adapter: string, dataset: Dataset): void {
   }
 }
 
-/** Runs every item (up to `limit`) through the detector and computes the report. */
+/**
+ * Runs every item (up to `limit`) through the detector and computes the report. An item that cannot be decoded is
+ * handed to `onUnreadable`, left out of the metrics and counted in the report's `unreadable`.
+ */
 export async function runEval(detector: Detector, dataset: Dataset, opts: RunEvalOptions): Promise<EvalReport> {
   checkTask(detector.info.adapter, dataset);
   const now = opts.now ?? (() => performance.now());
   const count = Math.min(dataset.items.length, opts.limit ?? Infinity);
-  const meta = (elapsedMs: number) => ({ dataset: opts.datasetName, model: opts.modelName, items: count, elapsedMs });
+  const unreadable = new Set<number>();
+  const loopOpts: RunEvalOptions = {
+    ...opts,
+    onUnreadable: (index, err) => {
+      unreadable.add(index);
+      opts.onUnreadable?.(index, err);
+    },
+  };
+  const meta = (elapsedMs: number) => ({ dataset: opts.datasetName, model: opts.modelName, items: count - unreadable.size, unreadable: unreadable.size, elapsedMs });
   if (dataset.kind === 'coco') {
     const match = matchCategories(dataset.categories, detector.info.labels);
     const items = dataset.items.slice(0, count);
@@ -82,12 +92,14 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
     const started = now();
     await inferAll(detector, count, fileLoader(items.map((i) => i.path), detector.info.format, opts.decode), (index, detections) => {
       perImage[index] = toCocoDetections(items[index]!.imageId, detections, match.modelToDataset);
-    }, opts);
+    }, loopOpts);
     const elapsedMs = now() - started;
-    const evaluated = new Set(items.map((i) => i.imageId));
+    // an unreadable image is not evaluated: its boxes would otherwise count as missed by the model
+    const readable = items.filter((_, i) => !unreadable.has(i));
+    const evaluated = new Set(readable.map((i) => i.imageId));
     const metrics = evaluateCoco(
       {
-        imageIds: items.map((i) => i.imageId),
+        imageIds: readable.map((i) => i.imageId),
         categories: dataset.categories,
         groundTruths: dataset.groundTruths.filter((g) => evaluated.has(g.imageId)),
         detections: perImage.flat(),
@@ -99,7 +111,7 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
 
   const { truth, labels } = classTruth(dataset, detector.info.labels);
   const predictions = new Int32Array(count);
-  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format, opts.decode) : fileLoader(dataset.items.map((i) => i.path), detector.info.format, opts.decode);
+  const loader = dataset.kind === 'mnist' ? mnistLoader(dataset, detector.info.format) : fileLoader(dataset.items.map((i) => i.path), detector.info.format, opts.decode);
   const started = now();
   try {
     await inferAll(detector, count, loader, (index, detections) => {
@@ -107,31 +119,50 @@ export async function runEval(detector: Detector, dataset: Dataset, opts: RunEva
       // the detector is created with threshold 0 and topK 1 for classifiers, so there is always one
       if (top === undefined) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `item ${index}: the classifier returned no class`);
       predictions[index] = top.classId;
-    }, opts);
+    }, loopOpts);
   } finally {
     await loader.close();
   }
   const elapsedMs = now() - started;
-  const pairs: LabelPair[] = Array.from({ length: count }, (_, i) => [truth(i), predictions[i]!] as const);
+  const pairs: LabelPair[] = [];
+  for (let i = 0; i < count; i++) if (!unreadable.has(i)) pairs.push([truth(i), predictions[i]!]);
   let classes = Math.max(labels.length, dataset.categories.length);
   for (const [t, p] of pairs) classes = Math.max(classes, t + 1, p + 1);
   return { task: 'classification', meta: meta(elapsedMs), labels, metrics: classificationMetrics(pairs, classes) };
 }
 
+/** A class folder name that is a class id: `0`, `7`, `12` (no sign, no leading zero). */
+const CLASS_ID_NAME = /^(0|[1-9][0-9]{0,5})$/;
+
 /**
  * The model class id each item truly is, and the names of the class ids. MNIST's label is the class id (digit models
- * output 0..9 in order); a folder's class names are matched to the model's labels by name, never by position.
+ * output 0..9 in order); a folder's class names are matched to the model's labels by name, never by position. A model
+ * without labels can still be evaluated on folders named by class id (`0` … `N−1`, as torchvision's digit sets are
+ * laid out): the folder name is the class id.
  */
-function classTruth(dataset: MnistDataset | FolderDataset, modelLabels: readonly string[]): { truth: (index: number) => number; labels: readonly string[] } {
+export function classTruth(dataset: MnistDataset | FolderDataset, modelLabels: readonly string[]): { truth: (index: number) => number; labels: readonly string[] } {
   if (dataset.kind === 'mnist') {
     const labels = modelLabels.length > 0 ? modelLabels : dataset.categories.map((c) => c.name);
     return { truth: (i) => dataset.items[i]!.label, labels };
   }
   if (modelLabels.length === 0) {
-    throw new LookoutError('LOOKOUT_ERR_DATASET', `${dataset.dir}: the model has no labels to match the class folders against; give them with --labels FILE (one class a line, in class-id order)`);
+    if (dataset.categories.every((c) => CLASS_ID_NAME.test(c.name))) {
+      const ids = dataset.categories.map((c) => Number(c.name));
+      const labels = Array.from({ length: Math.max(...ids) + 1 }, (_, id) => String(id));
+      return { truth: (i) => ids[dataset.items[i]!.label]!, labels };
+    }
+    const named = dataset.categories.filter((c) => !CLASS_ID_NAME.test(c.name)).map((c) => JSON.stringify(c.name));
+    throw new LookoutError(
+      'LOOKOUT_ERR_DATASET',
+      `${dir(dataset)}: the model has no labels to match the class folders against (${named.slice(0, 3).join(', ')}${named.length > 3 ? ', …' : ''} ${named.length === 1 ? 'is' : 'are'} not a class id); give them with --labels FILE (one class a line, in class-id order), or name the folders 0 … N-1 by class id`,
+    );
   }
   const { datasetToModel } = matchCategories(dataset.categories, modelLabels);
   return { truth: (i) => datasetToModel.get(dataset.items[i]!.label)!, labels: modelLabels };
+}
+
+function dir(dataset: FolderDataset): string {
+  return dataset.dir;
 }
 
 /** One frame ready for the detector; `release` gives its buffer back. */
@@ -153,10 +184,10 @@ export function fileLoader(paths: readonly string[], format: FrameFormat, decode
 
 /**
  * MNIST digits as frames. When the model takes 28×28 grey (mnist-8 and its kind) the IDX pixels already are such
- * frames, so they go to the worker as they are, from one SharedArrayBuffer (no copy per digit, no ffmpeg). Any other
- * input format gets each digit written as a PGM file and decoded by ffmpeg like any other image.
+ * frames, so they go to the worker as they are, from one SharedArrayBuffer (no copy per digit, no decode). Any other
+ * input format gets each digit scaled and converted in-process by the still-image decoder.
  */
-export function mnistLoader(dataset: MnistDataset, format: FrameFormat, decode: ImageFileDecoder = decodeImageFile): FrameLoader {
+export function mnistLoader(dataset: MnistDataset, format: FrameFormat): FrameLoader {
   const { width, height } = dataset;
   const identity: ImageTransform = { srcWidth: width, srcHeight: height, scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
   if (format.layout === 'gray' && format.width === width && format.height === height) {
@@ -169,43 +200,32 @@ export function mnistLoader(dataset: MnistDataset, format: FrameFormat, decode: 
       close: async () => undefined,
     };
   }
-  let dir: Promise<string> | undefined;
   return {
-    async load(index) {
-      dir ??= mkdtemp(join(tmpdir(), 'lookout-mnist-'));
-      const file = join(await dir, `digit-${index}.pgm`);
-      const header = Buffer.from(`P5\n${width} ${height}\n255\n`, 'ascii');
-      await writeFile(file, Buffer.concat([header, dataset.items[index]!.pixels]));
-      try {
-        return await decode(file, format);
-      } finally {
-        await unlink(file).catch(() => undefined);
-      }
-    },
-    async close() {
-      const made = dir;
-      dir = undefined;
-      if (made) await rm(await made, { recursive: true, force: true });
-    },
+    load: (index) => decodeGreyPixels({ pixels: dataset.items[index]!.pixels, width, height }, format, `digit ${index}`),
+    close: async () => undefined,
   };
 }
+
+/** Decoders at once by default: enough outstanding sharp calls to keep libuv's 4 pool threads busy on tiny images. */
+export const DEFAULT_DECODERS = 16;
 
 /**
  * Loads items 0..count-1, sends them to the detector in batches of up to `maxBatch` (when the detector is idle, whatever
  * is ready goes at once; while it is busy, frames gather into a full batch), and calls `onResult` per item, in the
  * order results arrive. At most `decoders` loads and `inFlight` detect() calls run at once, and a bounded number of
  * frames is held, so memory stays flat on any dataset size. On the first failure nothing new starts; the promise
- * rejects once every load and batch already started has finished (so no ffmpeg outlives it) and every frame is released.
+ * rejects once every load and batch already started has finished and every frame is released. A load that fails with
+ * LOOKOUT_ERR_MEDIA is no failure when `onUnreadable` is given: it is reported there, counted as done, and the rest go on.
  */
 export function inferAll(
   detector: Detector,
   count: number,
   loader: Pick<FrameLoader, 'load'>,
   onResult: (index: number, detections: Detection[]) => void,
-  opts: Pick<RunEvalOptions, 'batch' | 'decoders' | 'inFlight' | 'onProgress'>,
+  opts: Pick<RunEvalOptions, 'batch' | 'decoders' | 'inFlight' | 'onProgress' | 'onUnreadable'>,
 ): Promise<void> {
   const maxBatch = Math.max(1, Math.min(opts.batch, detector.info.maxBatch));
-  const decoders = Math.max(1, opts.decoders ?? Math.min(8, Math.max(2, availableParallelism())));
+  const decoders = Math.max(1, opts.decoders ?? DEFAULT_DECODERS);
   const maxInFlight = Math.max(1, opts.inFlight ?? 2);
   const maxHeld = decoders + maxBatch * (maxInFlight + 1);
 
@@ -249,6 +269,16 @@ export function inferAll(
         (err: unknown) => {
           loading--;
           held--;
+          if (opts.onUnreadable && isLookoutError(err) && err.code === 'LOOKOUT_ERR_MEDIA' && !failure) {
+            try {
+              opts.onUnreadable(index, err);
+            } catch (thrown) {
+              return fail(thrown);
+            }
+            done++;
+            opts.onProgress?.(done, count);
+            return pump();
+          }
           fail(err);
         },
       );

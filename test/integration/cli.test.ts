@@ -149,6 +149,26 @@ describe('lookout CLI', function () {
       assert.ok(Math.abs(d.box[0] - DEFAULT_SCENE.x0) <= 2 && Math.abs(d.box[1] - DEFAULT_SCENE.y0) <= 2);
     });
 
+    it('images: lines in the order given; a corrupt one is one error line naming it, the others go on, exit 1', async () => {
+      const png = join(tmp(), 'order-a.png');
+      await new Promise<void>((res, rej) => {
+        const ff = spawn('ffmpeg', ['-v', 'error', '-y', '-f', 'lavfi', '-i', `${lavfiSpec(DEFAULT_SCENE)}`, '-frames:v', '1', png]);
+        ff.on('close', (c) => (c === 0 ? res() : rej(new Error(`ffmpeg ${c}`))));
+      });
+      const broken = join(tmp(), 'broken.jpg');
+      await writeFile(broken, Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1, 2, 3]));
+      const files = [png, broken, png, png];
+      const r = await lookout(['detect', ...files, '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--batch', '2']);
+      assert.equal(r.code, 1, r.stderr);
+      const errors = r.stderr.trim().split('\n').filter((l) => l.trim() !== '');
+      assert.equal(errors.length, 1, r.stderr);
+      assert.match(errors[0]!, /broken\.jpg/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      const lines = jsonLines(r.stdout);
+      assert.deepEqual(lines.map((l) => l.file), [png, png, png]);
+      for (const l of lines) assert.equal((l.detections as unknown[]).length, 1);
+    });
+
     it('yolox-nano names what is in the darknet photos (real model)', async function () {
       requireAsset(this, 'models/yolox_nano.onnx');
       const r = await lookout(['detect', assetPath('media/darknet_dog.jpg'), assetPath('media/darknet_person.jpg'), '--model', 'yolox-nano'], { env: { LOOKOUT_ASSETS: assetPath('') } });

@@ -1,13 +1,14 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, rename, writeFile } from 'node:fs/promises';
+import sharp from 'sharp';
 import { join } from 'node:path';
 import { evalCommand } from '../../cli/eval.js';
 import { readMnist } from '../../pipeline/eval/mnist.js';
 import type { ClassificationJson, DetectionJson } from '../../pipeline/eval/report.js';
 import { inferAll, mnistLoader, type LoadedFrame } from '../../pipeline/eval/run-eval.js';
 import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../core/detector.js';
-import { isLookoutError } from '../../core/errors.js';
+import { isLookoutError, LookoutError } from '../../core/errors.js';
 import { Logger } from '../../core/logger.js';
 import type { FrameFormat } from '../../core/types.js';
 import { assetsDir, cliPath, requireAsset } from '../helpers/assets.js';
@@ -179,15 +180,23 @@ describe('lookout eval', function () {
       assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
     });
 
-    it('exits 1 naming an image ffmpeg cannot decode, and stops a model that fails mid-run with no ffmpeg left', async () => {
+    it('names an image it cannot decode in one error line, evaluates the rest and counts it; stops a model that fails mid-run with no ffmpeg left', async () => {
       const broken = join(tmp(), 'broken');
       await mkdir(broken);
       for (const name of await readdir(imagesDir)) await ffmpeg(['-i', join(imagesDir, name), join(broken, name)]);
       await writeFile(join(broken, 'frame-004.png'), 'not a png');
-      const r = await lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', `coco:${exact}:${broken}`]);
-      assert.equal(r.code, 1, r.stderr);
-      assert.match(errorLine(r), /frame-004\.png/);
-      assert.equal(r.stdout, '');
+      const r = await lookout(['eval', '--model', model, '--adapter', 'ultralytics', '--labels', labels, '--dataset', `coco:${exact}:${broken}`, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      const errors = r.stderr.split('\n').filter((l) => /error/i.test(l));
+      assert.equal(errors.length, 1, r.stderr);
+      assert.match(errors[0]!, /frame-004\.png/);
+      assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+      const json = JSON.parse(r.stdout) as DetectionJson;
+      assert.equal(json.items, IMAGES - 1);
+      assert.equal(json.unreadable, 1);
+      // the six readable images are all found exactly; the unreadable one's square is not counted as missed
+      assert.equal(json.map, 1);
+      assert.equal(json.atThreshold.groundTruths, IMAGES - 1);
 
       const faulty = await writeSquareDetector(tmp(), { width: scene.width, height: scene.height, dynamicBatch: true, fault: 'on-square' });
       const failed = await evalCommand({
@@ -290,6 +299,28 @@ describe('lookout eval', function () {
       }
     });
 
+    it('with onUnreadable, skips an item that cannot be decoded (LOOKOUT_ERR_MEDIA), reports it once and goes on; other failures still stop', async () => {
+      const fake = fakeDetector(3, 2);
+      const counts = { loaded: 0, released: 0 };
+      const load = async (index: number): Promise<LoadedFrame> => {
+        await new Promise((r) => setImmediate(r));
+        if (index === 7 || index === 12) throw new LookoutError('LOOKOUT_ERR_MEDIA', `cannot decode item-${index}.png: corrupt`);
+        counts.loaded++;
+        return { data: Uint8Array.of(index), transform: { srcWidth: 1, srcHeight: 1, scaleX: 1, scaleY: 1, padX: 0, padY: 0 }, release: () => void counts.released++ };
+      };
+      const seen: number[] = [];
+      const unreadable: string[] = [];
+      const progress: number[] = [];
+      await inferAll(fake.detector, 20, { load }, (index) => seen.push(index), { batch: 3, decoders: 4, onUnreadable: (index, err) => unreadable.push(`${index}: ${err.message}`), onProgress: (done) => progress.push(done) });
+      assert.deepEqual(seen.sort((a, b) => a - b), Array.from({ length: 20 }, (_, i) => i).filter((i) => i !== 7 && i !== 12));
+      assert.deepEqual(unreadable.sort(), ['12: cannot decode item-12.png: corrupt', '7: cannot decode item-7.png: corrupt']);
+      assert.equal(progress.at(-1), 20);
+      assert.deepEqual(counts, { loaded: 18, released: 18 });
+      // an error that is not about the image is still a failure
+      const plain = countingLoader(5);
+      await assert.rejects(inferAll(fakeDetector(3, 2).detector, 20, plain, () => undefined, { batch: 3, decoders: 2, onUnreadable: () => assert.fail('not a media error') }), /cannot decode item 5/);
+    });
+
     it('resolves at once for no items', async () => {
       const fake = fakeDetector(4, 1);
       await inferAll(fake.detector, 0, countingLoader(), () => assert.fail('no items'), { batch: 4 });
@@ -348,7 +379,7 @@ describe('lookout eval', function () {
       assert.match(r.stderr, /fixed batch 1: one frame a run, input 28x28 gray/);
     });
 
-    it('gives the same answers on the digits as PNG class folders, decoded by ffmpeg', async function () {
+    it('gives the same answers on the digits as PNG class folders', async function () {
       requireAsset(this, 'models/mnist-8.onnx');
       requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
       const COUNT = 60;
@@ -378,12 +409,44 @@ describe('lookout eval', function () {
       assert.deepEqual({ correct: a.correct, classes: a.classes, confusion: a.confusion }, { correct: b.correct, classes: b.classes, confusion: b.confusion });
     });
 
-    it('feeds 28×28 grey digits as they are, and decodes them through ffmpeg for any other input format', async function () {
+    it('evaluates a model without labels on class folders named 0 … 9 (the folder name is the class id), with 28×28 PNGs decoded in-process', async function () {
+      requireAsset(this, 'models/mnist-8.onnx');
+      requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
+      const COUNT = 300;
+      const dataset = await readMnist(mnistDir());
+      const folders = join(tmp(), 'numbered');
+      for (const item of dataset.items.slice(0, COUNT)) {
+        await mkdir(join(folders, String(item.label)), { recursive: true });
+        await sharp(item.pixels, { raw: { width: 28, height: 28, channels: 1 } }).png().toFile(join(folders, String(item.label), `${item.index}.png`));
+      }
+      const model = join(tmp(), 'mnist-unlabelled.onnx');
+      await copyFile(join(assetsDir, 'models', 'mnist-8.onnx'), model); // a file path: no registry entry, so no labels
+      const [fromFolders, fromIdx] = await Promise.all([
+        lookout(['eval', '--model', model, '--adapter', 'classifier', '--dataset', folders, '--json']),
+        lookout(['eval', '--model', model, '--adapter', 'classifier', '--dataset', `mnist:${mnistDir()}`, '--limit', String(COUNT), '--json']),
+      ]);
+      assert.equal(fromFolders.code, 0, fromFolders.stderr);
+      assert.equal(fromIdx.code, 0, fromIdx.stderr);
+      const a = JSON.parse(fromFolders.stdout) as ClassificationJson;
+      const b = JSON.parse(fromIdx.stdout) as ClassificationJson;
+      assert.equal(a.items, COUNT);
+      assert.deepEqual(a.classes.map((c) => c.label), ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
+      assert.deepEqual({ correct: a.correct, classes: a.classes, confusion: a.confusion }, { correct: b.correct, classes: b.classes, confusion: b.confusion });
+      assert.ok(a.correct >= COUNT - 6, `mnist-8 gets nearly all right, got ${a.correct}`);
+
+      // other folder names still need --labels
+      await rename(join(folders, '7'), join(folders, 'seven'));
+      const refused = await lookout(['eval', '--model', model, '--adapter', 'classifier', '--dataset', folders]);
+      assert.equal(refused.code, 1, refused.stderr);
+      assert.match(errorLine(refused), /the model has no labels to match the class folders against \("seven" is not a class id\); give them with --labels FILE/);
+    });
+
+    it('feeds 28×28 grey digits as they are, and converts them in-process for any other input format', async function () {
       requireAsset(this, 'media/t10k-images-idx3-ubyte.gz');
       const dataset = await readMnist(mnistDir());
       const format = (layout: FrameFormat['layout']): FrameFormat => ({ width: 28, height: 28, layout, resize: 'stretch', padValue: 0 });
       const direct = mnistLoader(dataset, format('gray'));
-      const viaFfmpeg = mnistLoader(dataset, format('gbrp'));
+      const converted = mnistLoader(dataset, format('gbrp'));
       try {
         for (const index of [0, 1, 9999]) {
           const pixels = dataset.items[index]!.pixels;
@@ -391,7 +454,7 @@ describe('lookout eval', function () {
           assert.ok(d.data.buffer instanceof SharedArrayBuffer, 'shared, so the worker gets it without a copy');
           assert.deepEqual([...d.data], [...pixels]);
           assert.deepEqual(d.transform, { srcWidth: 28, srcHeight: 28, scaleX: 1, scaleY: 1, padX: 0, padY: 0 });
-          const f = await viaFfmpeg.load(index);
+          const f = await converted.load(index);
           // grey to planar G, B, R: three copies of the grey plane
           assert.equal(f.data.length, 3 * 784);
           for (let plane = 0; plane < 3; plane++) assert.deepEqual([...f.data.subarray(plane * 784, (plane + 1) * 784)], [...pixels], `plane ${plane} of digit ${index}`);
@@ -399,7 +462,7 @@ describe('lookout eval', function () {
         }
       } finally {
         await direct.close();
-        await viaFfmpeg.close();
+        await converted.close();
       }
       assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm === 'ffmpeg' || p.comm === 'ffprobe' }), []);
     });

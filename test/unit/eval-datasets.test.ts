@@ -8,7 +8,8 @@ import { gzipSync } from 'node:zlib';
 import { canonicalCategoryName, matchCategories } from '../../pipeline/eval/categories.js';
 import { parseCocoAnnotations, readCocoDataset } from '../../pipeline/eval/coco.js';
 import { openDataset, parseDatasetSpec } from '../../pipeline/eval/datasets.js';
-import { readImageFolder } from '../../pipeline/eval/folder.js';
+import { readImageFolder, type FolderDataset } from '../../pipeline/eval/folder.js';
+import { classTruth } from '../../pipeline/eval/run-eval.js';
 import { MNIST_IMAGES, MNIST_LABELS, readMnist } from '../../pipeline/eval/mnist.js';
 import { isLookoutError } from '../../core/errors.js';
 import { missingDependency } from '../helpers/require.js';
@@ -286,5 +287,37 @@ describe('eval datasets', () => {
     const folder = await openDataset(tmp);
     assert.equal(folder.kind, 'folder');
     await assert.rejects(openDataset(`mnist:${tmp}`), datasetError(/mnist: neither/));
+  });
+});
+
+describe('classTruth: class ids of image-folder items', () => {
+  const folder = (names: string[]): FolderDataset => ({
+    kind: 'folder',
+    dir: '/data/digits',
+    categories: names.map((name, id) => ({ id, name })),
+    // one item per class folder, in folder order
+    items: names.map((name, index) => ({ index, path: `/data/digits/${name}/a.png`, label: index })),
+  });
+
+  it('given a model without labels and folders named 0 … 11, then each folder name is the class id (not its sort position)', () => {
+    const names = ['0', '1', '10', '11', '2', '3', '4', '5', '6', '7', '8', '9']; // code-unit order, as readImageFolder sorts
+    const { truth, labels } = classTruth(folder(names), []);
+    assert.deepEqual(names.map((_, i) => truth(i)), names.map(Number));
+    assert.deepEqual(labels, Array.from({ length: 12 }, (_, i) => String(i)));
+  });
+
+  it('given a model without labels and folders named otherwise, then it refuses, naming the folders that are not class ids and --labels', () => {
+    for (const names of [['0', '1', 'cat'], ['00', '1'], ['-1', '0'], ['1.0', '2']]) {
+      assert.throws(
+        () => classTruth(folder(names), []),
+        (err: unknown) => isLookoutError(err) && err.code === 'LOOKOUT_ERR_DATASET' && /--labels FILE/.test(err.message) && err.message.includes(JSON.stringify(names.find((n) => !/^(0|[1-9][0-9]*)$/.test(n)))),
+        names.join(','),
+      );
+    }
+  });
+
+  it('given model labels, then folders are matched by name, also when the names are numbers', () => {
+    const { truth } = classTruth(folder(['1', '0']), ['1', '0']);
+    assert.deepEqual([truth(0), truth(1)], [0, 1]);
   });
 });

@@ -4,7 +4,7 @@ import { evaluateCoco } from '../../pipeline/eval/coco-map.js';
 import { formatDuration, formatReport, reportToJson, type EvalReport } from '../../pipeline/eval/report.js';
 import { renderProgress } from '../../cli/progress.js';
 
-const meta = { dataset: 'mnist:/data', model: 'mnist-8.onnx', items: 4, elapsedMs: 2000 };
+const meta = { dataset: 'mnist:/data', model: 'mnist-8.onnx', items: 4, unreadable: 0, elapsedMs: 2000 };
 
 describe('eval report', () => {
   describe('renderProgress', () => {
@@ -62,6 +62,14 @@ describe('eval report', () => {
       assert.match(text, /confusion matrix \(rows = true, columns = predicted\)\n +zero +one\nzero +1 +1\none +0 +2\n$/);
       const rows = text.split('\n').filter((l) => /^(class|zero|one|macro|weighted)/.test(l));
       assert.equal(new Set(rows.slice(0, 3).map((r) => r.length)).size, 1, 'table rows have one width');
+    });
+
+    it('says how many items could not be decoded, in the table and in JSON, and nothing when there were none', () => {
+      const withUnreadable: EvalReport = { ...report, meta: { ...meta, unreadable: 3 } };
+      assert.match(formatReport(withUnreadable), /\n4 items in 2\.0 s \(2\.00 items\/s\); 3 unreadable, left out\n/);
+      assert.doesNotMatch(formatReport(report), /unreadable/);
+      assert.equal(reportToJson(withUnreadable).unreadable, 3);
+      assert.equal(reportToJson(report).unreadable, 0);
     });
 
     it('gives a JSON-ready object with named classes', () => {
