@@ -4,7 +4,9 @@
 // decoded several at once on libuv's thread pool while the worker runs inference, and more than one batch is kept in
 // flight, so the worker never waits for the main thread. An image that cannot be decoded is reported and skipped.
 import { describeError, isLookoutError, LookoutError } from '../../core/errors.js';
-import type { Detection, FrameFormat, ImageTransform } from '../../core/types.js';
+import { mergeMap, Observable, range, type Subscription } from 'rxjs';
+import type { Detection, Frame, FrameFormat, ImageTransform } from '../../core/types.js';
+import { inferFrames } from '../infer.js';
 import { decodeGreyPixels, decodeImageFile, type DecodedFrame } from '../../sources/image-decoder.js';
 import type { Detector } from '../../core/detector.js';
 import { matchCategories } from './categories.js';
@@ -38,8 +40,6 @@ export interface RunEvalOptions {
   onUnreadable?: (index: number, err: LookoutError) => void;
   /** images decoded at once (default: DEFAULT_DECODERS) */
   decoders?: number;
-  /** detect() calls outstanding at once (default 2: one running, one waiting in the worker) */
-  inFlight?: number;
   /** after every batch, with items done and the total */
   onProgress?: (done: number, total: number) => void;
   now?: () => number;
@@ -210,120 +210,123 @@ export function mnistLoader(dataset: MnistDataset, format: FrameFormat): FrameLo
 export const DEFAULT_DECODERS = 16;
 
 /**
- * Loads items 0..count-1, sends them to the detector in batches of up to `maxBatch` (when the detector is idle, whatever
- * is ready goes at once; while it is busy, frames gather into a full batch), and calls `onResult` per item, in the
- * order results arrive. At most `decoders` loads and `inFlight` detect() calls run at once, and a bounded number of
- * frames is held, so memory stays flat on any dataset size. On the first failure nothing new starts; the promise
- * rejects once every load and batch already started has finished and every frame is released. A load that fails with
- * LOOKOUT_ERR_MEDIA is no failure when `onUnreadable` is given: it is reported there, counted as done, and the rest go on.
+ * Loads items 0..count-1 and sends them through the same batching operator as the cameras (pipeline/infer.ts'
+ * inferFrames: batches of up to `batch` frames, a second batch queued only when full) as the frames of one file-like
+ * camera whose sequence numbers are the item indices, and calls `onResult` per item, in the order results arrive. At most
+ * `decoders` loads run at once and a bounded number of frames is held, so memory stays flat on any dataset size. On the
+ * first failure nothing new starts; the promise rejects once every load already started has finished and every frame
+ * is released. A load that fails with LOOKOUT_ERR_MEDIA is no failure when `onUnreadable` is given: it is reported
+ * there, counted as done, and the rest go on.
  */
 export function inferAll(
   detector: Detector,
   count: number,
   loader: Pick<FrameLoader, 'load'>,
   onResult: (index: number, detections: Detection[]) => void,
-  opts: Pick<RunEvalOptions, 'batch' | 'decoders' | 'inFlight' | 'onProgress' | 'onUnreadable'>,
+  opts: Pick<RunEvalOptions, 'batch' | 'decoders' | 'onProgress' | 'onUnreadable'>,
 ): Promise<void> {
   const maxBatch = Math.max(1, Math.min(opts.batch, detector.info.maxBatch));
   const decoders = Math.max(1, opts.decoders ?? DEFAULT_DECODERS);
-  const maxInFlight = Math.max(1, opts.inFlight ?? 2);
-  const maxHeld = decoders + maxBatch * (maxInFlight + 1);
+  // what decodes, waits in the queue and runs (two batches in flight) may hold at once
+  const maxHeld = decoders + maxBatch * 3;
+  const format = detector.info.format;
 
   return new Promise<void>((resolve, reject) => {
-    let next = 0;
-    let loading = 0;
-    let inFlight = 0;
     let held = 0;
+    let loading = 0;
     let done = 0;
     let failure: { err: unknown } | undefined;
-    const ready: { index: number; frame: LoadedFrame }[] = [];
-
+    const waiting: (() => void)[] = [];
     const settleIfIdle = () => {
-      if (loading > 0 || inFlight > 0) return;
-      if (failure) reject(failure.err);
-      else if (done === count) resolve();
+      if (failure && held === 0 && loading === 0) reject(failure.err);
     };
-    const fail = (err: unknown) => {
-      failure ??= { err };
-      for (const r of ready.splice(0)) {
-        r.frame.release();
-        held--;
-      }
+    const giveBack = () => {
+      held--;
+      waiting.shift()?.();
       settleIfIdle();
     };
-
-    const startLoad = (index: number) => {
-      loading++;
-      held++;
-      loader.load(index).then(
-        (frame) => {
-          loading--;
-          if (failure) {
-            frame.release();
-            held--;
-            return settleIfIdle();
-          }
-          ready.push({ index, frame });
-          pump();
-        },
-        (err: unknown) => {
-          loading--;
-          held--;
-          if (opts.onUnreadable && isLookoutError(err) && err.code === 'LOOKOUT_ERR_MEDIA' && !failure) {
-            try {
-              opts.onUnreadable(index, err);
-            } catch (thrown) {
-              return fail(thrown);
-            }
-            done++;
-            opts.onProgress?.(done, count);
-            return pump();
-          }
-          fail(err);
-        },
-      );
+    const progress = () => {
+      done++;
+      opts.onProgress?.(done, count);
     };
 
-    const startBatch = (batch: { index: number; frame: LoadedFrame }[]) => {
-      inFlight++;
-      detector.detect(batch.map((b) => ({ data: b.frame.data, transform: b.frame.transform }))).then(
-        (out) => {
-          inFlight--;
-          for (const b of batch) b.frame.release();
-          held -= batch.length;
-          if (failure) return settleIfIdle();
+    // one item: wait for room, load it, and hand it on as a Frame; a load that finishes after teardown is released
+    const loadItem = (index: number) =>
+      new Observable<Frame>((subscriber) => {
+        let active = true;
+        const start = () => {
+          if (!active) return;
+          held++;
+          loading++;
+          loader.load(index).then(
+            (loaded) => {
+              loading--;
+              const frame: Frame = { camera: EVAL_CAMERA, seq: index, pts: index, capturedAt: Date.now(), format, transform: loaded.transform, data: loaded.data, release: once(() => { loaded.release(); giveBack(); }) };
+              if (!active) return frame.release();
+              subscriber.next(frame);
+              subscriber.complete();
+            },
+            (err: unknown) => {
+              loading--;
+              giveBack();
+              if (!active) return;
+              if (opts.onUnreadable && isLookoutError(err) && err.code === 'LOOKOUT_ERR_MEDIA') {
+                try {
+                  opts.onUnreadable(index, err);
+                } catch (thrown) {
+                  return subscriber.error(thrown);
+                }
+                progress();
+                return subscriber.complete();
+              }
+              subscriber.error(err);
+            },
+          );
+        };
+        if (held < maxHeld) start();
+        else waiting.push(start);
+        return () => {
+          active = false;
+        };
+      });
+
+    let subscription: Subscription | undefined;
+    subscription = range(0, count)
+      .pipe(
+        mergeMap(loadItem, decoders),
+        inferFrames(detector, { maxSize: maxBatch, maxWaitMs: 0, cameras: 1, policyOf: () => 'wait' }),
+      )
+      .subscribe({
+        next: (r) => {
+          if (failure) return;
           try {
-            batch.forEach((b, i) => onResult(b.index, out.results[i]?.detections ?? []));
+            onResult(r.frame.seq, r.detections);
+            progress();
           } catch (err) {
-            return fail(err);
+            fail(err);
           }
-          done += batch.length;
-          opts.onProgress?.(done, count);
-          pump();
         },
-        (err: unknown) => {
-          inFlight--;
-          for (const b of batch) b.frame.release();
-          held -= batch.length;
-          fail(err);
-        },
-      );
-    };
-
-    const pump = () => {
-      if (failure) return settleIfIdle();
-      while (next < count && loading < decoders && held < maxHeld) startLoad(next++);
-      const allLoaded = next >= count && loading === 0;
-      while (inFlight < maxInFlight && ready.length > 0 && (ready.length >= maxBatch || inFlight === 0 || allLoaded)) {
-        startBatch(ready.splice(0, maxBatch));
-      }
+        error: (err: unknown) => fail(err),
+        complete: () => resolve(),
+      });
+    if (failure) subscription.unsubscribe();
+    function fail(err: unknown): void {
+      failure ??= { err };
+      waiting.length = 0;
+      subscription?.unsubscribe();
       settleIfIdle();
-    };
-
-    try {
-      pump();
-    } catch (err) {
-      fail(new LookoutError('LOOKOUT_ERR_INFERENCE', `evaluation failed to start: ${describeError(err)}`, { cause: err }));
     }
   });
+}
+
+/** The camera name eval's frames carry through the batcher. */
+const EVAL_CAMERA = 'eval';
+
+function once(fn: () => void): () => void {
+  let called = false;
+  return () => {
+    if (called) return;
+    called = true;
+    fn();
+  };
 }
