@@ -9,7 +9,7 @@
 import { listen } from './listen.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Subscription } from 'rxjs';
+import { interval, type Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraConfig, WebSocketConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
@@ -134,7 +134,7 @@ export class WebSocketSink implements Sink {
       }),
     );
     this.timers.push(setInterval(() => this.heartbeat(), cfg.heartbeatSeconds * 1000));
-    if (cfg.statsIntervalSeconds > 0) this.timers.push(setInterval(() => this.publish(this.dialect.statsTopic, inputs.snapshot(), false), cfg.statsIntervalSeconds * 1000));
+    if (cfg.statsIntervalSeconds > 0) this.subscriptions.push(interval(cfg.statsIntervalSeconds * 1000).subscribe(() => this.publish(this.dialect.statsTopic, inputs.snapshot(), false)));
     for (const t of this.timers) t.unref();
   }
 

@@ -2,7 +2,7 @@
 // in. It owns its connection and, without `mqtt.url`, the embedded broker (closed last).
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { Observable, Subscription } from 'rxjs';
+import { interval, type Observable, type Subscription } from 'rxjs';
 import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
@@ -57,7 +57,6 @@ export class MqttSink implements Sink {
   readonly dialect: Dialect;
   private readonly connection: MqttConnection;
   private readonly subscriptions: Subscription[] = [];
-  private readonly statsTimer: NodeJS.Timeout | undefined;
   private readonly log: Logger;
   private closing: Promise<void> | undefined;
   /** command topics whose retained message was ignored (warned about once each) */
@@ -100,10 +99,7 @@ export class MqttSink implements Sink {
         ),
       );
     }
-    if (mqtt.statsIntervalSeconds > 0) {
-      this.statsTimer = setInterval(() => this.publishStats(), mqtt.statsIntervalSeconds * 1000);
-      this.statsTimer.unref();
-    }
+    if (mqtt.statsIntervalSeconds > 0) this.subscriptions.push(interval(mqtt.statsIntervalSeconds * 1000).subscribe(() => this.publishStats()));
   }
 
   /** Starts the embedded broker when there is no `mqtt.url`, then connects in the background. */
@@ -207,7 +203,6 @@ export class MqttSink implements Sink {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const s of this.subscriptions) s.unsubscribe();
-      if (this.statsTimer) clearInterval(this.statsTimer);
       await this.connection.close({ topic: this.dialect.availableTopic, payload: this.dialect.stoppedPayload, qos: 1, retain: true }, this.opts.closeTimeoutMs);
       await this.broker?.close();
     })();
