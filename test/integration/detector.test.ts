@@ -114,13 +114,15 @@ describe('OnnxDetector (real onnxruntime in a worker)', function () {
   });
 
   it('keeps the main thread responsive while inference runs continuously (yolox-nano)', async function () {
+    const MIN_RUNS = 20;
     const modelPath = requireAsset(this, 'models/yolox_nano.onnx');
     const measure = async (work: () => Promise<unknown>, ms: number) => {
       const h = monitorEventLoopDelay({ resolution: 5 });
       h.enable();
       const until = Date.now() + ms;
       let runs = 0;
-      while (Date.now() < until) {
+      // at least the window and at least enough runs to compare: a loaded machine runs fewer in the same time
+      while (Date.now() < until || runs < MIN_RUNS) {
         await work();
         runs++;
       }
