@@ -38,7 +38,7 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
   metric('lookout_camera_frames_dropped_total', 'counter', 'Frames dropped because inference was busy (live cameras).', cams.map(([c, s]) => [{ camera: c }, s.dropped]));
   metric('lookout_camera_detect_fps', 'gauge', 'Detected frames per second over the last 5 s.', cams.map(([c, s]) => [{ camera: c }, s.detectFps]));
   metric('lookout_camera_reconnects_total', 'counter', 'Times the camera was reconnected.', cams.map(([c, s]) => [{ camera: c }, (s as { reconnects?: number }).reconnects ?? 0]));
-  metric('lookout_camera_up', 'gauge', '1 when the camera delivers frames.', cams.map(([c, s]) => [{ camera: c, status: s.status }, s.status === 'online' ? 1 : 0]));
+  metric('lookout_camera_up', 'gauge', '1 when the camera delivers frames.', cams.map(([c, s]) => [{ camera: c }, s.status === 'online' ? 1 : 0]));
   metric('lookout_camera_status', 'gauge', '1 for the camera\'s current state, 0 for the others.', cams.flatMap(([c, s]) => CAMERA_STATES.map((st): [Record<string, string>, number] => [{ camera: c, state: st }, s.status === st ? 1 : 0])));
   lines.push('# HELP lookout_inference_seconds Time of one model run (a batch), tensor preparation included.', '# TYPE lookout_inference_seconds histogram');
   for (const b of inferenceBuckets) lines.push(`lookout_inference_seconds_bucket{le="${b.le === Infinity ? '+Inf' : b.le}"} ${b.count}`);
