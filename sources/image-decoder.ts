@@ -2,7 +2,8 @@
 // `lookout detect` or listed in an eval dataset (a path), or grey pixels already in memory (MNIST digits in another
 // input format). sharp decodes in-process on libuv's thread pool, then scales and pads with the same geometry ffmpeg
 // is given for video (core/letterbox.ts). Spawning ffprobe and ffmpeg per image cost ~70 ms an image; this costs well
-// under one on a 28×28 PNG, so a dataset is inference-bound. A file in a format sharp does not read (BMP, PGM …) is
+// about one on a 28×28 PNG, and a plain PNG already at the model's size skips sharp (sources/png-fast-path.ts), so a
+// dataset is inference-bound. A file in a format sharp does not read (BMP, PGM …) is
 // the one case left to ffmpeg, as the first frame of a one-frame video.
 import { readFile } from 'node:fs/promises';
 import { EmptyError, firstValueFrom } from 'rxjs';
@@ -11,6 +12,7 @@ import { computeTransform } from '../core/letterbox.js';
 import { describeError, LookoutError } from '../core/errors.js';
 import type { FrameFormat, ImageTransform } from '../core/types.js';
 import { frameBytes } from './ffmpeg-args.js';
+import { decodePlainPng } from './png-fast-path.js';
 import { VideoSource } from './video-source.js';
 
 export interface DecodedImage {
@@ -42,7 +44,39 @@ export interface GreyPixels {
  * `convert('RGB')` does). Throws LOOKOUT_ERR_MEDIA naming `what` when it cannot be decoded.
  */
 export async function decodeImage(bytes: Uint8Array, format: FrameFormat, what = 'image'): Promise<DecodedImage> {
-  return decode(() => sharp(bytes), format, what);
+  return fastPng(bytes, format) ?? decode(() => sharp(bytes), format, what);
+}
+
+/**
+ * A plain PNG already at the model's size, when no colour conversion is needed (grey into grey, or grey or RGB into
+ * G,B,R): the pixels sharp would give, without its per-image pipeline. Anything else: undefined.
+ */
+function fastPng(bytes: Uint8Array, format: FrameFormat): DecodedImage | undefined {
+  const png = decodePlainPng(bytes, format.width * format.height);
+  if (!png || png.width !== format.width || png.height !== format.height) return undefined;
+  const { pixels, channels } = png;
+  const plane = png.width * png.height;
+  const grey = channels <= 2 || isGreyRgb(pixels, channels, plane);
+  // RGB with colour → grey is libvips' conversion: leave it to sharp (grey stored as RGB converts to itself, exactly)
+  if (format.layout === 'gray' && !grey) return undefined;
+  const data = new Uint8Array(new SharedArrayBuffer(frameBytes(format)));
+  if (format.layout === 'gray') for (let i = 0; i < plane; i++) data[i] = pixels[i * channels]!;
+  else if (grey) {
+    for (let i = 0; i < plane; i++) data[i] = data[plane + i] = data[2 * plane + i] = pixels[i * channels]!;
+  } else {
+    for (let i = 0, j = 0; i < plane; i++, j += channels) {
+      data[i] = pixels[j + 1]!;
+      data[plane + i] = pixels[j + 2]!;
+      data[2 * plane + i] = pixels[j]!;
+    }
+  }
+  const transform: ImageTransform = { srcWidth: png.width, srcHeight: png.height, scaleX: 1, scaleY: 1, padX: 0, padY: 0 };
+  return { data, transform, width: png.width, height: png.height };
+}
+
+function isGreyRgb(pixels: Uint8Array, channels: number, plane: number): boolean {
+  for (let i = 0, j = 0; i < plane; i++, j += channels) if (pixels[j] !== pixels[j + 1] || pixels[j] !== pixels[j + 2]) return false;
+  return true;
 }
 
 /** Decodes an image file; LOOKOUT_ERR_MEDIA names the path when it cannot be read or decoded. */
