@@ -17,6 +17,7 @@ import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
+import { lookoutObject } from '../mqtt/lookout-dialect.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
 
@@ -104,7 +105,7 @@ export class Api {
       inputs.results$.subscribe((r) => this.latest.set(r.frame.camera, r)),
       inputs.updates$.subscribe((u) => {
         for (const e of u.events) {
-          this.events.add(e);
+          this.events.add(e, u.epochOffset);
           const key = `${e.after.camera}\u0000${e.after.label}\u0000${e.type}`;
           this.eventCounts.set(key, (this.eventCounts.get(key) ?? 0) + 1);
         }
@@ -205,7 +206,8 @@ export class Api {
     sendJson(
       res,
       200,
-      events.map((e) => ({ ...e, hasSnapshot: this.opts.snapshots.get(e.object.id) !== undefined })),
+      // the payload of the MQTT events and the WebSocket: snake_case, times in epoch seconds
+      events.map((e) => ({ type: e.type, at: e.at, has_snapshot: this.opts.snapshots.get(e.object.id) !== undefined, object: lookoutObject(e.object, e.epochOffset) })),
     );
   }
 
@@ -225,7 +227,7 @@ export class Api {
   }
 
   private snapshotImage(res: ServerResponse, id: string): void {
-    // ids are `<frameTime>-<6 chars>`: anything else (a path, `..`) is not one
+    // ids are `<epoch time>-<6 chars>`: anything else (a path, `..`) is not one
     if (!/^[0-9.]+-[a-z0-9]+$/i.test(id)) throw new HttpError(400, 'not an event id');
     const snap = this.opts.snapshots.get(id);
     if (!snap) throw new HttpError(404, `no snapshot for event ${id}`);

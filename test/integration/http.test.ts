@@ -130,10 +130,10 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
 
     it('lists events and serves their snapshots; rejects bad ids and parameters', async () => {
       const events = await until('an event', async () => {
-        const list = (await (await fetch(`${r.server.url}/api/events?camera=yard&label=square&limit=5`)).json()) as { type: string; hasSnapshot: boolean; object: { id: string; label: string } }[];
-        return list.some((e) => e.hasSnapshot) ? list : undefined;
+        const list = (await (await fetch(`${r.server.url}/api/events?camera=yard&label=square&limit=5`)).json()) as { type: string; has_snapshot: boolean; object: { id: string; label: string } }[];
+        return list.some((e) => e.has_snapshot) ? list : undefined;
       });
-      const e = events.find((x) => x.hasSnapshot)!;
+      const e = events.find((x) => x.has_snapshot)!;
       assert.equal(e.object.label, 'square');
       const snap = await fetch(`${r.server.url}/api/events/${e.object.id}/snapshot.jpg`);
       assert.equal(snap.status, 200);
