@@ -17,6 +17,7 @@ import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
+import { trackedDetections } from '../tracked-labels.js';
 import { lookoutObject } from '../mqtt/lookout-dialect.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
@@ -86,6 +87,7 @@ sharp.cache(false);
 
 export class Api {
   private readonly events: EventLog;
+  private readonly shown: ReturnType<typeof trackedDetections>;
   private readonly latest = new Map<string, FrameResult>();
   private readonly eventCounts = new Map<string, number>();
   private readonly subscriptions: Subscription[];
@@ -101,6 +103,7 @@ export class Api {
   ) {
     this.events = new EventLog(opts.eventsKept);
     this.cameraNames = new Set(opts.cameras.map((c) => c.name));
+    this.shown = trackedDetections(opts.cameras);
     this.subscriptions = [
       inputs.results$.subscribe((r) => this.latest.set(r.frame.camera, r)),
       inputs.updates$.subscribe((u) => {
@@ -220,7 +223,8 @@ export class Api {
     const cached = this.liveCache.get(camera);
     if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg, headers);
     const result = this.latest.get(camera);
-    const overlays = result && result.frame.seq === stored.meta.seq ? result.detections : [];
+    // only what the camera tracks: the model's other classes are noise to the person looking
+    const overlays = result && result.frame.seq === stored.meta.seq ? this.shown(camera, result.detections) : [];
     const jpeg = renderJpeg(stored, overlays);
     this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
     sendJpeg(res, await jpeg, headers);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { parseConfig, parseConfigText } from '../../config/load.js';
 import { repoRoot } from '../helpers/assets.js';
+import { staticProblems } from '../../cli/static-checks.js';
 
 interface Block { file: string; line: number; text: string }
 
@@ -40,7 +41,7 @@ function envFor(text: string): NodeJS.ProcessEnv {
 }
 
 /** Validates a block: a whole config as it stands; a fragment (top-level sections, or a camera's keys) inside a minimal config. */
-function validateBlock(b: Block): void {
+async function validateBlock(b: Block): Promise<void> {
   const where = `${b.file}:${b.line}`;
   const env = envFor(b.text);
   let raw: unknown;
@@ -53,7 +54,9 @@ function validateBlock(b: Block): void {
   const keys = Object.keys(raw);
   try {
     if (keys.includes('model') && keys.includes('cameras')) {
-      parseConfigText(b.text, join(repoRoot, 'lookout.yaml'), env);
+      // a whole sample passes `lookout validate` completely: the schema and what `run` checks before starting
+      const problems = await staticProblems(parseConfigText(b.text, join(repoRoot, 'lookout.yaml'), env));
+      assert.deepEqual(problems, [], `${where}: lookout validate would refuse it`);
     } else if (keys.every((k) => TOP_LEVEL.has(k))) {
       parseConfig({ ...base(), ...raw }, { env, baseDir: repoRoot });
     } else {
@@ -62,6 +65,7 @@ function validateBlock(b: Block): void {
       parseConfig(config, { env, baseDir: repoRoot });
     }
   } catch (err) {
+    if (err instanceof assert.AssertionError) throw err;
     assert.fail(`${where}: does not validate: ${(err as Error).message}`);
   }
 }
@@ -80,18 +84,18 @@ describe('docs: YAML samples', () => {
   });
 
   for (const b of blocks) {
-    it(`${b.file}:${b.line} parses and validates`, () => validateBlock(b));
+    it(`${b.file}:${b.line} parses and validates`, async () => validateBlock(b));
   }
 
   for (const f of readdirSync(join(repoRoot, 'examples')).filter((f) => /\.ya?ml$/.test(f))) {
-    it(`examples/${f} parses and validates`, () => {
+    it(`examples/${f} parses and validates`, async () => {
       const text = readFileSync(join(repoRoot, 'examples', f), 'utf8');
-      validateBlock({ file: `examples/${f}`, line: 1, text });
+      await validateBlock({ file: `examples/${f}`, line: 1, text });
     });
   }
 
-  it('a flow map holding an unquoted ${VAR} is caught (the trap the README once had)', () => {
+  it('a flow map holding an unquoted ${VAR} is caught (the trap the README once had)', async () => {
     const trap = 'model: { path: yolox-nano }\ncameras: [{ name: a, url: a.mp4 }]\nhttp:\n  auth: { token: ${LOOKOUT_TOKEN} }\n';
-    assert.throws(() => validateBlock({ file: 'trap', line: 1, text: trap }), /not valid YAML|cannot parse/);
+    await assert.rejects(validateBlock({ file: 'trap', line: 1, text: trap }), /not valid YAML|cannot parse/);
   });
 });
