@@ -147,6 +147,25 @@ export class Api {
    */
   private health(res: ServerResponse): void {
     const snap = this.inputs.snapshot();
+    const reasons = this.unhealthyReasons(snap);
+    const cameras = Object.fromEntries(
+      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
+    );
+    const link = this.opts.mqttLink?.();
+    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
+    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
+  }
+
+  /**
+   * `GET /api/health/live`, answered without auth (container and load-balancer checks have no token): the same verdict
+   * as /api/health, 200 `{"status":"ok"}` or 503 `{"status":"unhealthy"}`, and nothing else (no names, no reasons).
+   */
+  liveness(res: ServerResponse): void {
+    const healthy = this.unhealthyReasons(this.inputs.snapshot()).length === 0;
+    sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy' });
+  }
+
+  private unhealthyReasons(snap: ReturnType<ApiInputs['snapshot']>): string[] {
     const reasons: string[] = [];
     for (const [name, c] of Object.entries(snap.cameras)) {
       if (!CAMERA_STATES_HEALTHY.has(c.status)) reasons.push(`camera ${name} is ${c.status}${c.error ? `: ${c.error}` : ''}`);
@@ -154,12 +173,7 @@ export class Api {
     for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
     if (snap.detector.status === 'restarting') reasons.push(`detector is restarting after a failure: ${snap.detector.error ?? 'unknown error'}`);
     if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
-    const cameras = Object.fromEntries(
-      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
-    );
-    const link = this.opts.mqttLink?.();
-    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
-    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
+    return reasons;
   }
 
   private async metrics(res: ServerResponse): Promise<void> {

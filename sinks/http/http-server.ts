@@ -97,7 +97,11 @@ export class HttpServer implements Sink {
     }
   }
 
+  /** The one path served without auth: status only (Api.liveness). */
+  static readonly LIVENESS_PATH = '/api/health/live';
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.method === 'GET' || req.method === 'HEAD') && String(req.url).split('?')[0] === HttpServer.LIVENESS_PATH) return this.api.liveness(res);
     const decision = this.gate.check(req, false);
     if (!decision.ok) {
       for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);

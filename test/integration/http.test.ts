@@ -226,6 +226,27 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
       }
     });
 
+    it('liveness without auth: /api/health/live says status only; /api/health and its details stay behind auth', async () => {
+      const r = await start({ token: 's3cret-token' });
+      try {
+        assert.equal((await fetch(`${r.server.url}/api/health`)).status, 401);
+        const live = await until('a healthy liveness answer', async () => {
+          const res = await fetch(`${r.server.url}/api/health/live`);
+          return res.status === 200 ? res : undefined;
+        }, 20000);
+        assert.deepEqual(await live.json(), { status: 'ok' }, 'nothing but the status');
+        const full = await fetch(`${r.server.url}/api/health`, { headers: { authorization: 'Bearer s3cret-token' } });
+        assert.equal(full.status, 200);
+        assert.ok('cameras' in ((await full.json()) as object), 'the details, with the token');
+        // only that exact path is open
+        assert.equal((await fetch(`${r.server.url}/api/health/live/../../stats`)).status, 401);
+        assert.equal((await fetch(`${r.server.url}/api/health/lives`)).status, 401);
+        assert.equal((await fetch(`${r.server.url}/api/health/live`, { method: 'POST' })).status, 401);
+      } finally {
+        await r.stop();
+      }
+    });
+
     it('with a username and password: Basic auth', async () => {
       const r = await start({ username: 'admin', password: 'pa55' });
       try {
