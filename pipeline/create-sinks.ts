@@ -35,7 +35,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }
     if (config.mqtt) {
-      mqttSink = await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$ });
+      mqttSink = await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$, snapshotsServed: http !== undefined });
       sinks.push(mqttSink);
     }
     // with an HTTP server the WebSocket lives on it at /ws, behind the same auth; without one it gets its own server

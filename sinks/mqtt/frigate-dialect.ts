@@ -76,6 +76,11 @@ interface ObjectMemory {
 export interface FrigateDialectOptions {
   /** frames without motion after which a camera's objects are stationary (Frigate's `motionless_count` floor) */
   stationaryFramesOf: (camera: string) => number;
+  /**
+   * every event gets a snapshot at `/api/events/<id>/snapshot.jpg` (an HTTP server is configured): `has_snapshot`
+   * says so, as Frigate's does, so Home Assistant notifications attach it
+   */
+  snapshotsServed?: boolean;
   /** wall clock in ms (tests) */
   now?: () => number;
 }
@@ -210,7 +215,7 @@ export class FrigateDialect implements Dialect {
       current_zones: [...o.currentZones],
       entered_zones: [...o.enteredZones],
       has_clip: false,
-      has_snapshot: false,
+      has_snapshot: this.opts.snapshotsServed ?? false,
       attributes: {},
       current_attributes: [],
       pending_loitering: o.loitering,

@@ -33,4 +33,12 @@ describe('wall-clock times in payloads', () => {
     assert.equal(p.after.frame_time, OFFSET + 3);
     assert.equal(p.after.snapshot.frame_time, OFFSET + 2.5);
   });
+
+  it('Frigate dialect: has_snapshot is true when an HTTP server serves the snapshots, false without one; has_clip false', () => {
+    const payload = (snapshotsServed: boolean) =>
+      (new FrigateDialect('frigate', { stationaryFramesOf: () => 50, snapshotsServed }).messages(update()).find((m) => m.topic === 'frigate/events')!.payload as { after: { has_snapshot: boolean; has_clip: boolean } }).after;
+    assert.equal(payload(true).has_snapshot, true);
+    assert.equal(payload(false).has_snapshot, false);
+    assert.equal(payload(true).has_clip, false);
+  });
 });
