@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'validate':
       if (!values.config) usage('validate: -c FILE is required');
-      return validateCommand(values.config, { print: values.print ?? false, write: out });
+      return validateCommand(values.config, { print: values.print ?? false, json: values.json ?? false, write: out });
     case 'models': {
       const [sub, name] = rest;
       if (sub === 'list') {
@@ -170,11 +170,12 @@ main(process.argv.slice(2)).then(
   (err: unknown) => {
     const verbose = process.argv.includes('--verbose');
     if (isLookoutError(err)) {
-      process.stderr.write(`lookout: ${err.message}\n`);
+      // the code last, so the line still reads as a sentence and can be looked up in docs/errors.md
+      process.stderr.write(`lookout: ${err.message} (${err.code})\n`);
       if (verbose && err.stack) process.stderr.write(err.stack + '\n');
       process.exitCode = exitCodeFor(err.code);
     } else {
-      process.stderr.write(`lookout: ${describeError(err)}\n`);
+      process.stderr.write(`lookout: ${describeError(err)} (LOOKOUT_ERR_INTERNAL)\n`);
       if (verbose && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
       process.exitCode = 1;
     }

@@ -81,8 +81,9 @@ export async function demoCommand(opts: DemoOptions): Promise<number> {
       opts.write('');
       opts.write(`  Lookout demo: a person walks through a room, looped at real-time pace, watched by yolox-nano.`);
       opts.write(`  Dashboard:  ${http?.url ?? '(no dashboard)'}/`);
-      opts.write(`  MQTT:       mosquitto_sub -h ${hostname} -p ${port} -t 'lookout/#' -v`);
-      opts.write(`         or:  npx mqtt sub -h ${hostname} -p ${port} -t 'lookout/#' -v`);
+      // snapshots are retained JPEG bytes: `lookout/#` alone would pour them into the terminal
+      opts.write(`  MQTT:       mosquitto_sub -h ${hostname} -p ${port} -t 'lookout/#' -T 'lookout/+/+/snapshot' -v`);
+      opts.write(`         or:  npx mqtt sub -h ${hostname} -p ${port} -t 'lookout/+/events' -v`);
       opts.write(`  Stop with Ctrl-C.`);
       opts.write('');
     },

@@ -103,7 +103,11 @@ export const COMMANDS = {
   },
   validate: {
     about: ['Checks a config file (exit 0 valid, 2 invalid).'],
-    options: { config, print: { type: 'boolean', help: 'print the complete effective config, every default filled in' } },
+    options: {
+      config,
+      print: { type: 'boolean', help: 'print the complete effective config as YAML, every default filled in, secrets masked' },
+      json: { type: 'boolean', help: 'print JSON instead (the config with --print, else {file, valid, cameras, model})' },
+    },
   },
   models: {
     positionals: 'list | pull NAME',

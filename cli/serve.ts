@@ -39,10 +39,10 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
   // left anything half done: log it, stop everything in order, exit 1 (a second one, or a stop that hangs, exits at once).
   let fatal: unknown;
   const onRejection = (reason: unknown) => {
-    logger.error(`unhandled promise rejection (serving on; this is a bug, please report it): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`);
+    logger.error(`unhandled promise rejection (serving on; this is a bug, please report it): ${reason instanceof Error ? (reason.stack ?? reason.message) : String(reason)}`, { code: 'LOOKOUT_ERR_INTERNAL' });
   };
   const onException = (err: Error) => {
-    logger.error(`uncaught exception, stopping: ${err.stack ?? err.message}`);
+    logger.error(`uncaught exception, stopping: ${err.stack ?? err.message}`, { code: 'LOOKOUT_ERR_INTERNAL' });
     if (fatal !== undefined) process.exit(1);
     fatal = err;
     setTimeout(() => process.exit(1), 10_000).unref();

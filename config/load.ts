@@ -10,9 +10,16 @@ import type { Config } from './types.js';
 
 /** Validates an already-parsed config object. `baseDir` resolves relative file paths (the config file's folder). */
 export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseDir?: string; source?: string } = {}): Config {
+  // a missing ${VAR} is one problem among the others: the schema still checks everything, and what it says about the
+  // empty value left in the variable's place is dropped (the variable is the cause)
+  const envIssues = new Issues();
+  const substituted = substituteEnv(raw, opts.env ?? process.env, envIssues);
+  const schemaIssues = new Issues();
+  const parsed = configSchema.parse(substituted, [], schemaIssues);
+  const envPaths = envIssues.list.map((i) => i.slice(0, i.indexOf(': ') + 1));
   const issues = new Issues();
-  const substituted = substituteEnv(raw, opts.env ?? process.env, issues);
-  const parsed = issues.list.length === 0 ? configSchema.parse(substituted, [], issues) : undefined;
+  for (const i of envIssues.list) issues.addMessage(i);
+  for (const i of schemaIssues.list) if (!envPaths.some((p) => i.startsWith(p) || i.startsWith(p.slice(0, -1) + '.') || i.startsWith(p.slice(0, -1) + '['))) issues.addMessage(i);
   if (!parsed || issues.list.length > 0) {
     const where = opts.source ? `${opts.source}: ` : '';
     const head = issues.list.length === 1 ? `${where}invalid config: ${issues.list[0]}` : `${where}invalid config (${issues.list.length} problems):\n  ${issues.list.join('\n  ')}`;

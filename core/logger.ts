@@ -8,6 +8,8 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 export interface LogFields {
   component?: string;
   camera?: string;
+  /** the error code (`LOOKOUT_ERR_…`, or a status code); required on error lines, printed right after the level */
+  code?: string;
   [key: string]: unknown;
 }
 
@@ -48,7 +50,8 @@ export class Logger {
   warn(msg: string, fields?: LogFields): void {
     this.log('warn', msg, fields);
   }
-  error(msg: string, fields?: LogFields): void {
+  /** An error line always names its code (docs/errors.md), so a reader can look it up. */
+  error(msg: string, fields: LogFields & { code: string }): void {
     this.log('error', msg, fields);
   }
 
@@ -60,11 +63,12 @@ export class Logger {
       write(JSON.stringify({ ...all, time: new Date().toISOString(), level, msg }));
       return;
     }
-    const { component, camera, ...rest } = all;
+    const { component, camera, code, ...rest } = all;
     const where = escapeControl([component, camera].filter(Boolean).join('/'));
+    const coded = typeof code === 'string' && code !== '' ? `${escapeControl(code)} ` : '';
     const tail = Object.entries(rest)
       .map(([k, v]) => `${escapeControl(k)}=${escapeControl(typeof v === 'string' ? v : String(JSON.stringify(v)))}`)
       .join(' ');
-    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${where ? `[${where}] ` : ''}${escapeControl(msg)}${tail ? ` ${tail}` : ''}`);
+    write(`${new Date().toISOString()} ${level.toUpperCase().padEnd(5)} ${coded}${where ? `[${where}] ` : ''}${escapeControl(msg)}${tail ? ` ${tail}` : ''}`);
   }
 }

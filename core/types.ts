@@ -84,7 +84,7 @@ export interface FrameResult {
 
 /** An object followed across frames by the tracker (Frigate's field meanings). */
 export interface TrackedObject {
-  /** `<frameTime>-<6 chars>` */
+  /** `<epoch seconds of its first frame, 6 decimals>-<6 chars>` (Frigate's form): unique across restarts */
   id: string;
   camera: string;
   label: string;
@@ -124,6 +124,11 @@ export interface CameraUpdate {
   camera: string;
   /** stream time of the frame (or of the flush) this update is for */
   pts: number;
+  /**
+   * seconds to add to this camera's stream times (pts, object times) for epoch seconds: the wall clock of its first
+   * frame minus that frame's pts, fixed for the run, so differences between times stay exact (`epochSeconds`)
+   */
+  epochOffset: number;
   events: ObjectEvent[];
   /** only when a count changed since the last update that carried counts (and on the first one) */
   counts?: ObjectCounts;

@@ -23,6 +23,8 @@ export async function resolveModel(ref: ModelRef, opts: ResolveOptions = {}): Pr
   const entry = findAsset(ref.path, opts.entries);
   if (entry && entry.kind !== 'model') throw new LookoutError('LOOKOUT_ERR_REGISTRY', `${ref.path} is a ${entry.kind} asset, not a model`);
   const adapter = ref.adapter ?? entry?.adapter;
+  // a file that does not exist is the real cause: say so before asking for its adapter
+  if (!adapter && !entry) await resolveModelPath(ref.path, opts);
   if (!adapter) {
     throw new LookoutError('LOOKOUT_ERR_ADAPTER', `model ${ref.path}: name its adapter (one of ${ADAPTER_NAMES.join(', ')}) with --adapter or model.adapter`);
   }

@@ -6,6 +6,7 @@ import type { Logger } from '../core/logger.js';
 import type { Runtime } from './runtime.js';
 import { HttpServer } from '../sinks/http/http-server.js';
 import { LogSink } from '../sinks/log-sink.js';
+import { trackedDetections } from '../sinks/tracked-labels.js';
 import { MqttSink, type MqttSinkInputs } from '../sinks/mqtt/mqtt-sink.js';
 import type { Sink } from '../core/sink.js';
 import { Snapshots } from '../sinks/snapshot/snapshots.js';
@@ -16,7 +17,7 @@ export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'd
 
 export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
   const { logger } = opts;
-  const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json })];
+  const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json, shown: trackedDetections(config.cameras) })];
   try {
     let snapshots: Snapshots | undefined;
     if (config.http || config.mqtt) {
@@ -34,7 +35,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }
     if (config.mqtt) {
-      mqttSink = await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$ });
+      mqttSink = await MqttSink.create(runtime, { mqtt: config.mqtt, cameras: config.cameras, logger, snapshots: snapshots?.snapshots$, snapshotsServed: http !== undefined });
       sinks.push(mqttSink);
     }
     // with an HTTP server the WebSocket lives on it at /ws, behind the same auth; without one it gets its own server
@@ -57,7 +58,7 @@ export async function closeSinks(sinks: readonly Sink[], logger: Logger): Promis
     try {
       await sink.close();
     } catch (err) {
-      logger.error(`closing the ${sink.name} sink failed: ${(err as Error).message}`, { component: sink.name });
+      logger.error(`closing the ${sink.name} sink failed: ${(err as Error).message}`, { component: sink.name, code: 'LOOKOUT_ERR_INTERNAL' });
     }
   }
 }

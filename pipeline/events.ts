@@ -133,6 +133,8 @@ export class CameraObjects {
   private readonly lines: LineCrossings;
   private readonly lineCounts: LineCounts;
   private lineCountsSent = false;
+  /** see CameraUpdate.epochOffset; set by the first frame */
+  private epochOffset: number | undefined;
 
   constructor(
     readonly camera: string,
@@ -158,6 +160,11 @@ export class CameraObjects {
     const { frame } = result;
     if (frame.camera !== this.camera) throw new RangeError(`result.frame.camera: expected '${this.camera}', got '${frame.camera}'`);
     const pts = frame.pts;
+    if (this.epochOffset === undefined) {
+      // anchored once: later frames keep exact stream-time differences even when capture times jitter
+      this.epochOffset = frame.capturedAt / 1000 - pts;
+      this.tracker.idTimeOffset = this.epochOffset;
+    }
     this.lastPts = pts;
     this.srcWidth = frame.transform.srcWidth;
     this.srcHeight = frame.transform.srcHeight;
@@ -380,7 +387,7 @@ export class CameraObjects {
   private finish(pts: number, events: ObjectEvent[], crossings: LineCrossing[] = [], lineCountsChanged = false): CameraUpdate {
     const objects: TrackedObject[] = [];
     for (const s of this.states.values()) if (s.published !== null) objects.push(copyObject(s.obj));
-    const update: CameraUpdate = { camera: this.camera, pts, events, objects };
+    const update: CameraUpdate = { camera: this.camera, pts, epochOffset: this.epochOffset ?? 0, events, objects };
     if (crossings.length > 0) update.crossings = crossings;
     if (this.lineCounts.size > 0 && (lineCountsChanged || !this.lineCountsSent)) {
       update.lineCounts = this.lineCounts.snapshot();

@@ -86,7 +86,7 @@ export class Runtime {
       this.stats.setDetectorState(s.status, s.restarts, s.error);
       this.emitStatus({ severity: s.severity, code: s.code, message: s.message });
       const log = this.logger.child({ component: 'detector' });
-      if (s.severity === 'error') log.error(s.message);
+      if (s.severity === 'error') log.error(s.message, { code: s.code });
       else log.info(s.message);
     });
     const cameras = merge(...sources.map((s) => this.cameraFrames(s).pipe(takeUntil(this.stop$)))).pipe(
@@ -107,7 +107,7 @@ export class Runtime {
       }),
       filter((r) => this.resultFor(r)),
       catchError((err: unknown) => {
-        this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime' });
+        this.logger.error(`pipeline failed: ${describeError(err)}`, { component: 'runtime', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE' });
         this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INFERENCE', message: describeError(err) });
         this.failure = err;
         // the tracker still ends every open object: the stream completes, it does not fail
@@ -181,7 +181,7 @@ export class Runtime {
             const message = describeError(err);
             this.stats.setStatus(source.camera, 'offline', message, isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA');
             this.emitStatus({ severity: 'error', code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA', camera: source.camera, message });
-            log.error(message);
+            log.error(message, { code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_MEDIA' });
             return EMPTY;
           }),
         )
@@ -211,8 +211,8 @@ export class Runtime {
     this.stats.setStatus(camera, s.status, problem ? s.message : null, problem ? s.code : null);
     this.emitStatus({ severity: s.severity, code: s.code, camera, message: s.message });
     const log = this.logger.child({ component: 'source', camera });
-    if (s.severity === 'error') log.error(s.message);
-    else if (s.severity === 'warning') log.warn(s.message);
+    if (s.severity === 'error') log.error(s.message, { code: s.code });
+    else if (s.severity === 'warning') log.warn(s.message, { code: s.code });
     else log.info(s.message);
   }
 

@@ -267,10 +267,16 @@ export class Tracker {
     return pairs;
   }
 
+  /**
+   * Added to pts in new ids: the owner sets it to the camera's epoch offset, so ids carry wall-clock time and never
+   * repeat across restarts (tracking itself stays on stream time).
+   */
+  idTimeOffset = 0;
+
   private newId(pts: number, born: readonly TrackState[]): string {
     // Collisions are near impossible with a real random source, but a poor injected one must not produce duplicates.
     for (;;) {
-      const id = makeTrackId(pts, this.random);
+      const id = makeTrackId(pts + this.idTimeOffset, this.random);
       if (!this.tracks.some((t) => t.id === id) && !born.some((t) => t.id === id)) return id;
     }
   }

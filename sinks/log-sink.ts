@@ -1,4 +1,5 @@
-// Writes detections as they happen: one JSON line per frame on stdout (`--json`), or a readable log line on stderr.
+// Writes detections as they happen: one JSON line per frame on stdout (`--json`), or a readable log line on stderr at
+// debug level (INFO is for lifecycle, status and events: per-frame lines there were ~10 a second for 2 cameras).
 import type { Subscription } from 'rxjs';
 import type { Logger } from '../core/logger.js';
 import type { Detection, FrameResult } from '../core/types.js';
@@ -29,12 +30,24 @@ export class LogSink implements Sink {
   readonly name = 'log';
   private readonly subscription: Subscription;
 
-  constructor(inputs: SinkInputs, opts: { logger: Logger; json: boolean; write?: (line: string) => void }) {
+  constructor(
+    inputs: SinkInputs,
+    opts: {
+      logger: Logger;
+      json: boolean;
+      write?: (line: string) => void;
+      /** the detections worth a debug line (default: all); `lookout run` passes the tracked labels (sinks/tracked-labels.ts) */
+      shown?: (camera: string, detections: readonly Detection[]) => Detection[];
+    },
+  ) {
     const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
     const log = opts.logger.child({ component: 'detections' });
     this.subscription = inputs.results$.subscribe((r) => {
       if (opts.json) write(JSON.stringify(resultLine(r)));
-      else if (r.detections.length > 0) log.info(`#${r.frame.seq} t=${r.frame.pts.toFixed(2)}s ${formatDetections(r.detections)}`, { camera: r.frame.camera });
+      else if (log.enabled('debug')) {
+        const shown = opts.shown ? opts.shown(r.frame.camera, r.detections) : r.detections;
+        if (shown.length > 0) log.debug(`#${r.frame.seq} t=${r.frame.pts.toFixed(2)}s ${formatDetections(shown)}`, { camera: r.frame.camera });
+      }
     });
   }
 

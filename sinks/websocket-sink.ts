@@ -116,7 +116,7 @@ export class WebSocketSink implements Sink {
         if (url.pathname !== cfg.path) return refuseUpgrade(socket, 404);
         this.wss.handleUpgrade(req, socket, head, (ws) => this.accept(ws));
       } catch (err) {
-        this.log.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+        this.log.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`, { code: 'LOOKOUT_ERR_INTERNAL' });
         refuseUpgrade(socket, 500);
       }
     };
@@ -180,7 +180,7 @@ export class WebSocketSink implements Sink {
       try {
         this.onClientMessage(client, data, isBinary);
       } catch (err) {
-        this.log.error(`client message: ${(err as Error).stack ?? String(err)}`);
+        this.log.error(`client message: ${(err as Error).stack ?? String(err)}`, { code: 'LOOKOUT_ERR_INTERNAL' });
         ws.close(1011, 'internal error');
       }
     });

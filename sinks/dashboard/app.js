@@ -127,6 +127,13 @@ function onLineCount(topic, payload) {
   return true;
 }
 
+/** Epoch seconds as the local time of day (the date too when it is not today). */
+function clockText(epochSeconds) {
+  const d = new Date(epochSeconds * 1000);
+  const time = d.toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString()} ${time}`;
+}
+
 function timeText(seconds) {
   const s = Math.max(0, seconds);
   return s < 60 ? `${s.toFixed(1)} s` : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
@@ -144,7 +151,7 @@ function addEvent(type, o) {
     thumb,
     el('div', {},
       el('div', {}, el('span', { class: 'what' }, `${o.label} on ${o.camera}`), el('span', { class: `type ${type}` }, type)),
-      el('div', { class: 'when' }, `${Math.round(o.score * 100)}%${zones} · ${type === 'end' ? `gone after ${timeText((o.end_time ?? o.last_seen) - o.start_time)}` : `at ${timeText(o.start_time)}`}`)));
+      el('div', { class: 'when' }, `${Math.round(o.score * 100)}%${zones} · ${type === 'end' ? `gone after ${timeText((o.end_time ?? o.last_seen) - o.start_time)}` : `at ${clockText(o.start_time)}`}`)));
   eventsList.prepend(item);
   while (eventsList.children.length > MAX_EVENTS) eventsList.lastElementChild.remove();
 }
@@ -156,7 +163,7 @@ async function loadRecentEvents() {
     const events = await res.json();
     for (const e of events.reverse()) {
       const o = e.object;
-      addEvent(e.type, { id: o.id, camera: o.camera, label: o.label, score: o.score, current_zones: o.currentZones, start_time: o.startTime, last_seen: o.lastSeen, end_time: o.endTime });
+      addEvent(e.type, o);
     }
   } catch { /* the live feed fills the list */ }
 }

@@ -17,6 +17,8 @@ import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
+import { trackedDetections } from '../tracked-labels.js';
+import { lookoutObject } from '../mqtt/lookout-dialect.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
 
@@ -85,6 +87,7 @@ sharp.cache(false);
 
 export class Api {
   private readonly events: EventLog;
+  private readonly shown: ReturnType<typeof trackedDetections>;
   private readonly latest = new Map<string, FrameResult>();
   private readonly eventCounts = new Map<string, number>();
   private readonly subscriptions: Subscription[];
@@ -100,11 +103,12 @@ export class Api {
   ) {
     this.events = new EventLog(opts.eventsKept);
     this.cameraNames = new Set(opts.cameras.map((c) => c.name));
+    this.shown = trackedDetections(opts.cameras);
     this.subscriptions = [
       inputs.results$.subscribe((r) => this.latest.set(r.frame.camera, r)),
       inputs.updates$.subscribe((u) => {
         for (const e of u.events) {
-          this.events.add(e);
+          this.events.add(e, u.epochOffset);
           const key = `${e.after.camera}\u0000${e.after.label}\u0000${e.type}`;
           this.eventCounts.set(key, (this.eventCounts.get(key) ?? 0) + 1);
         }
@@ -143,6 +147,25 @@ export class Api {
    */
   private health(res: ServerResponse): void {
     const snap = this.inputs.snapshot();
+    const reasons = this.unhealthyReasons(snap);
+    const cameras = Object.fromEntries(
+      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
+    );
+    const link = this.opts.mqttLink?.();
+    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
+    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
+  }
+
+  /**
+   * `GET /api/health/live`, answered without auth (container and load-balancer checks have no token): the same verdict
+   * as /api/health, 200 `{"status":"ok"}` or 503 `{"status":"unhealthy"}`, and nothing else (no names, no reasons).
+   */
+  liveness(res: ServerResponse): void {
+    const healthy = this.unhealthyReasons(this.inputs.snapshot()).length === 0;
+    sendJson(res, healthy ? 200 : 503, { status: healthy ? 'ok' : 'unhealthy' });
+  }
+
+  private unhealthyReasons(snap: ReturnType<ApiInputs['snapshot']>): string[] {
     const reasons: string[] = [];
     for (const [name, c] of Object.entries(snap.cameras)) {
       if (!CAMERA_STATES_HEALTHY.has(c.status)) reasons.push(`camera ${name} is ${c.status}${c.error ? `: ${c.error}` : ''}`);
@@ -150,12 +173,7 @@ export class Api {
     for (const c of this.opts.cameras) if (c.enabled && !(c.name in snap.cameras)) reasons.push(`camera ${c.name} has not started`);
     if (snap.detector.status === 'restarting') reasons.push(`detector is restarting after a failure: ${snap.detector.error ?? 'unknown error'}`);
     if (this.inputs.failure) reasons.push(`detector failed: ${describeError(this.inputs.failure)}`);
-    const cameras = Object.fromEntries(
-      this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
-    );
-    const link = this.opts.mqttLink?.();
-    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
-    sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
+    return reasons;
   }
 
   private async metrics(res: ServerResponse): Promise<void> {
@@ -205,7 +223,8 @@ export class Api {
     sendJson(
       res,
       200,
-      events.map((e) => ({ ...e, hasSnapshot: this.opts.snapshots.get(e.object.id) !== undefined })),
+      // the payload of the MQTT events and the WebSocket: snake_case, times in epoch seconds
+      events.map((e) => ({ type: e.type, at: e.at, has_snapshot: this.opts.snapshots.get(e.object.id) !== undefined, object: lookoutObject(e.object, e.epochOffset) })),
     );
   }
 
@@ -218,14 +237,15 @@ export class Api {
     const cached = this.liveCache.get(camera);
     if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg, headers);
     const result = this.latest.get(camera);
-    const overlays = result && result.frame.seq === stored.meta.seq ? result.detections : [];
+    // only what the camera tracks: the model's other classes are noise to the person looking
+    const overlays = result && result.frame.seq === stored.meta.seq ? this.shown(camera, result.detections) : [];
     const jpeg = renderJpeg(stored, overlays);
     this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
     sendJpeg(res, await jpeg, headers);
   }
 
   private snapshotImage(res: ServerResponse, id: string): void {
-    // ids are `<frameTime>-<6 chars>`: anything else (a path, `..`) is not one
+    // ids are `<epoch time>-<6 chars>`: anything else (a path, `..`) is not one
     if (!/^[0-9.]+-[a-z0-9]+$/i.test(id)) throw new HttpError(400, 'not an event id');
     const snap = this.opts.snapshots.get(id);
     if (!snap) throw new HttpError(404, `no snapshot for event ${id}`);

@@ -6,6 +6,8 @@ export interface LoggedEvent {
   /** wall-clock time the event was logged */
   at: number;
   object: TrackedObject;
+  /** the camera's CameraUpdate.epochOffset: the object's stream times + this = epoch seconds */
+  epochOffset: number;
 }
 
 export interface EventQuery {
@@ -18,8 +20,8 @@ export class EventLog {
   private readonly events: LoggedEvent[] = [];
   constructor(private readonly maxEvents = 500) {}
 
-  add(event: ObjectEvent, at = Date.now()): void {
-    this.events.push({ type: event.type, at, object: event.after });
+  add(event: ObjectEvent, epochOffset: number, at = Date.now()): void {
+    this.events.push({ type: event.type, at, object: event.after, epochOffset });
     if (this.events.length > this.maxEvents) this.events.splice(0, this.events.length - this.maxEvents);
   }
 

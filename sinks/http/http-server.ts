@@ -5,7 +5,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { DEFAULTS } from '../../config/defaults.js';
-import { LookoutError } from '../../core/errors.js';
+import { isLookoutError, LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { Sink } from '../../core/sink.js';
 import { Api, HttpError, sendJson, type ApiInputs, type ApiOptions } from './api.js';
@@ -52,7 +52,7 @@ export class HttpServer implements Sink {
         else if (server.listenerCount('upgrade') <= 1) refuseUpgrade(socket, 404);
       } catch (err) {
         // a bug, not the client's doing: this connection ends, the server goes on
-        this.logger.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+        this.logger.error(`upgrade ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`, { code: 'LOOKOUT_ERR_INTERNAL' });
         refuseUpgrade(socket, 500);
       }
     });
@@ -91,13 +91,17 @@ export class HttpServer implements Sink {
     try {
       await this.route(req, res);
     } catch (err) {
-      this.logger.error(`${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`);
+      this.logger.error(`${req.method} ${String(req.url).slice(0, 200)}: ${(err as Error).stack ?? String(err)}`, { code: 'LOOKOUT_ERR_INTERNAL' });
       if (!res.headersSent) sendJson(res, 500, { error: 'internal error' });
       else res.destroy();
     }
   }
 
+  /** The one path served without auth: status only (Api.liveness). */
+  static readonly LIVENESS_PATH = '/api/health/live';
+
   private async route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if ((req.method === 'GET' || req.method === 'HEAD') && String(req.url).split('?')[0] === HttpServer.LIVENESS_PATH) return this.api.liveness(res);
     const decision = this.gate.check(req, false);
     if (!decision.ok) {
       for (const [k, v] of Object.entries(decision.headers)) res.setHeader(k, v);
@@ -122,7 +126,7 @@ export class HttpServer implements Sink {
       const status = err instanceof HttpError ? err.status : 500;
       // 503 is a refusal by design (busy, restarting, stopping): the detector's own statuses say why; not an ERROR per request
       if (status === 503) this.logger.debug(`${req.method} ${url.pathname}: ${(err as Error).message}`);
-      else if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`);
+      else if (status >= 500) this.logger.error(`${req.method} ${url.pathname}: ${(err as Error).message}`, { code: isLookoutError(err) ? err.code : 'LOOKOUT_ERR_INTERNAL' });
       if (err instanceof HttpError && err.retryAfter !== undefined) res.setHeader('Retry-After', String(err.retryAfter));
       if (!res.headersSent) sendJson(res, status, { error: (err as Error).message });
       else res.destroy();

@@ -1,7 +1,8 @@
 // Frigate-compatible topics and payloads, so Home Assistant and Node-RED flows written for Frigate work unchanged:
 // `frigate/events` ({type, before, after} with Frigate's field names), `frigate/<camera>/<label>` and
 // `frigate/<zone>/<label>` counts (not retained, as Frigate publishes them). Times are epoch seconds, as in Frigate:
-// each camera's stream clock is anchored to the wall clock once, at its first event, so differences stay exact.
+// each camera's stream clock is anchored to the wall clock once, at its first frame (CameraUpdate.epochOffset, the
+// same times as every other sink), so differences stay exact.
 import type { CameraUpdate } from '../../core/types.js';
 import type { Box, FrameMeta, ObjectEvent, TrackedObject } from '../../core/types.js';
 import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
@@ -75,6 +76,11 @@ interface ObjectMemory {
 export interface FrigateDialectOptions {
   /** frames without motion after which a camera's objects are stationary (Frigate's `motionless_count` floor) */
   stationaryFramesOf: (camera: string) => number;
+  /**
+   * every event gets a snapshot at `/api/events/<id>/snapshot.jpg` (an HTTP server is configured): `has_snapshot`
+   * says so, as Frigate's does, so Home Assistant notifications attach it
+   */
+  snapshotsServed?: boolean;
   /** wall clock in ms (tests) */
   now?: () => number;
 }
@@ -118,6 +124,8 @@ export class FrigateDialect implements Dialect {
 
   messages(update: CameraUpdate): TopicMessage[] {
     const out: TopicMessage[] = [];
+    // the pipeline's anchor: the same epoch times as the Lookout dialect, the API and the WebSocket
+    this.epochOffset.set(update.camera, update.epochOffset);
     for (const e of update.events) out.push({ topic: this.eventsTopic, payload: this.event(e, update.pts), retain: false, kind: 'event' });
     if (update.counts) {
       for (const c of countEntries(update.counts)) {
@@ -140,7 +148,7 @@ export class FrigateDialect implements Dialect {
     return total;
   }
 
-  /** Stream seconds → epoch seconds, anchored per camera at its first event. */
+  /** Stream seconds → epoch seconds (the camera's anchor from its updates; before any, the wall clock now). */
   private epoch(camera: string, pts: number): number {
     let offset = this.epochOffset.get(camera);
     if (offset === undefined) this.epochOffset.set(camera, (offset = this.now() / 1000 - pts));
@@ -207,7 +215,7 @@ export class FrigateDialect implements Dialect {
       current_zones: [...o.currentZones],
       entered_zones: [...o.enteredZones],
       has_clip: false,
-      has_snapshot: false,
+      has_snapshot: this.opts.snapshotsServed ?? false,
       attributes: {},
       current_attributes: [],
       pending_loitering: o.loitering,

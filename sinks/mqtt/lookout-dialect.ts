@@ -1,8 +1,10 @@
 // Lookout's own topics: `<prefix>/<camera>/events`, `<prefix>/<camera>/<label>` counts (retained) and
-// `<prefix>/<camera>/zones/<zone>/<label>`. Payload fields are Frigate's names in snake_case, but times are the
-// stream's clock (seconds), the same clock as object ids and the runtime. The WebSocket sink speaks this dialect too.
+// `<prefix>/<camera>/zones/<zone>/<label>`. Payload fields are Frigate's names in snake_case; times are epoch seconds
+// (the camera's stream clock anchored to the wall clock at its first frame, core/epoch.ts), with the stream time of
+// the frame kept as `stream_time`. The WebSocket sink and the HTTP API speak this dialect too.
 import type { CameraUpdate } from '../../core/types.js';
 import type { ObjectEvent, TrackedObject } from '../../core/types.js';
+import { epochSeconds } from '../../core/epoch.js';
 import { countEntries, LastValues, round, type Dialect, type TopicMessage } from './dialect.js';
 import { topicLevel } from './topics.js';
 import { lineCountTopic, lineMessages } from './line-topics.js';
@@ -20,10 +22,11 @@ export interface LookoutObjectPayload {
   current_zones: string[];
   entered_zones: string[];
   stationary: boolean;
+  /** epoch seconds of the first and latest sighting, and of the end */
   start_time: number;
   last_seen: number;
   end_time: number | null;
-  /** frame time of the best sighting so far (where a snapshot would come from) */
+  /** epoch seconds of the frame of the best sighting so far (where the snapshot comes from) */
   snapshot_time: number;
   false_positive: boolean;
   /** in a zone with `loiterSeconds` for longer than that */
@@ -35,15 +38,17 @@ export interface LookoutObjectPayload {
 
 export interface LookoutEventPayload {
   type: ObjectEvent['type'];
-  /** stream time of the frame this event is for */
+  /** epoch seconds of the frame this event is for */
   frame_time: number;
+  /** the same frame's stream time (seconds of the clip or stream) */
+  stream_time: number;
   before: LookoutObjectPayload;
   after: LookoutObjectPayload;
 }
 
-const t = (v: number) => round(v, 6);
-
-export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
+/** An object's payload; `epochOffset` (CameraUpdate's) turns its stream times into epoch seconds. */
+export function lookoutObject(o: TrackedObject, epochOffset: number): LookoutObjectPayload {
+  const t = (pts: number) => epochSeconds(epochOffset, pts);
   return {
     id: o.id,
     camera: o.camera,
@@ -67,8 +72,8 @@ export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
   };
 }
 
-export function lookoutEvent(e: ObjectEvent, pts: number): LookoutEventPayload {
-  return { type: e.type, frame_time: t(pts), before: lookoutObject(e.before), after: lookoutObject(e.after) };
+export function lookoutEvent(e: ObjectEvent, pts: number, epochOffset: number): LookoutEventPayload {
+  return { type: e.type, frame_time: epochSeconds(epochOffset, pts), stream_time: round(pts, 6), before: lookoutObject(e.before, epochOffset), after: lookoutObject(e.after, epochOffset) };
 }
 
 export class LookoutDialect implements Dialect {
@@ -96,7 +101,7 @@ export class LookoutDialect implements Dialect {
 
   messages(update: CameraUpdate): TopicMessage[] {
     const out: TopicMessage[] = [];
-    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts), retain: false, kind: 'event' });
+    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts, update.epochOffset), retain: false, kind: 'event' });
     if (update.counts) {
       for (const c of countEntries(update.counts)) {
         const topic = this.countTopic(update.camera, c.label, c.zone);

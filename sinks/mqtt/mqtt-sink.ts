@@ -34,16 +34,18 @@ export interface MqttSinkOptions {
   logger: Logger;
   /** JPEG snapshots, published retained on `<prefix>/<camera>/<label>/snapshot` (Frigate's topic too) */
   snapshots?: Observable<Snapshot>;
+  /** an HTTP server serves every event's snapshot (`/api/events/<id>/snapshot.jpg`): the Frigate dialect's has_snapshot */
+  snapshotsServed?: boolean;
   /** tests: how soon to retry a lost broker (default 1000 ms) */
   reconnectPeriodMs?: number;
   /** how long `close()` waits for the outbox to drain (default 2000 ms) */
   closeTimeoutMs?: number;
 }
 
-export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[]): Dialect {
+export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[], snapshotsServed = false): Dialect {
   if (mqtt.dialect === 'frigate') {
     const stationaryFrames = new Map(cameras.map((c) => [c.name, c.tracker.stationaryFrames]));
-    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0 });
+    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0, snapshotsServed });
   }
   return new LookoutDialect(mqtt.topicPrefix);
 }
@@ -71,7 +73,7 @@ export class MqttSink implements Sink {
   ) {
     const { mqtt } = opts;
     this.log = opts.logger.child({ component: 'mqtt' });
-    this.dialect = createDialect(mqtt, opts.cameras);
+    this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false);
     const prefix = this.dialect.prefix;
     this.connection = MqttConnection.create({
       url,

@@ -70,5 +70,5 @@ export function trackedObject(id: string, over: Partial<TrackedObject> = {}): Tr
 /** An update carrying one `new` event for object `id` (no counts). */
 export function newEventUpdate(id: string, pts: number, over: Partial<TrackedObject> = {}): CameraUpdate {
   const o = trackedObject(id, { startTime: pts, lastSeen: pts, bestFrameTime: pts, ...over });
-  return { camera: o.camera, pts, events: [{ type: 'new', before: o, after: o }], objects: [o] };
+  return { camera: o.camera, pts, epochOffset: 0, events: [{ type: 'new', before: o, after: o }], objects: [o] };
 }

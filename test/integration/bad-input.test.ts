@@ -141,7 +141,7 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
               return { c, exit: { code: await validateCommand(file, { print: false, write: () => undefined }) }, stdout: '', stderr: '' };
             } catch (err) {
               assert.ok(isLookoutError(err), `${c.what}: a LookoutError`);
-              return { c, exit: { code: exitCodeFor(err.code) }, stdout: '', stderr: `lookout: ${err.message}\n` };
+              return { c, exit: { code: exitCodeFor(err.code) }, stdout: '', stderr: `lookout: ${err.message} (${err.code})\n` };
             }
           }
           const p = spawnLookout(c.args());
@@ -154,7 +154,9 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
         if (c.stderr) {
           const lines = stderr.trim().split('\n').filter((l) => l.startsWith('lookout: '));
           assert.equal(lines.length, 1, `${c.what}: one line\n${stderr}`);
-          assert.match(lines[0], c.stderr, c.what);
+          // the line ends with its error code (docs/errors.md); the message is checked without it
+          assert.match(lines[0], / \(LOOKOUT_ERR_[A-Z_]+\)$/, `${c.what}: the code is printed`);
+          assert.match(lines[0].replace(/ \(LOOKOUT_ERR_[A-Z_]+\)$/, ''), c.stderr, c.what);
         }
         assert.doesNotMatch(stderr, /\n\s+at /, `${c.what}: no stack trace`);
         c.stdout?.(stdout);
@@ -168,7 +170,7 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
       const exit = await p.exited;
       assert.equal(exit.code, 1, p.stderr());
       assert.match(p.stderr(), /\[stats\/good\] 30 frames detected, 0 dropped, status ended/);
-      assert.match(p.stderr().trim().split('\n').at(-1)!, /^lookout: 1 of 2 cameras failed: notes: cannot open \S*notes\.mp4: Invalid data found when processing input$/);
+      assert.match(p.stderr().trim().split('\n').at(-1)!, /^lookout: 1 of 2 cameras failed: notes: cannot open \S*notes\.mp4: Invalid data found when processing input \(LOOKOUT_ERR_MEDIA\)$/);
     });
 
     it('lookout run: http.host beyond loopback without auth is refused with exit 2', async () => {

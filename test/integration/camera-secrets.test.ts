@@ -118,7 +118,8 @@ describe('camera credentials never appear in anything Lookout outputs', function
       const saved = process.env.CAM_PASSWORD;
       process.env.CAM_PASSWORD = SECRET;
       try {
-        await validateCommand(file, { print: true, write: (line) => outputs.push({ where: 'validate --print', text: line }) });
+        await validateCommand(file, { print: true, json: true, write: (line) => outputs.push({ where: 'validate --print', text: line }) });
+        await validateCommand(file, { print: true, write: (line) => outputs.push({ where: 'validate --print (YAML)', text: line }) });
       } finally {
         if (saved === undefined) delete process.env.CAM_PASSWORD;
         else process.env.CAM_PASSWORD = saved;
@@ -139,6 +140,7 @@ describe('camera credentials never appear in anything Lookout outputs', function
     assert.ok(outputs.some((o) => o.where.startsWith('mqtt ') && o.text.includes('"reconnects"')), 'stats reached MQTT');
     assert.ok(outputs.some((o) => o.where === 'http /api/cameras (200)'));
     assert.ok(outputs.some((o) => o.where === 'validate --print' && o.text.includes('"password": "***"')));
+    assert.ok(outputs.some((o) => o.where === 'validate --print (YAML)' && /password: "?\*\*\*"?/.test(o.text)), 'the YAML printout masks it too');
     for (const o of outputs) {
       for (const s of spellings) assert.ok(!o.text.includes(s), `${o.where} shows a password:\n${o.text}`);
     }

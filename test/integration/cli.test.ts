@@ -102,6 +102,7 @@ describe('lookout CLI', function () {
         const lines = r.stderr.trim().split('\n').filter((l) => l.startsWith('lookout: '));
         assert.equal(lines.length, 1, r.stderr);
         assert.match(lines[0], message);
+        assert.match(lines[0], / \((LOOKOUT_ERR_[A-Z_]+)\)$/, 'the line ends with its error code');
         assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace without --verbose');
         assert.equal(r.stdout, '');
       });
@@ -268,12 +269,15 @@ describe('lookout CLI', function () {
       await writeFile(config, `model: { path: ${model}, adapter: ultralytics, labels: ${labels} }\ncameras:\n  - { name: clip, url: ${clip}, realtime: false, fps: 10 }\n`);
       const ended = await lookout(['run', '-c', config]);
       assert.equal(ended.code, 0, ended.stderr);
-      assert.match(ended.stderr, /\[detections\/clip\] #0 t=0\.00s square/);
+      // INFO is lifecycle, status and events: no line per frame
+      assert.doesNotMatch(ended.stderr, /\[detections\//);
       assert.match(ended.stderr, /20 frames detected, 0 dropped/);
       const live = join(tmp(), 'live.yaml');
-      await writeFile(live, `model: { path: ${model}, adapter: ultralytics, labels: ${labels} }\ncameras:\n  - { name: clip, url: ${clip}, loop: true }\n`);
+      // at debug, per-frame detections of the labels the camera tracks
+      await writeFile(live, `model: { path: ${model}, adapter: ultralytics, labels: ${labels} }\ncameras:\n  - { name: clip, url: ${clip}, loop: true, objects: { track: [square] } }\nlog: { level: debug }\n`);
       const stopped = await lookout(['run', '-c', live], { signal: 'SIGTERM', signalAfter: (_o, err) => /#3 /.test(err) });
       assert.equal(stopped.code, 0, stopped.stderr);
+      assert.match(stopped.stderr, /DEBUG \[detections\/clip\] #0 t=0\.00s square/);
       assert.match(stopped.stderr, /SIGTERM: stopping/);
     });
   });

@@ -32,6 +32,7 @@ describe('lookout demo (npm start)', function () {
       const dashboard = await until('the dashboard URL', () => /Dashboard:\s+(http:\/\/\S+?)\/?$/m.exec(demo.out())?.[1], 30000);
       const broker = await until('the MQTT command', () => /mosquitto_sub -h (\S+) -p (\d+)/.exec(demo.out()) ?? undefined, 5000);
       assert.notEqual(broker[2], '0', 'the printed MQTT port is the real one');
+      assert.match(demo.out(), /mosquitto_sub .* -T 'lookout\/\+\/\+\/snapshot'/, 'the suggested command leaves the JPEG snapshot topics out');
       const client = await mqtt.connectAsync(`mqtt://${broker[1]}:${broker[2]}`);
       const messages: { topic: string; payload: string; bytes: Buffer }[] = [];
       client.on('message', (topic, payload) => messages.push({ topic, payload: payload.toString(), bytes: payload }));

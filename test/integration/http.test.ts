@@ -130,10 +130,10 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
 
     it('lists events and serves their snapshots; rejects bad ids and parameters', async () => {
       const events = await until('an event', async () => {
-        const list = (await (await fetch(`${r.server.url}/api/events?camera=yard&label=square&limit=5`)).json()) as { type: string; hasSnapshot: boolean; object: { id: string; label: string } }[];
-        return list.some((e) => e.hasSnapshot) ? list : undefined;
+        const list = (await (await fetch(`${r.server.url}/api/events?camera=yard&label=square&limit=5`)).json()) as { type: string; has_snapshot: boolean; object: { id: string; label: string } }[];
+        return list.some((e) => e.has_snapshot) ? list : undefined;
       });
-      const e = events.find((x) => x.hasSnapshot)!;
+      const e = events.find((x) => x.has_snapshot)!;
       assert.equal(e.object.label, 'square');
       const snap = await fetch(`${r.server.url}/api/events/${e.object.id}/snapshot.jpg`);
       assert.equal(snap.status, 200);
@@ -221,6 +221,27 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
           ws.on('error', () => undefined);
         });
         assert.equal(refused, 401);
+      } finally {
+        await r.stop();
+      }
+    });
+
+    it('liveness without auth: /api/health/live says status only; /api/health and its details stay behind auth', async () => {
+      const r = await start({ token: 's3cret-token' });
+      try {
+        assert.equal((await fetch(`${r.server.url}/api/health`)).status, 401);
+        const live = await until('a healthy liveness answer', async () => {
+          const res = await fetch(`${r.server.url}/api/health/live`);
+          return res.status === 200 ? res : undefined;
+        }, 20000);
+        assert.deepEqual(await live.json(), { status: 'ok' }, 'nothing but the status');
+        const full = await fetch(`${r.server.url}/api/health`, { headers: { authorization: 'Bearer s3cret-token' } });
+        assert.equal(full.status, 200);
+        assert.ok('cameras' in ((await full.json()) as object), 'the details, with the token');
+        // only that exact path is open
+        assert.equal((await fetch(`${r.server.url}/api/health/live/../../stats`)).status, 401);
+        assert.equal((await fetch(`${r.server.url}/api/health/lives`)).status, 401);
+        assert.equal((await fetch(`${r.server.url}/api/health/live`, { method: 'POST' })).status, 401);
       } finally {
         await r.stop();
       }

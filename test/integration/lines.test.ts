@@ -33,6 +33,7 @@ interface CrossingMsg {
   label: string;
   direction: 'in' | 'out';
   frame_time: number;
+  stream_time: number;
   time: number;
   snapshot_time: number;
 }
@@ -100,8 +101,13 @@ describe('counting lines end to end (lavfi square, real ffmpeg, onnxruntime, mos
     const events = (await updates).flatMap((u) => u.events);
     assert.equal(crossings[0].id, events[0].after.id, 'the crossing names the event');
     // confirmed 3 frames (minFrames) after the frame past the line at 2k s
-    crossings.forEach((c, k) => assert.ok(c.frame_time > 2 * (k + 1) && c.frame_time <= 2 * (k + 1) + 0.45, `crossing ${k} at ${c.frame_time}`));
+    crossings.forEach((c, k) => assert.ok(c.stream_time > 2 * (k + 1) && c.stream_time <= 2 * (k + 1) + 0.45, `crossing ${k} at ${c.stream_time}`));
     assert.ok(crossings.every((c) => c.label === 'square' && c.line === 'middle' && c.camera === 'arena' && c.time > 1.7e9));
+    // frame_time is the same frame on the events' clock: epoch seconds, stream time plus the camera's one anchor
+    // (this scene is read as fast as possible, so capture times `time` run ahead of it)
+    const anchors = new Set(crossings.map((c) => Math.round((c.frame_time - c.stream_time) * 1000)));
+    assert.equal(anchors.size, 1, `one anchor: ${[...anchors].join(', ')}`);
+    assert.ok(crossings[0].frame_time > 1.7e9 && Math.abs(crossings[0].frame_time - crossings[0].time) < 60, `frame_time ${crossings[0].frame_time} is epoch seconds`);
 
     // daily counts step by one, totals too; every value retained
     assert.deepEqual(rec.texts('lookout/arena/line/middle/square/in'), ['0', '1', '2', '3']);

@@ -106,7 +106,7 @@ describe('security: no credential in any output of `lookout run`', function () {
     }
     outputs.push({ where: 'stderr', text: lookout.stderr() }, { where: 'stdout', text: lookout.stdout() });
     for (const h of rec.heard) outputs.push({ where: `mqtt ${h.topic}`, text: `${h.topic} ${h.text}` });
-    const printed = spawnLookout(['validate', '-c', file, '--print'], env);
+    const printed = spawnLookout(['validate', '-c', file, '--print', '--json'], env);
     assert.equal((await printed.exited).code, 0, printed.stderr());
     outputs.push({ where: 'validate --print', text: printed.stdout() + printed.stderr() });
 

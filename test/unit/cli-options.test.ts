@@ -16,7 +16,7 @@ describe('CLI options (one table per command)', () => {
   it('refuses an option the command does not take, naming it and the command, on one line', () => {
     const message = usageError(['run', '-c', 'x.yaml', '--threshold', '0.9']);
     assert.match(message, /^run: --threshold is not an option of lookout run \(it takes -c\/--config, --json, --from; see lookout run --help\)$/);
-    assert.match(usageError(['validate', '-c', 'x.yaml', '--json']), /^validate: --json is not an option of lookout validate/);
+    assert.match(usageError(['validate', '-c', 'x.yaml', '--from', 'd']), /^validate: --from is not an option of lookout validate/);
     assert.match(usageError(['detect', 'a.jpg', '--model', 'm', '--dataset', 'd']), /^detect: --dataset is not an option/);
     assert.match(usageError(['demo', '--print']), /^demo: --print is not an option/);
     assert.match(usageError(['frobnicate']), /unknown command "frobnicate"/);

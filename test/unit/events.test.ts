@@ -210,4 +210,29 @@ describe('camera object events', () => {
     assert.equal(DEFAULT_OBJECT_OPTIONS.filter.minScore, 0.5);
     assert.ok(Object.isFrozen(DEFAULT_OBJECT_OPTIONS.tracker));
   });
+
+  it('wall clock: a stream starting at 0 is anchored at its first capture; ids carry epoch time and differ across restarts', () => {
+    // given a live camera whose stream clock starts at 0, captured from 2026-01-01T00:00:00Z, restarted once
+    const wall0 = Date.UTC(2026, 0, 1) / 1000;
+    const live = (start: number) => clip(30, (i) => (i < 20 ? [det(square(500 + i * 10, 300))] : [])).map((f, i) => {
+      f.frame.pts = i / 5;
+      f.frame.capturedAt = (start + i / 5) * 1000 + (i % 3); // capture jitter must not move the anchor
+      return f;
+    });
+    const runOnce = (start: number) => {
+      const objects = new CameraObjects('cam', { tracker: { maxDisappearedSeconds: 1 } }, seededRandom(42)); // same ids' randomness both times
+      return live(start).map((f) => objects.push(f));
+    };
+    const first = runOnce(wall0);
+    const second = runOnce(wall0 + 3600);
+    // then the offset is the first frame's capture minus its pts, the same in every update
+    assert.deepEqual([...new Set(first.map((u) => u.epochOffset))], [wall0]);
+    const created = first.flatMap((u) => u.events).find((e) => e.type === 'new')!;
+    assert.match(created.after.id, new RegExp(`^${wall0}\\.000000-[a-z0-9]{6}$`));
+    const again = second.flatMap((u) => u.events).find((e) => e.type === 'new')!;
+    assert.notEqual(again.after.id, created.after.id, 'a restart never repeats an id, even with the same random draws');
+    assert.match(again.after.id, new RegExp(`^${wall0 + 3600}\\.000000-`));
+    // and object times stay on stream time (exact differences), the epoch is offset + pts
+    assert.equal(created.after.startTime, 0);
+  });
 });

@@ -15,7 +15,7 @@ const counts = (inToday: number, inTotal: number): LineCount[] => [
 describe('line topics (MQTT, Lookout dialect)', () => {
   it('one crossing message, and only the counts that changed, retained (today and total)', () => {
     const last = new LastValues();
-    const first = lineMessages('lookout', { camera: 'yard', lineCounts: counts(0, 0) }, last);
+    const first = lineMessages('lookout', { camera: 'yard', epochOffset: 0, lineCounts: counts(0, 0) }, last);
     assert.deepEqual(first.map((m) => [m.topic, m.payload, m.retain]), [
       ['lookout/yard/line/door/person/in', 0, true],
       ['lookout/yard/line/door/person/in/total', 0, true],
@@ -23,15 +23,15 @@ describe('line topics (MQTT, Lookout dialect)', () => {
       ['lookout/yard/line/door/person/out/total', 0, true],
     ]);
     const crossing = { camera: 'yard', line: 'door', id: '5.000000-abcdef', label: 'person', direction: 'in' as const, time: 5.3, wallTime: 1_750_000_000_123, snapshotTime: 5.1 };
-    const next = lineMessages('lookout', { camera: 'yard', crossings: [crossing], lineCounts: counts(1, 1) }, last);
+    const next = lineMessages('lookout', { camera: 'yard', epochOffset: 0, crossings: [crossing], lineCounts: counts(1, 1) }, last);
     assert.deepEqual(next.map((m) => [m.topic, m.kind]), [
       ['lookout/yard/crossings', 'event'],
       ['lookout/yard/line/door/person/in', 'state'],
       ['lookout/yard/line/door/person/in/total', 'state'],
     ]);
-    assert.deepEqual(next[0].payload, { id: '5.000000-abcdef', camera: 'yard', line: 'door', label: 'person', direction: 'in', frame_time: 5.3, time: 1_750_000_000.123, snapshot_time: 5.1 });
+    assert.deepEqual(next[0].payload, { id: '5.000000-abcdef', camera: 'yard', line: 'door', label: 'person', direction: 'in', frame_time: 5.3, stream_time: 5.3, time: 1_750_000_000.123, snapshot_time: 5.1 });
     // a daily reset: today back to 0, the total unchanged and not re-sent
-    const reset = lineMessages('lookout', { camera: 'yard', lineCounts: counts(0, 1) }, last);
+    const reset = lineMessages('lookout', { camera: 'yard', epochOffset: 0, lineCounts: counts(0, 1) }, last);
     assert.deepEqual(reset.map((m) => [m.topic, m.payload]), [['lookout/yard/line/door/person/in', 0]]);
   });
 

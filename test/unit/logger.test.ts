@@ -18,7 +18,7 @@ describe('Logger', () => {
       log.debug('d');
       log.info('i');
       log.warn('w');
-      log.error('e');
+      log.error('e', { code: 'LOOKOUT_ERR_MEDIA' });
       // then only warn and error are written
       assert.deepEqual(lines.map((l) => JSON.parse(l).msg), ['w', 'e']);
     });
@@ -28,7 +28,7 @@ describe('Logger', () => {
       log.debug('d');
       log.info('i');
       log.warn('w');
-      log.error('e');
+      log.error('e', { code: 'LOOKOUT_ERR_MEDIA' });
       assert.deepEqual(lines.map((l) => JSON.parse(l).level), ['debug', 'info', 'warn', 'error']);
     });
 
@@ -68,10 +68,10 @@ describe('Logger', () => {
       log.debug('x');
       log.info('x');
       log.warn('x');
-      log.error('x');
+      log.error('x', { code: 'LOOKOUT_ERR_MEDIA' });
       assert.deepEqual(
         lines.map((l) => l.slice(l.indexOf(' ') + 1)),
-        ['DEBUG x', 'INFO  x', 'WARN  x', 'ERROR x'],
+        ['DEBUG x', 'INFO  x', 'WARN  x', 'ERROR LOOKOUT_ERR_MEDIA x'],
       );
     });
 
@@ -112,7 +112,7 @@ describe('Logger', () => {
       const { lines, log } = capture('error', true);
       const child = log.child({ component: 'x' });
       child.warn('dropped');
-      child.error('kept');
+      child.error('kept', { code: 'LOOKOUT_ERR_MEDIA' });
       assert.deepEqual(lines.map((l) => JSON.parse(l).msg), ['kept']);
     });
   });

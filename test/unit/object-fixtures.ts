@@ -14,7 +14,8 @@ export function frameResult(seq: number, pts: number, detections: Detection[], c
       camera,
       seq,
       pts,
-      capturedAt: 0,
+      // a stream whose clock is the wall clock (epochOffset 0); tests of the anchor set their own
+      capturedAt: pts * 1000,
       format: { width: 640, height: 640, layout: 'gbrp', resize: 'letterbox', padValue: 114 },
       transform: { srcWidth: SRC_W, srcHeight: SRC_H, scaleX: 0.5, scaleY: 0.5, padX: 0, padY: 0 },
     },

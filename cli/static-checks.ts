@@ -1,0 +1,42 @@
+// What `lookout run` would refuse before opening a camera, checked without running anything, so that `validate`
+// passes exactly what `run` accepts: binding beyond loopback without auth, the model file, its adapter, the labels.
+import { stat } from 'node:fs/promises';
+import { ADAPTER_NAMES } from '../config/defaults.js';
+import type { Config } from '../config/types.js';
+import { findAsset, isRegistryName } from '../models/registry.js';
+import { bindProblem } from '../sinks/http/auth.js';
+
+/** One line per problem, each naming its config path; the real cause first (a missing file before its adapter). */
+export async function staticProblems(config: Config): Promise<string[]> {
+  const problems: string[] = [];
+  const { model } = config;
+  const entry = findAsset(model.path);
+  if (entry === undefined) {
+    const missing = await fileProblem(model.path);
+    if (missing) problems.push(`model.path: ${missing}`);
+    if (model.adapter === undefined) problems.push(`model.adapter: a model file needs its adapter (one of ${ADAPTER_NAMES.join(', ')}); only registry names imply one`);
+  } else if (entry.kind !== 'model') {
+    problems.push(`model.path: ${model.path} is a ${entry.kind} asset, not a model`);
+  }
+  if (model.labels !== undefined && !isRegistryName(model.labels)) {
+    const missing = await fileProblem(model.labels);
+    if (missing) problems.push(`model.labels: ${missing}`);
+  }
+  if (config.http) {
+    const p = bindProblem(config.http.host, config.http.auth);
+    if (p) problems.push(p);
+  } else if (config.websocket) {
+    const p = bindProblem(config.websocket.host, config.websocket.auth, 'websocket');
+    if (p) problems.push(p);
+  }
+  return problems;
+}
+
+async function fileProblem(path: string): Promise<string | undefined> {
+  try {
+    const s = await stat(path);
+    return s.isFile() ? undefined : `${path} is not a file`;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'ENOENT' ? `no such file: ${path}` : `cannot read ${path}: ${(err as Error).message}`;
+  }
+}

@@ -1,0 +1,15 @@
+// What a person sees of a frame's detections: only the labels its camera tracks. The model reports every class it
+// knows (80 for COCO); a camera that tracks `person` should not show or log the chair and the potted plant.
+import type { Detection } from '../core/types.js';
+
+/**
+ * `(camera, detections) → the tracked ones`, from each camera's `objects.track`. A camera not listed (an upload to
+ * POST /api/detect) keeps all of its detections.
+ */
+export function trackedDetections(cameras: readonly { name: string; objects: { track: readonly string[] } }[]): (camera: string, detections: readonly Detection[]) => Detection[] {
+  const tracked = new Map(cameras.map((c) => [c.name, new Set(c.objects.track)]));
+  return (camera, detections) => {
+    const labels = tracked.get(camera);
+    return labels === undefined ? [...detections] : detections.filter((d) => labels.has(d.label));
+  };
+}
