@@ -1,0 +1,102 @@
+// Segment recording beside detection: the camera's own H.264 copied into segments by the same ffmpeg that makes the
+// frames (real gst-rtsp-server, real ffmpeg), kept as a rolling cache on the wall clock.
+import { strict as assert } from 'node:assert';
+import { execFile } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import type { Subscription } from 'rxjs';
+import type { FrameFormat } from '../../core/types.js';
+import { SegmentRecorder, type RecorderStatus } from '../../sources/segment-recorder.js';
+import { VideoSource } from '../../sources/video-source.js';
+import { until } from '../helpers/faults.js';
+import { waitForNoChildren } from '../helpers/processes.js';
+import { requireTool } from '../helpers/require.js';
+import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
+import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
+import { useTmpDir } from '../helpers/tmp.js';
+
+const run = promisify(execFile);
+const scene: SquareScene = { width: 320, height: 240, fps: 10, duration: 60, size: 40, x0: 10, y0: 15, vx: 4, vy: 0 };
+const format: FrameFormat = { width: 160, height: 120, layout: 'gbrp', padValue: 114 } as FrameFormat;
+
+/** ffprobe's duration of a file read to its end (packets counted), in seconds. */
+export async function probeDuration(path: string): Promise<{ duration: number; frames: number; codec: string }> {
+  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_packets:format=duration', '-of', 'json', path]);
+  const j = JSON.parse(stdout) as { streams: { codec_name: string; nb_read_packets: string }[]; format: { duration: string } };
+  return { duration: Number(j.format.duration), frames: Number(j.streams[0].nb_read_packets), codec: j.streams[0].codec_name };
+}
+
+describe('segment recording (real RTSP server, ffmpeg stream copy)', function () {
+  this.timeout(60_000);
+  const tmp = useTmpDir('lookout-rec-');
+  let clip: string;
+  let server: RtspServer | undefined;
+  const closers: (() => Promise<void> | void)[] = [];
+
+  before(async function () {
+    requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
+    clip = await renderSquareClip(scene, join(tmp(), 'cam.mp4'), { gop: 10 });
+  });
+
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    await server?.stop();
+    server = undefined;
+    assert.deepEqual(await waitForNoChildren({ timeoutMs: 3000 }), [], 'no ffmpeg left');
+  });
+
+  it('copies the camera into segments from the one ffmpeg that makes the frames, and keeps only the pre-roll', async () => {
+    server = await RtspServer.start({ mounts: { cam: clip } });
+    const statuses: RecorderStatus[] = [];
+    const dir = join(tmp(), 'seg1');
+    const recorder = await SegmentRecorder.create({ camera: 'cam', dir, segmentSeconds: 1, keepMs: 2500, maxHoldMs: 60_000, minFreeBytes: 0, pollMs: 100, onStatus: (s) => statuses.push(s) });
+    closers.push(() => recorder.close());
+    const source = new VideoSource({ camera: 'cam', url: server.url('cam'), stream: true, fps: 5, policy: 'latest', readOptions: ['-rtsp_transport', 'tcp'], recorder });
+    let frames = 0;
+    const sub: Subscription = source.frames(format).subscribe({ next: (f) => (frames++, f.release()) });
+    closers.push(() => sub.unsubscribe());
+    const startedAt = Date.now();
+    let firstStart: number | undefined;
+    closers.push(recorder.onChange(() => (firstStart ??= recorder.between(0, Infinity)[0]?.startMs)));
+    // 6 s of video: the cache holds the last ~2.5 s plus the segment being written, never everything
+    await until('6 s recorded', () => firstStart !== undefined && recorder.coveredUntil - firstStart > 6000, 30_000);
+    assert.ok(frames > 10, `frames flowed meanwhile (${frames})`);
+    assert.equal(server.medias, 2, 'one probe and one ffmpeg: the camera is opened once for frames and segments');
+    // held while checked, so none is pruned under ffprobe
+    const release = recorder.hold(0);
+    closers.push(release);
+    const kept = recorder.between(0, Infinity);
+    assert.ok(kept.length >= 2 && kept.length <= 5, `rolling cache of ${kept.length} segments`);
+    assert.ok(kept[0].endMs >= recorder.coveredUntil - 2500 - 1500, 'nothing older than the pre-roll and a segment');
+    const files = (await readdir(dir)).filter((f) => f.endsWith('.ts'));
+    assert.ok(files.length <= kept.length + 1, `pruned segments are gone from disk (${files.length} files, ${kept.length} kept)`);
+    for (let i = 1; i < kept.length; i++) assert.ok(Math.abs(kept[i].startMs - kept[i - 1].endMs) < 1, 'segments follow each other without a gap');
+    for (const s of kept) {
+      const p = await probeDuration(s.path);
+      assert.equal(p.codec, 'h264', 'stream copy: the camera\'s own codec');
+      assert.ok(Math.abs(p.duration - (s.endMs - s.startMs) / 1000) < 0.15, `segment length matches the list (${p.duration} s)`);
+    }
+    assert.deepEqual(statuses.map((s) => s.code), ['RECORD_ON']);
+  });
+
+  it('a lavfi camera records nothing and says so once', async () => {
+    const statuses: RecorderStatus[] = [];
+    const dir = join(tmp(), 'seg2');
+    const recorder = await SegmentRecorder.create({ camera: 'synthetic', dir, segmentSeconds: 1, keepMs: 2000, maxHoldMs: 60_000, minFreeBytes: 0, pollMs: 100, onStatus: (s) => statuses.push(s) });
+    closers.push(() => recorder.close());
+    // raw video from lavfi: nothing encoded to copy
+    const source = new VideoSource({ camera: 'synthetic', url: 'lavfi:testsrc2=size=160x120:rate=10:duration=1', fps: 5, recorder });
+    for (let pass = 0; pass < 2; pass++) {
+      let frames = 0;
+      await new Promise<void>((resolve, reject) => source.frames(format).subscribe({ next: (f) => (frames++, f.release()), complete: resolve, error: reject }));
+      assert.ok(frames >= 4, 'detection frames still flow');
+    }
+    assert.equal(statuses.length, 1, 'said once over two runs');
+    assert.equal(statuses[0].code, 'LOOKOUT_ERR_RECORD');
+    assert.match(statuses[0].message, /synthetic: records nothing: its rawvideo stream cannot be copied/);
+    assert.equal(recorder.recording, false);
+    assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.ts')), []);
+    void stat;
+  });
+});
