@@ -1,14 +1,13 @@
 // Segment recording beside detection: the camera's own H.264 copied into segments by the same ffmpeg that makes the
 // frames (real gst-rtsp-server, real ffmpeg), kept as a rolling cache on the wall clock.
 import { strict as assert } from 'node:assert';
-import { execFile } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import type { Subscription } from 'rxjs';
 import type { FrameFormat } from '../../core/types.js';
 import { SegmentRecorder, type RecorderStatus } from '../../sources/segment-recorder.js';
 import { VideoSource } from '../../sources/video-source.js';
+import { probeToEnd } from '../helpers/ffprobe.js';
 import { until } from '../helpers/faults.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { requireTool } from '../helpers/require.js';
@@ -16,16 +15,8 @@ import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
-const run = promisify(execFile);
 const scene: SquareScene = { width: 320, height: 240, fps: 10, duration: 60, size: 40, x0: 10, y0: 15, vx: 4, vy: 0 };
 const format: FrameFormat = { width: 160, height: 120, layout: 'gbrp', padValue: 114 } as FrameFormat;
-
-/** ffprobe's duration of a file read to its end (packets counted), in seconds. */
-export async function probeDuration(path: string): Promise<{ duration: number; frames: number; codec: string }> {
-  const { stdout } = await run('ffprobe', ['-v', 'error', '-count_packets', '-select_streams', 'v:0', '-show_entries', 'stream=codec_name,nb_read_packets:format=duration', '-of', 'json', path]);
-  const j = JSON.parse(stdout) as { streams: { codec_name: string; nb_read_packets: string }[]; format: { duration: string } };
-  return { duration: Number(j.format.duration), frames: Number(j.streams[0].nb_read_packets), codec: j.streams[0].codec_name };
-}
 
 describe('segment recording (real RTSP server, ffmpeg stream copy)', function () {
   this.timeout(60_000);
@@ -73,7 +64,7 @@ describe('segment recording (real RTSP server, ffmpeg stream copy)', function ()
     assert.ok(files.length <= kept.length + 1, `pruned segments are gone from disk (${files.length} files, ${kept.length} kept)`);
     for (let i = 1; i < kept.length; i++) assert.ok(Math.abs(kept[i].startMs - kept[i - 1].endMs) < 1, 'segments follow each other without a gap');
     for (const s of kept) {
-      const p = await probeDuration(s.path);
+      const p = await probeToEnd(s.path);
       assert.equal(p.codec, 'h264', 'stream copy: the camera\'s own codec');
       assert.ok(Math.abs(p.duration - (s.endMs - s.startMs) / 1000) < 0.15, `segment length matches the list (${p.duration} s)`);
     }
@@ -97,6 +88,5 @@ describe('segment recording (real RTSP server, ffmpeg stream copy)', function ()
     assert.match(statuses[0].message, /synthetic: records nothing: its rawvideo stream cannot be copied/);
     assert.equal(recorder.recording, false);
     assert.deepEqual((await readdir(dir)).filter((f) => f.endsWith('.ts')), []);
-    void stat;
   });
 });

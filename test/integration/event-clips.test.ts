@@ -1,0 +1,109 @@
+// Event clips end to end: a live RTSP camera (real gst-rtsp-server, H.264), real ffmpeg recording beside detection in
+// one process, real onnxruntime on the square detector, and the HTTP API serving the clip with range requests.
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Subscription } from 'rxjs';
+import { parseConfig } from '../../config/load.js';
+import { Logger } from '../../core/logger.js';
+import type { ObjectEvent, Status } from '../../core/types.js';
+import { closeSinks, createSinks } from '../../pipeline/create-sinks.js';
+import { Runtime } from '../../pipeline/runtime.js';
+import type { Sink } from '../../core/sink.js';
+import type { HttpServer } from '../../sinks/http/http-server.js';
+import { until } from '../helpers/faults.js';
+import { waitForNoChildren } from '../helpers/processes.js';
+import { requireTool } from '../helpers/require.js';
+import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
+import { writeSquareModel } from '../helpers/square-detector.js';
+import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
+import { useTmpDir } from '../helpers/tmp.js';
+import { probeToEnd } from '../helpers/ffprobe.js';
+
+// off screen for 2.5 s, across the picture until 7 s, then black: one event with time before it for the pre-roll
+const scene: SquareScene = { width: 320, height: 240, fps: 10, duration: 30, size: 40, x0: -240, y0: 100, vx: 80, vy: 0 };
+const GOP_S = 1;
+
+describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests)', function () {
+  this.timeout(90_000);
+  const tmp = useTmpDir('lookout-clips-');
+  let clip: string;
+  let model: string;
+  let labels: string;
+  const closers: (() => Promise<void> | void)[] = [];
+
+  before(async function () {
+    requireTool(this, "GStreamer's RTSP server", rtspServerUnavailable());
+    clip = await renderSquareClip(scene, join(tmp(), 'cam.mp4'), { gop: 10 });
+    ({ model, labels } = await writeSquareModel(tmp()));
+  });
+
+  afterEach(async () => {
+    for (const c of closers.splice(0).reverse()) await c();
+    assert.deepEqual(await waitForNoChildren({ timeoutMs: 3000 }), [], 'no ffmpeg left');
+  });
+
+  async function start(record: Record<string, unknown>) {
+    const server = await RtspServer.start({ mounts: { cam: clip } });
+    closers.push(() => server.stop());
+    const config = parseConfig(
+      {
+        model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },
+        cameras: [{ name: 'cam', url: server.url('cam'), fps: 5, tracker: { maxDisappearedSeconds: 1 }, objects: { track: ['square'] }, record: { enabled: true, dir: join(tmp(), 'rec'), segmentSeconds: 1, ...record } }],
+        http: { port: 0 },
+      },
+      { env: {} },
+    );
+    const logger = new Logger({ level: 'warn', json: true, write: () => undefined });
+    const runtime = await Runtime.create(config, { logger });
+    const events: ObjectEvent[] = [];
+    const statuses: Status[] = [];
+    const subs: Subscription[] = [runtime.updates$.subscribe((u) => events.push(...u.events)), runtime.status$.subscribe((s) => statuses.push(s))];
+    const sinks: Sink[] = await createSinks(runtime, config, { logger, json: false });
+    runtime.start();
+    closers.push(async () => {
+      await runtime.stop();
+      await closeSinks(sinks, logger);
+      for (const s of subs) s.unsubscribe();
+    });
+    const http = sinks.find((s) => s.name === 'http') as HttpServer;
+    return { runtime, events, statuses, http, config };
+  }
+
+  it('cuts the event with its pre- and post-roll from the recording, and serves it with range requests', async () => {
+    const { events, http, runtime } = await start({ preSeconds: 2, postSeconds: 2 });
+    const end = await until('an event ends', () => events.find((e) => e.type === 'end'), 60_000);
+    const id = end.after.id;
+    assert.equal(runtime.clips.has(id), true, 'has_clip as soon as the event ends: the clip is being made');
+    await until('the clip is written', () => runtime.clips.open(id), 20_000).then((h) => h.release());
+    const list = (await (await fetch(`${http.url}/api/events?camera=cam`)).json()) as { type: string; object: { id: string }; hasClip: boolean }[];
+    assert.ok(list.some((e) => e.object.id === id && e.hasClip), '/api/events says hasClip');
+
+    const url = `${http.url}/api/events/${id}/clip.mp4`;
+    const whole = await fetch(url);
+    assert.equal(whole.status, 200);
+    assert.equal(whole.headers.get('accept-ranges'), 'bytes');
+    assert.equal(whole.headers.get('content-type'), 'video/mp4');
+    const body = Buffer.from(await whole.arrayBuffer());
+    assert.equal(body.subarray(4, 8).toString('latin1'), 'ftyp', 'an MP4');
+    const part = await fetch(url, { headers: { range: 'bytes=100-199' } });
+    assert.equal(part.status, 206);
+    assert.equal(part.headers.get('content-range'), `bytes 100-199/${body.length}`);
+    assert.deepEqual(Buffer.from(await part.arrayBuffer()), body.subarray(100, 200));
+    const tail = await fetch(url, { headers: { range: 'bytes=-10' } });
+    assert.deepEqual(Buffer.from(await tail.arrayBuffer()), body.subarray(body.length - 10));
+    assert.equal((await fetch(url, { headers: { range: `bytes=${body.length}-` } })).status, 416);
+    assert.equal((await fetch(`${http.url}/api/events/1.0-zzzzzz/clip.mp4`)).status, 404);
+    assert.equal((await fetch(`${http.url}/api/events/..%2Fx/clip.mp4`)).status, 400);
+
+    // playable to its end, as long as the event plus pre- and post-roll (keyframe cuts: within one GOP)
+    const files = await readdir(join(tmp(), 'rec', 'cam', 'clips'));
+    assert.deepEqual(files, [`${id}.mp4`], 'one clip, no temporary files left');
+    const probe = await probeToEnd(join(tmp(), 'rec', 'cam', 'clips', `${id}.mp4`));
+    const span = (end.after.endTime ?? end.after.lastSeen) - end.after.startTime + 2 + 2;
+    assert.equal(probe.codec, 'h264');
+    assert.ok(Math.abs(probe.duration - span) <= GOP_S, `clip ${probe.duration.toFixed(2)} s against event + pre + post ${span.toFixed(2)} s`);
+    assert.ok(probe.frames >= Math.floor((span - GOP_S) * scene.fps), `every frame is there (${probe.frames})`);
+    console.log(`      clip ${probe.duration.toFixed(2)} s, event+pre+post ${span.toFixed(2)} s, ${probe.frames} frames, ${body.length} bytes`);
+  });
+});
