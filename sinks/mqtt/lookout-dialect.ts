@@ -31,6 +31,8 @@ export interface LookoutObjectPayload {
   /** km/h in a zone with `distances` (Frigate's names); 0 when never measured */
   current_estimated_speed: number;
   average_estimated_speed: number;
+  /** the event's clip is written or being made (GET /api/events/<id>/clip.mp4) */
+  has_clip: boolean;
 }
 
 export interface LookoutEventPayload {
@@ -43,7 +45,7 @@ export interface LookoutEventPayload {
 
 const t = (v: number) => round(v, 6);
 
-export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
+export function lookoutObject(o: TrackedObject, hasClip: (id: string) => boolean = () => false): LookoutObjectPayload {
   return {
     id: o.id,
     camera: o.camera,
@@ -64,11 +66,12 @@ export function lookoutObject(o: TrackedObject): LookoutObjectPayload {
     loitering: o.loitering,
     current_estimated_speed: round(o.currentSpeed, 1),
     average_estimated_speed: round(o.averageSpeed, 1),
+    has_clip: hasClip(o.id),
   };
 }
 
-export function lookoutEvent(e: ObjectEvent, pts: number): LookoutEventPayload {
-  return { type: e.type, frame_time: t(pts), before: lookoutObject(e.before), after: lookoutObject(e.after) };
+export function lookoutEvent(e: ObjectEvent, pts: number, hasClip?: (id: string) => boolean): LookoutEventPayload {
+  return { type: e.type, frame_time: t(pts), before: lookoutObject(e.before, hasClip), after: lookoutObject(e.after, hasClip) };
 }
 
 export class LookoutDialect implements Dialect {
@@ -80,7 +83,11 @@ export class LookoutDialect implements Dialect {
   private readonly counts = new LastValues();
   private readonly lineCounts = new LastValues();
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    /** whether an event has a clip (cameras with `record`) */
+    private readonly hasClip?: (id: string) => boolean,
+  ) {
     this.availableTopic = `${prefix}/available`;
     this.statsTopic = `${prefix}/stats`;
   }
@@ -96,7 +103,7 @@ export class LookoutDialect implements Dialect {
 
   messages(update: CameraUpdate): TopicMessage[] {
     const out: TopicMessage[] = [];
-    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts), retain: false, kind: 'event' });
+    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts, this.hasClip), retain: false, kind: 'event' });
     if (update.counts) {
       for (const c of countEntries(update.counts)) {
         const topic = this.countTopic(update.camera, c.label, c.zone);

@@ -40,12 +40,12 @@ export interface MqttSinkOptions {
   closeTimeoutMs?: number;
 }
 
-export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[]): Dialect {
+export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[], hasClip?: (id: string) => boolean): Dialect {
   if (mqtt.dialect === 'frigate') {
     const stationaryFrames = new Map(cameras.map((c) => [c.name, c.tracker.stationaryFrames]));
-    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0 });
+    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0, hasClip });
   }
-  return new LookoutDialect(mqtt.topicPrefix);
+  return new LookoutDialect(mqtt.topicPrefix, hasClip);
 }
 
 export function payloadText(payload: unknown): string {
@@ -72,7 +72,8 @@ export class MqttSink implements Sink {
   ) {
     const { mqtt } = opts;
     this.log = opts.logger.child({ component: 'mqtt' });
-    this.dialect = createDialect(mqtt, opts.cameras);
+    const clips = inputs.clips;
+    this.dialect = createDialect(mqtt, opts.cameras, clips && ((id) => clips.has(id)));
     const prefix = this.dialect.prefix;
     this.connection = MqttConnection.create({
       url,

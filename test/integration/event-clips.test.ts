@@ -12,6 +12,9 @@ import { Runtime } from '../../pipeline/runtime.js';
 import type { Sink } from '../../core/sink.js';
 import type { HttpServer } from '../../sinks/http/http-server.js';
 import { until } from '../helpers/faults.js';
+import { MqttRecorder } from '../helpers/mqtt-recorder.js';
+import { freePort } from '../helpers/ports.js';
+import { WebSocket } from 'ws';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
@@ -44,6 +47,7 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
   });
 
   async function start(record: Record<string, unknown>) {
+    const mqttPort = await freePort();
     const server = await RtspServer.start({ mounts: { cam: clip } });
     closers.push(() => server.stop());
     const config = parseConfig(
@@ -51,6 +55,7 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
         model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },
         cameras: [{ name: 'cam', url: server.url('cam'), fps: 5, tracker: { maxDisappearedSeconds: 1 }, objects: { track: ['square'] }, record: { enabled: true, dir: join(tmp(), 'rec'), segmentSeconds: 1, ...record } }],
         http: { port: 0 },
+        mqtt: { dialect: 'frigate', embedded: { port: mqttPort }, discovery: { enabled: false }, statsIntervalSeconds: 0 },
       },
       { env: {} },
     );
@@ -67,14 +72,27 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
       for (const s of subs) s.unsubscribe();
     });
     const http = sinks.find((s) => s.name === 'http') as HttpServer;
-    return { runtime, events, statuses, http, config };
+    const mqtt = await MqttRecorder.connect(`mqtt://127.0.0.1:${mqttPort}`, ['frigate/events']);
+    closers.push(() => mqtt.close());
+    const ws = new WebSocket(http.url.replace('http', 'ws') + '/ws');
+    const wsEvents: { after: { id: string; has_clip: boolean }; type: string }[] = [];
+    ws.on('message', (data: Buffer) => {
+      const m = JSON.parse(data.toString()) as { topic: string; payload: unknown };
+      if (m.topic.endsWith('/events')) wsEvents.push(m.payload as (typeof wsEvents)[number]);
+    });
+    closers.push(() => ws.close());
+    return { runtime, events, statuses, http, config, mqtt, wsEvents };
   }
 
-  it('cuts the event with its pre- and post-roll from the recording, and serves it with range requests', async () => {
-    const { events, http, runtime } = await start({ preSeconds: 2, postSeconds: 2 });
+  it('cuts the event with its pre- and post-roll from the recording, says has_clip (Frigate MQTT, /ws, /api/events) and serves it with range requests', async () => {
+    const { events, http, runtime, mqtt, wsEvents } = await start({ preSeconds: 2, postSeconds: 2 });
     const end = await until('an event ends', () => events.find((e) => e.type === 'end'), 60_000);
     const id = end.after.id;
     assert.equal(runtime.clips.has(id), true, 'has_clip as soon as the event ends: the clip is being made');
+    const frigateEnd = await mqtt.waitFor((r) => r.json<{ type: string; after: { id: string; has_clip: boolean } }>('frigate/events').find((e) => e.type === 'end' && e.after.id === id), 'the end on frigate/events');
+    assert.equal(frigateEnd.after.has_clip, true, 'Frigate dialect: has_clip');
+    const wsEnd = await until('the end on /ws', () => wsEvents.find((e) => e.type === 'end' && e.after.id === id));
+    assert.equal(wsEnd.after.has_clip, true, 'WebSocket (Lookout dialect): has_clip');
     await until('the clip is written', () => runtime.clips.open(id), 20_000).then((h) => h.release());
     const list = (await (await fetch(`${http.url}/api/events?camera=cam`)).json()) as { type: string; object: { id: string }; hasClip: boolean }[];
     assert.ok(list.some((e) => e.object.id === id && e.hasClip), '/api/events says hasClip');
