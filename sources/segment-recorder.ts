@@ -22,8 +22,14 @@ export interface RunRecorder {
   begin(codec: string): string[] | undefined;
   /** a frame of the run's stream time `seconds` came out at `wallMs` (the earliest such pair anchors the run) */
   frameAt(seconds: number, wallMs: number): void;
-  /** the run ended (stopped, failed or finished); ffmpeg's last words say why */
-  end(stderrTail: readonly string[]): void;
+  /** the run ended (stopped, failed or finished); true when it failed because of the recording (disk full, folder gone) */
+  end(stderrTail: readonly string[]): boolean;
+  /** an ffmpeg stderr line of a recording run: a failed segment write pauses the recording */
+  stderrLine(line: string): void;
+  /** calls `listener` when recording pauses (the run should go on without it) */
+  onPause(listener: () => void): () => void;
+  /** calls `listener` once recording may go on after a pause; returns the function that detaches it */
+  onResume(listener: () => void): () => void;
 }
 
 export type RecorderState = 'recording' | 'idle' | 'paused' | 'unsupported';
@@ -55,8 +61,11 @@ export interface SegmentRecorderOptions {
   onLowSpace?: (needBytes: number) => Promise<number>;
 }
 
+/** Free space a paused recording waits for, at least (besides record.minFreeBytes). */
+export const RESUME_FREE_BYTES = 1024 * 1024;
+
 /** How ffmpeg says a write failed for want of room or rights. */
-const WRITE_TROUBLE = /No space left|Disk quota|Permission denied|Read-only file system|Input\/output error|Error writing|Failed to open segment|Could not write header/i;
+const WRITE_TROUBLE = /No space left|Disk quota|Permission denied|Read-only file system|Input\/output error|Error writing|Failed to open segment|Failure occurred when ending segment|Could not write header/i;
 
 export class SegmentRecorder implements RunRecorder {
   private readonly segments: Segment[] = [];
@@ -72,6 +81,8 @@ export class SegmentRecorder implements RunRecorder {
   private polling: Promise<void> = Promise.resolve();
   private readonly now: () => number;
   private readonly listeners = new Set<() => void>();
+  private readonly resumeListeners = new Set<() => void>();
+  private readonly pauseListeners = new Set<() => void>();
 
   private constructor(private readonly opts: SegmentRecorderOptions) {
     this.now = opts.now ?? Date.now;
@@ -135,17 +146,33 @@ export class SegmentRecorder implements RunRecorder {
     }
   }
 
-  end(stderrTail: readonly string[]): void {
+  end(stderrTail: readonly string[]): boolean {
     const run = this.run;
-    if (!run) return;
+    if (!run) return false;
     const trouble = stderrTail.find((l) => WRITE_TROUBLE.test(l));
+    // paused now, so the run that follows at once goes without the recording
+    if (trouble) this.pause(trouble.replace(/^\[[^\]]*\]\s*/, ''));
     this.polling = this.polling.then(async () => {
       await this.readList(run);
       if (this.run === run) this.run = undefined;
       await rm(segmentListFile({ dir: this.opts.dir, runId: run.id }), { force: true });
-      if (trouble) this.pause(trouble.replace(/^\[[^\]]*\]\s*/, ''));
       this.notify();
     });
+    return trouble !== undefined;
+  }
+
+  stderrLine(line: string): void {
+    if (this.run && WRITE_TROUBLE.test(line)) this.pause(line.replace(/^\[[^\]]*\]\s*/, ''));
+  }
+
+  onPause(listener: () => void): () => void {
+    this.pauseListeners.add(listener);
+    return () => this.pauseListeners.delete(listener);
+  }
+
+  onResume(listener: () => void): () => void {
+    this.resumeListeners.add(listener);
+    return () => this.resumeListeners.delete(listener);
   }
 
   /** Keeps segments from `fromMs` on (an open event's pre-roll) until the returned function is called. */
@@ -165,6 +192,7 @@ export class SegmentRecorder implements RunRecorder {
     if (this.pausedWhy !== undefined) return;
     this.pausedWhy = why;
     this.setStatus({ state: 'paused', severity: 'error', code: 'LOOKOUT_ERR_RECORD', message: `${this.opts.camera}: recording paused: ${why}; detection goes on` });
+    for (const l of [...this.pauseListeners]) l();
   }
 
   /** Whether recording is paused and why. */
@@ -178,12 +206,14 @@ export class SegmentRecorder implements RunRecorder {
     try {
       await mkdir(this.opts.dir, { recursive: true });
       await access(this.opts.dir, constants.W_OK);
-      if ((await freeBytes(this.opts.dir)) < this.opts.minFreeBytes) return false;
+      // a disk that failed a write needs real room again, not the few bytes its last deletion freed
+      if ((await freeBytes(this.opts.dir)) < Math.max(this.opts.minFreeBytes, RESUME_FREE_BYTES)) return false;
     } catch {
       return false;
     }
     this.pausedWhy = undefined;
-    this.setStatus({ state: 'idle', severity: 'info', code: 'RECORD_RESUMED', message: `${this.opts.camera}: recording can go on (from the next connection)` });
+    this.setStatus({ state: 'idle', severity: 'info', code: 'RECORD_RESUMED', message: `${this.opts.camera}: recording resumes` });
+    for (const l of [...this.resumeListeners]) l();
     return true;
   }
 
@@ -210,6 +240,7 @@ export class SegmentRecorder implements RunRecorder {
   private poll(): Promise<void> {
     this.polling = this.polling.then(async () => {
       if (this.closed) return;
+      if (this.pausedWhy !== undefined) await this.resumeIfPossible();
       const run = this.run;
       const before = this.segments.length;
       if (run) await this.readList(run);

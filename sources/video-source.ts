@@ -86,7 +86,7 @@ export class VideoSource implements FrameSource {
       const abort = new AbortController();
 
       /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
-      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess }> => {
+      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
         const recorder = this.opts.recorder;
@@ -140,9 +140,19 @@ export class VideoSource implements FrameSource {
             if (split.blocked && split.drain() && !closed) stdout.resume();
           });
         }
+        // a run without the recording while it is paused is restarted with it once it may go on (same frames, new output)
+        let resumed = false;
+        const offResume = recorder && !extraOutput ? recorder.onResume(() => ((resumed = true), void p.stop())) : undefined;
+        // ffmpeg goes on when a segment cannot be written: the recorder hears it, pauses, and the run restarts without
+        let paused = false;
+        const offLines = extraOutput && recorder ? p.onStderrLine((l) => recorder.stderrLine(l)) : undefined;
+        const offPause = extraOutput && recorder ? recorder.onPause(() => ((paused = true), void p.stop())) : undefined;
         const exit = await p.exited;
-        if (extraOutput) recorder?.end(p.stderrTail);
-        return { exit, wrote, proc: p };
+        offResume?.();
+        offLines?.();
+        offPause?.();
+        const recordingFailed = extraOutput !== undefined && recorder !== undefined && recorder.end(p.stderrTail);
+        return { exit, wrote, proc: p, again: !closed && (resumed || paused || (recordingFailed && !exit.stopped)) };
       };
 
       const start = async () => {
@@ -154,7 +164,7 @@ export class VideoSource implements FrameSource {
         const pool = new BufferPool(frameBytes(format), this.poolSize);
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
         let ran = await run(pool, hwaccel, transform, rate, probe.codec);
-        if (closed || ran.exit.stopped) return;
+        if (closed || (ran.exit.stopped && !ran.again)) return;
         if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
           // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
           this.hwaccelFailed = true;
@@ -163,8 +173,14 @@ export class VideoSource implements FrameSource {
           hwaccel = undefined;
           splitter?.dispose();
           ran = await run(pool, undefined, transform, rate, probe.codec);
-          if (closed || ran.exit.stopped) return;
+          if (closed || (ran.exit.stopped && !ran.again)) return;
         }
+        // the recording failed (disk full) or may go on again: detection goes on in a new run, without or with it
+        while (ran.again && !closed) {
+          splitter?.dispose();
+          ran = await run(pool, hwaccel, transform, rate, probe.codec);
+        }
+        if (closed || ran.exit.stopped) return;
         const split = splitter!;
         if (ran.exit.code === 0) {
           // the last frame may still wait for a buffer: the stream ends once it is out

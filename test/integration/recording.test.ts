@@ -1,11 +1,12 @@
 // Segment recording beside detection: the camera's own H.264 copied into segments by the same ffmpeg that makes the
 // frames (real gst-rtsp-server, real ffmpeg), kept as a rolling cache on the wall clock.
 import { strict as assert } from 'node:assert';
-import { readdir } from 'node:fs/promises';
+import { spawnSync } from 'node:child_process';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import type { FrameFormat } from '../../core/types.js';
-import { SegmentRecorder, type RecorderStatus } from '../../sources/segment-recorder.js';
+import { freeBytes, SegmentRecorder, type RecorderStatus } from '../../sources/segment-recorder.js';
 import { VideoSource } from '../../sources/video-source.js';
 import { probeToEnd } from '../helpers/ffprobe.js';
 import { until } from '../helpers/faults.js';
@@ -69,6 +70,39 @@ describe('segment recording (real RTSP server, ffmpeg stream copy)', function ()
       assert.ok(Math.abs(p.duration - (s.endMs - s.startMs) / 1000) < 0.15, `segment length matches the list (${p.duration} s)`);
     }
     assert.deepEqual(statuses.map((s) => s.code), ['RECORD_ON']);
+  });
+
+  it('a full disk pauses recording (said once) while detection goes on, and recording resumes when space returns', async function () {
+    // a 2 MB tmpfs of its own, filled to the last byte (root only; unmounted in teardown)
+    const dir = join(tmp(), 'small-disk');
+    await mkdir(dir);
+    const mounted = spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=2m', 'tmpfs', dir], { encoding: 'utf8' });
+    requireTool(this, 'a tmpfs for the full-disk case', mounted.status === 0 ? null : `mount -t tmpfs refused (${(mounted.stderr || String(mounted.error)).trim()}): run as root`);
+    closers.push(() => void spawnSync('umount', ['-l', dir]));
+    server = await RtspServer.start({ mounts: { cam: clip } });
+    const statuses: RecorderStatus[] = [];
+    const recorder = await SegmentRecorder.create({ camera: 'cam', dir: join(dir, 'segments'), segmentSeconds: 1, keepMs: 2500, maxHoldMs: 60_000, minFreeBytes: 0, pollMs: 100, onStatus: (st) => statuses.push(st) });
+    closers.push(() => recorder.close());
+    spawnSync('dd', ['if=/dev/zero', `of=${join(dir, 'filler')}`, 'bs=64k'], { encoding: 'utf8' });
+    assert.equal(await freeBytes(dir), 0, 'the disk is full');
+    const source = new VideoSource({ camera: 'cam', url: server.url('cam'), stream: true, fps: 5, policy: 'latest', readOptions: ['-rtsp_transport', 'tcp'], recorder });
+    let frames = 0;
+    let errored: unknown;
+    const sub = source.frames(format).subscribe({ next: (f) => (frames++, f.release()), error: (e: unknown) => (errored = e) });
+    closers.push(() => sub.unsubscribe());
+    await until('recording paused', () => statuses.find((st) => st.state === 'paused'), 30_000);
+    const atPause = frames;
+    await until('detection goes on without the recording', () => frames >= atPause + 15, 20_000);
+    assert.equal(errored, undefined, 'the camera never failed');
+    assert.equal(statuses.filter((st) => st.state === 'paused').length, 1, 'said once');
+    assert.match(statuses.find((st) => st.state === 'paused')!.message, /cam: recording paused: .*detection goes on/);
+    // space returns: recording resumes in a new run of the same camera, and segments come again
+    await rm(join(dir, 'filler'));
+    await until('recording resumed', () => statuses.some((st) => st.code === 'RECORD_RESUMED'), 10_000);
+    const resumedAt = Date.now();
+    await until('new segments', () => recorder.coveredUntil > resumedAt - 1000 && recorder.between(0, Infinity).length >= 2, 20_000);
+    assert.deepEqual(statuses.map((st) => st.code), ['RECORD_ON', 'LOOKOUT_ERR_RECORD', 'RECORD_RESUMED', 'RECORD_ON']);
+    assert.equal(errored, undefined);
   });
 
   it('a lavfi camera records nothing and says so once', async () => {
