@@ -1,7 +1,9 @@
 // Event clips end to end: a live RTSP camera (real gst-rtsp-server, H.264), real ffmpeg recording beside detection in
 // one process, real onnxruntime on the square detector, and the HTTP API serving the clip with range requests.
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { readdir } from 'node:fs/promises';
+import { chromium } from 'playwright-core';
 import { join } from 'node:path';
 import type { Subscription } from 'rxjs';
 import { parseConfig } from '../../config/load.js';
@@ -16,7 +18,7 @@ import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
 import { WebSocket } from 'ws';
 import { waitForNoChildren } from '../helpers/processes.js';
-import { requireTool } from '../helpers/require.js';
+import { missingDependency, requireTool } from '../helpers/require.js';
 import { RtspServer, rtspServerUnavailable } from '../helpers/rtsp-server.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
@@ -26,6 +28,7 @@ import { probeToEnd } from '../helpers/ffprobe.js';
 // off screen for 2.5 s, across the picture until 7 s, then black: one event with time before it for the pre-roll
 const scene: SquareScene = { width: 320, height: 240, fps: 10, duration: 30, size: 40, x0: -240, y0: 100, vx: 80, vy: 0 };
 const GOP_S = 1;
+const CHROMIUM = '/usr/bin/chromium';
 
 describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests)', function () {
   this.timeout(90_000);
@@ -84,7 +87,7 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
     return { runtime, events, statuses, http, config, mqtt, wsEvents };
   }
 
-  it('cuts the event with its pre- and post-roll from the recording, says has_clip (Frigate MQTT, /ws, /api/events) and serves it with range requests', async () => {
+  it('cuts the event with its pre- and post-roll from the recording, says has_clip (Frigate MQTT, /ws, /api/events) and serves it with range requests; the dashboard plays it in Chromium', async function () {
     const { events, http, runtime, mqtt, wsEvents } = await start({ preSeconds: 2, postSeconds: 2 });
     const end = await until('an event ends', () => events.find((e) => e.type === 'end'), 60_000);
     const id = end.after.id;
@@ -123,5 +126,23 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
     assert.ok(Math.abs(probe.duration - span) <= GOP_S, `clip ${probe.duration.toFixed(2)} s against event + pre + post ${span.toFixed(2)} s`);
     assert.ok(probe.frames >= Math.floor((span - GOP_S) * scene.fps), `every frame is there (${probe.frames})`);
     console.log(`      clip ${probe.duration.toFixed(2)} s, event+pre+post ${span.toFixed(2)} s, ${probe.frames} frames, ${body.length} bytes`);
+
+    // the dashboard plays it from its events list, in headless Chromium, through the API (range requests and all)
+    if (!existsSync(CHROMIUM)) missingDependency(this, `${CHROMIUM} not found: apt-get install chromium`);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--autoplay-policy=no-user-gesture-required'] });
+    closers.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(http.url);
+    const button = page.locator(`li.event[data-id="${id}"][data-type="end"] button.clip`);
+    await button.click({ timeout: 20_000 });
+    const played = await page.waitForFunction((eventId) => {
+      const v = document.querySelector(`video.clip[data-id="${eventId}"]`) as HTMLVideoElement | null;
+      if (v?.error) return { error: v.error.code };
+      return v && v.readyState >= 2 && v.currentTime > 0.5 ? { duration: v.duration, width: v.videoWidth } : false;
+    }, id, { timeout: 20_000 });
+    const seen = (await played.jsonValue()) as { duration?: number; width?: number; error?: number };
+    assert.equal(seen.error, undefined, `Chromium played the clip (media error ${seen.error})`);
+    assert.equal(seen.width, scene.width);
+    assert.ok(Math.abs(seen.duration! - probe.duration) < 0.5, `Chromium sees ${seen.duration} s`);
   });
 });
