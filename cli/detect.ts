@@ -86,7 +86,7 @@ async function detectImages(detector: Detector, files: readonly string[], batch:
   // results arrive batch by batch, not in file order: print each once every file before it is printed
   const flush = () => {
     for (let o = outcomes[next]; o !== undefined; o = outcomes[++next]) {
-      if ('error' in o) logger.error(o.error, { component: 'detect' });
+      if ('error' in o) logger.error(o.error, { component: 'detect', code: 'LOOKOUT_ERR_MEDIA' });
       else write(JSON.stringify({ file: files[next], width: o.width, height: o.height, detections: o.detections.map(roundDetection) }));
       outcomes[next] = undefined;
     }

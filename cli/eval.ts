@@ -71,7 +71,7 @@ export async function evalCommand(opts: EvalOptions): Promise<void> {
       // one line per unreadable image (it names the file); the run goes on and the report counts them
       onUnreadable: (_index, err) => {
         progress.end('keep');
-        log.error(err.message);
+        log.error(err.message, { code: err.code });
       },
       onProgress: progress.tty ? (done) => progress.draw(renderProgress(done, total, started, Date.now()), done >= total) : undefined,
     }).finally(() => progress.end('keep'));

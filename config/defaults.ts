@@ -81,6 +81,23 @@ export const DEFAULTS = {
     /** after 20 failed logins in a minute a client address gets 429 until the minute is over */
     authFailures: { max: 20, windowSeconds: 60 },
   },
+  /** a camera's `record` section (config/record.ts): event clips */
+  record: {
+    enabled: false,
+    /** seconds of video kept before an event's first sighting and after its last */
+    preSeconds: 5,
+    postSeconds: 5,
+    /** clips and the segment cache live under `<dir>/<camera>/` */
+    dir: 'recordings',
+    /** the segment muxer cuts at the first keyframe after this many seconds: the cache's grain */
+    segmentSeconds: 2,
+    /** an event longer than this gets a clip of its first maxClipSeconds (its segments are not held for ever) */
+    maxClipSeconds: 300,
+    /** oldest clips go first once one of these is exceeded (0: no limit) */
+    retain: { days: 7, maxBytes: 1024 * 1024 * 1024 },
+    /** recording pauses (and old clips go) while the disk has less than this free */
+    minFreeBytes: 256 * 1024 * 1024,
+  },
 } as const;
 
 /** The built-in model adapters by the name config uses (models/adapters has one factory per name; a test keeps them equal). */

@@ -6,6 +6,7 @@ import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, rec
 import { cameraUrlKind, hasUserInfo } from './camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 import { lineSchema, withLineLabels } from './lines.js';
+import { defaultRecord, recordSchema } from './record.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -126,6 +127,8 @@ const camera = withLineLabels(refine(obj({
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
   /** counting lines (config/lines.ts) */
   lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
+  /** event clips (config/record.ts) */
+  record: withDefault(recordSchema, defaultRecord),
 }), checkCameraFields));
 
 const model = obj({

@@ -26,6 +26,7 @@ export const ERROR_CODES = {
   LOOKOUT_ERR_MQTT: 'the MQTT client cannot be set up (an unreadable TLS CA file, a bad URL)',
   LOOKOUT_ERR_LISTEN: 'a server Lookout starts (embedded MQTT broker, WebSocket) cannot listen on its host and port',
   LOOKOUT_ERR_INTERNAL: 'an unexpected exception (a bug): in a request, a message, a sink or the process',
+  LOOKOUT_ERR_RECORD: "a camera's recording or an event clip cannot be written (disk full, folder unwritable, a stream that cannot be copied); detection goes on",
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

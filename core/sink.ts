@@ -2,12 +2,15 @@
 import type { Observable } from 'rxjs';
 import type { CameraUpdate } from './types.js';
 import type { FrameResult, Status } from './types.js';
+import type { ClipsView } from './clips.js';
 
 export interface SinkInputs {
   results$: Observable<FrameResult>;
   status$: Observable<Status>;
   /** object events and counts per camera (only updates that carry news) */
   updates$: Observable<CameraUpdate>;
+  /** event clips, when a camera records: `has_clip` */
+  readonly clips?: ClipsView;
 }
 
 export interface Sink {

@@ -18,6 +18,8 @@ import type { CameraUpdate } from '../core/types.js';
 import type { DetectImage, ImageDetections } from '../core/image-detection.js';
 import { decodeImage } from '../sources/image-decoder.js';
 import { trackObjects } from './track-operator.js';
+import { Recording } from './recording.js';
+import type { ClipsView } from '../core/clips.js';
 import { FrameStore } from './frame-store.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from '../core/logger.js';
@@ -77,6 +79,8 @@ export class Runtime {
     readonly sources: readonly FrameSource[],
     private readonly logger: Logger,
     private readonly drainTimeoutMs: number,
+    /** event clips: segment recorders and clip stores of the cameras that record (pipeline/recording.ts) */
+    readonly recording: Recording,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
@@ -125,6 +129,13 @@ export class Runtime {
     );
     this.updates = connectable(tracked, { connector: () => new Subject<CameraUpdate>(), resetOnDisconnect: false });
     this.updates$ = this.updates;
+    // first subscriber: an event's clip is known to be coming before any sink publishes the event
+    recording.attach(this.results, this.updates);
+  }
+
+  /** What sinks see of the event clips. */
+  get clips(): ClipsView {
+    return this.recording;
   }
 
   static async create(config: Config, opts: RuntimeOptions): Promise<Runtime> {
@@ -159,8 +170,9 @@ export class Runtime {
     // files and live cameras alike; a file's warnings (hardware decoding fell back) reach the runtime made below
     let runtime: Runtime | undefined;
     const onWarning = (camera: string, code: string, message: string) => runtime?.cameraState(camera, { status: runtime.stats.statusOf(camera), severity: 'warning', code, message });
-    const sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning }));
-    runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000);
+    const recording = await Recording.create(config.cameras, { logger: opts.logger, emitStatus: (s) => runtime?.recordStatus(s) });
+    const sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
+    runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000, recording);
     return runtime;
   }
 
@@ -214,6 +226,11 @@ export class Runtime {
     if (s.severity === 'error') log.error(s.message, { code: s.code });
     else if (s.severity === 'warning') log.warn(s.message, { code: s.code });
     else log.info(s.message);
+  }
+
+  /** Recording's state changes reach the status stream (and stats keep the camera's own state). */
+  private recordStatus(s: Omit<Status, 'at'>): void {
+    if (this.state !== 'stopped') this.emitStatus(s);
   }
 
   emitStatus(s: Omit<Status, 'at'>): void {
@@ -356,6 +373,8 @@ export class Runtime {
     await this.drain();
     this.state = 'stopping';
     await this.detector.close();
+    // clips of events that just ended are made from what was recorded; then the segment cache goes
+    await this.recording.close();
     this.detectorStates?.unsubscribe();
     this.flush$.complete();
     this.statusSubject.complete();

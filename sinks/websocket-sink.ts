@@ -97,7 +97,8 @@ export class WebSocketSink implements Sink {
     const cfg = opts.websocket;
     this.log = opts.logger.child({ component: 'websocket' });
     this.now = opts.now ?? Date.now;
-    this.dialect = new LookoutDialect(opts.topicPrefix);
+    const clips = inputs.clips;
+    this.dialect = new LookoutDialect(opts.topicPrefix, clips && ((id) => clips.has(id)));
     this.retained.set(this.dialect.availableTopic, ONLINE);
     for (const c of opts.cameras) this.retained.set(detectStateTopic(opts.topicPrefix, c.name), inputs.detectEnabled(c.name) ? 'ON' : 'OFF');
 

@@ -8,11 +8,14 @@ import { cameraUrlKind, isLive, withCredentials, type CameraUrlKind } from '../c
 import type { FrameSource } from '../core/frame-source.js';
 import { LiveSource } from './live-source.js';
 import { VideoSource } from './video-source.js';
+import type { RunRecorder } from './segment-recorder.js';
 
 export interface CreateSourceOptions {
   /** warnings of sources that do not report states themselves (a file's hardware decoder fell back to software) */
   onWarning?: (camera: string, code: ErrorCode, message: string) => void;
   scheduler?: SchedulerLike;
+  /** records the camera's stream in the same ffmpeg (event clips) */
+  recorder?: RunRecorder;
 }
 
 /** The ffmpeg input options for a live camera, before its own `inputArgs` (which come last, so they win). */
@@ -47,6 +50,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
       hwaccel: camera.hwaccel,
       readOptions: camera.inputArgs,
       onWarning: (code, message) => opts.onWarning?.(camera.name, code, message),
+      recorder: opts.recorder,
     });
   }
   const url = withCredentials(camera.url, camera.username, camera.password);
@@ -64,6 +68,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     label,
     secrets,
     onWarning: (code, message) => live?.warn(code, message),
+    recorder: opts.recorder,
   });
   live = new LiveSource({ inner, reconnect: camera.reconnect, stallTimeoutMs: camera.stallTimeoutMs, label, secrets, scheduler: opts.scheduler });
   return live;

@@ -18,6 +18,8 @@ export interface FfmpegInput {
   hwaccel?: string;
   /** decoder threads; default DECODE_THREADS, 0 lets ffmpeg choose */
   decodeThreads?: number;
+  /** a second output of the same process (sources/segment-args.ts: the camera's stream copied into segments) */
+  extraOutput?: readonly string[];
 }
 
 /**
@@ -95,5 +97,6 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
     '-f', 'rawvideo',
     '-pix_fmt', format.layout,
     'pipe:1',
+    ...(src.extraOutput ?? []),
   ];
 }

@@ -186,6 +186,7 @@ function deathGuard(): string | null {
 export class FfmpegProcess {
   readonly exited: Promise<ExitInfo>;
   private readonly stderrLines: string[] = [];
+  private readonly lineListeners = new Set<(line: string) => void>();
   private stopping = false;
 
   private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>) {
@@ -237,6 +238,13 @@ export class FfmpegProcess {
     if (/^setpriv: failed to execute .*: No such file or directory/.test(line)) line = 'ffmpeg was not found: install ffmpeg (Debian: apt-get install ffmpeg)';
     this.stderrLines.push(line);
     if (this.stderrLines.length > 20) this.stderrLines.shift();
+    for (const l of this.lineListeners) l(line);
+  }
+
+  /** Each stderr line as it comes (a second output failing while the first goes on); returns the function that detaches it. */
+  onStderrLine(listener: (line: string) => void): () => void {
+    this.lineListeners.add(listener);
+    return () => this.lineListeners.delete(listener);
   }
 
   /** SIGTERM, a bounded wait, then SIGKILL. Idempotent; resolves once the process is gone. */

@@ -11,6 +11,7 @@ import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe 
 import { buildFfmpegArgs, frameBytes, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
+import type { RunRecorder } from './segment-recorder.js';
 
 export interface VideoSourceOptions {
   camera: string;
@@ -34,6 +35,8 @@ export interface VideoSourceOptions {
   secrets?: readonly string[];
   /** something worked out worse than asked and the source carries on (hardware decoding fell back to software) */
   onWarning?: (code: ErrorCode, message: string) => void;
+  /** records the camera's stream beside the frames, in the same ffmpeg (asked run by run) */
+  recorder?: RunRecorder;
 }
 
 export class VideoSource implements FrameSource {
@@ -83,16 +86,20 @@ export class VideoSource implements FrameSource {
       const abort = new AbortController();
 
       /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
-      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess }> => {
+      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
-        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel }, format, transform));
+        const recorder = this.opts.recorder;
+        const extraOutput = recorder?.begin(codec);
+        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel, extraOutput }, format, transform));
         proc = p;
         const dropBase = this.counters.dropped;
         const split = new FrameSplitter(
           pool,
           (data) => {
             const seq = this.seq++;
+            // this run's stream time of the frame: where the recorded segments' clock stands
+            if (extraOutput && rate) recorder?.frameAt((seq - seqBase + split.counters.dropped) / rate, Date.now());
             // stream time counts every frame ffmpeg wrote, also those dropped for want of a buffer ('latest' policy)
             const index = seq + dropBase + split.counters.dropped;
             this.counters.framesIn++;
@@ -115,6 +122,7 @@ export class VideoSource implements FrameSource {
           this.policy,
         );
         splitter = split;
+        const seqBase = this.seq;
         let wrote = false;
         const stdout = p.stdout;
         stdout.on('data', (chunk: Buffer) => {
@@ -132,8 +140,19 @@ export class VideoSource implements FrameSource {
             if (split.blocked && split.drain() && !closed) stdout.resume();
           });
         }
+        // a run without the recording while it is paused is restarted with it once it may go on (same frames, new output)
+        let resumed = false;
+        const offResume = recorder && !extraOutput ? recorder.onResume(() => ((resumed = true), void p.stop())) : undefined;
+        // ffmpeg goes on when a segment cannot be written: the recorder hears it, pauses, and the run restarts without
+        let paused = false;
+        const offLines = extraOutput && recorder ? p.onStderrLine((l) => recorder.stderrLine(l)) : undefined;
+        const offPause = extraOutput && recorder ? recorder.onPause(() => ((paused = true), void p.stop())) : undefined;
         const exit = await p.exited;
-        return { exit, wrote, proc: p };
+        offResume?.();
+        offLines?.();
+        offPause?.();
+        const recordingFailed = extraOutput !== undefined && recorder !== undefined && recorder.end(p.stderrTail);
+        return { exit, wrote, proc: p, again: !closed && (resumed || paused || (recordingFailed && !exit.stopped)) };
       };
 
       const start = async () => {
@@ -144,8 +163,8 @@ export class VideoSource implements FrameSource {
         const rate = this.input.fps ?? probe.fps;
         const pool = new BufferPool(frameBytes(format), this.poolSize);
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
-        let ran = await run(pool, hwaccel, transform, rate);
-        if (closed || ran.exit.stopped) return;
+        let ran = await run(pool, hwaccel, transform, rate, probe.codec);
+        if (closed || (ran.exit.stopped && !ran.again)) return;
         if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
           // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
           this.hwaccelFailed = true;
@@ -153,9 +172,15 @@ export class VideoSource implements FrameSource {
           this.opts.onWarning?.('LOOKOUT_ERR_HWACCEL', `${this.camera}: hardware decoding (${hwaccel}) failed to start (${why}); decoding in software`);
           hwaccel = undefined;
           splitter?.dispose();
-          ran = await run(pool, undefined, transform, rate);
-          if (closed || ran.exit.stopped) return;
+          ran = await run(pool, undefined, transform, rate, probe.codec);
+          if (closed || (ran.exit.stopped && !ran.again)) return;
         }
+        // the recording failed (disk full) or may go on again: detection goes on in a new run, without or with it
+        while (ran.again && !closed) {
+          splitter?.dispose();
+          ran = await run(pool, hwaccel, transform, rate, probe.codec);
+        }
+        if (closed || ran.exit.stopped) return;
         const split = splitter!;
         if (ran.exit.code === 0) {
           // the last frame may still wait for a buffer: the stream ends once it is out

@@ -152,8 +152,23 @@ function addEvent(type, o) {
     el('div', {},
       el('div', {}, el('span', { class: 'what' }, `${o.label} on ${o.camera}`), el('span', { class: `type ${type}` }, type)),
       el('div', { class: 'when' }, `${Math.round(o.score * 100)}%${zones} · ${type === 'end' ? `gone after ${timeText((o.end_time ?? o.last_seen) - o.start_time)}` : `at ${clockText(o.start_time)}`}`)));
+  if (type === 'end' && o.has_clip) item.lastElementChild.append(clipButton(o.id));
   eventsList.prepend(item);
   while (eventsList.children.length > MAX_EVENTS) eventsList.lastElementChild.remove();
+}
+
+/** Plays the event's clip in place; the clip is made after the post-roll, so a 503 is retried for a while. */
+function clipButton(id) {
+  const button = el('button', { class: 'clip', type: 'button' }, '▶ clip');
+  button.addEventListener('click', () => {
+    const video = el('video', { class: 'clip', controls: '', autoplay: '', muted: '', playsinline: '', 'data-id': id });
+    let tries = 0;
+    const src = () => `/api/events/${encodeURIComponent(id)}/clip.mp4${tries ? `?r=${tries}` : ''}`;
+    video.addEventListener('error', () => { if (++tries < 15) setTimeout(() => (video.src = src()), 2000); });
+    video.src = src();
+    button.replaceWith(video);
+  }, { once: true });
+  return button;
 }
 
 async function loadRecentEvents() {

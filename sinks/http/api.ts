@@ -19,6 +19,9 @@ import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
 import { trackedDetections } from '../tracked-labels.js';
 import { lookoutObject } from '../mqtt/lookout-dialect.js';
+import { createReadStream } from 'node:fs';
+import type { ClipsView } from '../../core/clips.js';
+import { parseRange } from './byte-range.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
 
@@ -34,6 +37,8 @@ export interface ApiInputs {
   readonly failure: unknown;
   /** whether detection runs on a camera (false while paused by a `detect/set OFF`) */
   detectEnabled?(camera: string): boolean;
+  /** event clips (cameras with `record`); absent: no clips */
+  readonly clips?: ClipsView;
 }
 
 export interface ApiOptions {
@@ -134,6 +139,8 @@ export class Api {
     if (m && get) return await this.liveImage(res, pathSegment(m[1])), true;
     m = /^\/api\/events\/([^/]+)\/snapshot\.jpg$/.exec(path);
     if (m && get) return this.snapshotImage(res, pathSegment(m[1])), true;
+    m = /^\/api\/events\/([^/]+)\/clip\.mp4$/.exec(path);
+    if (m && get) return this.clip(req, res, pathSegment(m[1])), true;
     if (path === '/api/detect') {
       if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body');
       return await this.detect(req, res), true;
@@ -224,7 +231,10 @@ export class Api {
       res,
       200,
       // the payload of the MQTT events and the WebSocket: snake_case, times in epoch seconds
-      events.map((e) => ({ type: e.type, at: e.at, has_snapshot: this.opts.snapshots.get(e.object.id) !== undefined, object: lookoutObject(e.object, e.epochOffset) })),
+      events.map((e) => {
+        const hasClip = (id: string) => this.inputs.clips?.has(id) ?? false;
+        return { type: e.type, at: e.at, has_snapshot: this.opts.snapshots.get(e.object.id) !== undefined, object: lookoutObject(e.object, e.epochOffset, hasClip) };
+      }),
     );
   }
 
@@ -250,6 +260,39 @@ export class Api {
     const snap = this.opts.snapshots.get(id);
     if (!snap) throw new HttpError(404, `no snapshot for event ${id}`);
     sendJpeg(res, snap.jpeg);
+  }
+
+  /** The event's clip, with range requests (browsers seek); held open so retention cannot delete it under the reader. */
+  private clip(req: IncomingMessage, res: ServerResponse, id: string): void {
+    if (!/^[0-9.]+-[a-z0-9]+$/i.test(id)) throw new HttpError(400, 'not an event id');
+    const clips = this.inputs.clips;
+    const handle = clips?.open(id);
+    if (!handle) {
+      // made after the event's post-roll: the client may ask again
+      if (clips?.has(id)) throw new HttpError(503, `the clip of event ${id} is being made`, 2);
+      throw new HttpError(404, `no clip for event ${id}`);
+    }
+    const size = handle.bytes;
+    const range = parseRange(req.headers.range, size);
+    const common = { 'content-type': 'video/mp4', 'accept-ranges': 'bytes', 'cache-control': 'no-store' };
+    if (range.kind === 'unsatisfiable') {
+      handle.release();
+      res.writeHead(416, { ...common, 'content-range': `bytes */${size}` });
+      return void res.end();
+    }
+    const [start, end] = range.kind === 'part' ? [range.start, range.end] : [0, size - 1];
+    const headers = { ...common, 'content-length': String(Math.max(0, end - start + 1)), ...(range.kind === 'part' ? { 'content-range': `bytes ${start}-${end}/${size}` } : {}) };
+    res.writeHead(range.kind === 'part' ? 206 : 200, headers);
+    if (req.method === 'HEAD' || size === 0) {
+      handle.release();
+      return void res.end();
+    }
+    const stream = createReadStream(handle.path, { start, end });
+    // released however the response ends: finished, or the client went away mid-file
+    stream.once('close', () => handle.release());
+    res.once('close', () => stream.destroy());
+    stream.once('error', () => res.destroy());
+    stream.pipe(res);
   }
 
   private async detect(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -83,6 +83,8 @@ export interface FrigateDialectOptions {
   snapshotsServed?: boolean;
   /** wall clock in ms (tests) */
   now?: () => number;
+  /** whether an event has a clip (cameras with `record`) */
+  hasClip?: (id: string) => boolean;
 }
 
 export class FrigateDialect implements Dialect {
@@ -214,7 +216,7 @@ export class FrigateDialect implements Dialect {
       position_changes: positionChanges,
       current_zones: [...o.currentZones],
       entered_zones: [...o.enteredZones],
-      has_clip: false,
+      has_clip: this.opts.hasClip?.(o.id) ?? false,
       has_snapshot: this.opts.snapshotsServed ?? false,
       attributes: {},
       current_attributes: [],

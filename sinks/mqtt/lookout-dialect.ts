@@ -34,6 +34,8 @@ export interface LookoutObjectPayload {
   /** km/h in a zone with `distances` (Frigate's names); 0 when never measured */
   current_estimated_speed: number;
   average_estimated_speed: number;
+  /** the event's clip is written or being made (GET /api/events/<id>/clip.mp4) */
+  has_clip: boolean;
 }
 
 export interface LookoutEventPayload {
@@ -47,7 +49,7 @@ export interface LookoutEventPayload {
 }
 
 /** An object's payload; `epochOffset` (CameraUpdate's) turns its stream times into epoch seconds. */
-export function lookoutObject(o: TrackedObject, epochOffset: number): LookoutObjectPayload {
+export function lookoutObject(o: TrackedObject, epochOffset: number, hasClip: (id: string) => boolean = () => false): LookoutObjectPayload {
   const t = (pts: number) => epochSeconds(epochOffset, pts);
   return {
     id: o.id,
@@ -69,11 +71,12 @@ export function lookoutObject(o: TrackedObject, epochOffset: number): LookoutObj
     loitering: o.loitering,
     current_estimated_speed: round(o.currentSpeed, 1),
     average_estimated_speed: round(o.averageSpeed, 1),
+    has_clip: hasClip(o.id),
   };
 }
 
-export function lookoutEvent(e: ObjectEvent, pts: number, epochOffset: number): LookoutEventPayload {
-  return { type: e.type, frame_time: epochSeconds(epochOffset, pts), stream_time: round(pts, 6), before: lookoutObject(e.before, epochOffset), after: lookoutObject(e.after, epochOffset) };
+export function lookoutEvent(e: ObjectEvent, pts: number, epochOffset: number, hasClip?: (id: string) => boolean): LookoutEventPayload {
+  return { type: e.type, frame_time: epochSeconds(epochOffset, pts), stream_time: round(pts, 6), before: lookoutObject(e.before, epochOffset, hasClip), after: lookoutObject(e.after, epochOffset, hasClip) };
 }
 
 export class LookoutDialect implements Dialect {
@@ -85,7 +88,11 @@ export class LookoutDialect implements Dialect {
   private readonly counts = new LastValues();
   private readonly lineCounts = new LastValues();
 
-  constructor(readonly prefix: string) {
+  constructor(
+    readonly prefix: string,
+    /** whether an event has a clip (cameras with `record`) */
+    private readonly hasClip?: (id: string) => boolean,
+  ) {
     this.availableTopic = `${prefix}/available`;
     this.statsTopic = `${prefix}/stats`;
   }
@@ -101,7 +108,7 @@ export class LookoutDialect implements Dialect {
 
   messages(update: CameraUpdate): TopicMessage[] {
     const out: TopicMessage[] = [];
-    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts, update.epochOffset), retain: false, kind: 'event' });
+    for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts, update.epochOffset, this.hasClip), retain: false, kind: 'event' });
     if (update.counts) {
       for (const c of countEntries(update.counts)) {
         const topic = this.countTopic(update.camera, c.label, c.zone);

@@ -42,12 +42,12 @@ export interface MqttSinkOptions {
   closeTimeoutMs?: number;
 }
 
-export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[], snapshotsServed = false): Dialect {
+export function createDialect(mqtt: MqttConfig, cameras: readonly CameraConfig[], snapshotsServed = false, hasClip?: (id: string) => boolean): Dialect {
   if (mqtt.dialect === 'frigate') {
     const stationaryFrames = new Map(cameras.map((c) => [c.name, c.tracker.stationaryFrames]));
-    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0, snapshotsServed });
+    return new FrigateDialect(mqtt.topicPrefix, { stationaryFramesOf: (camera) => stationaryFrames.get(camera) ?? 0, snapshotsServed, hasClip });
   }
-  return new LookoutDialect(mqtt.topicPrefix);
+  return new LookoutDialect(mqtt.topicPrefix, hasClip);
 }
 
 export function payloadText(payload: unknown): string {
@@ -73,7 +73,8 @@ export class MqttSink implements Sink {
   ) {
     const { mqtt } = opts;
     this.log = opts.logger.child({ component: 'mqtt' });
-    this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false);
+    const clips = inputs.clips;
+    this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false, clips && ((id) => clips.has(id)));
     const prefix = this.dialect.prefix;
     this.connection = MqttConnection.create({
       url,
