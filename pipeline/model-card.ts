@@ -74,12 +74,12 @@ export function modelCardMarkdown(card: ModelCard): string {
     `- Training: seed ${card.training.seed}, ${card.training.epochsRun} of at most ${card.training.maxEpochs} epochs` +
       `${card.training.stoppedEarly ? ' (stopped early)' : ''}, best epoch ${card.training.bestEpoch}, batch ${card.training.batchSize}, ` +
       `${card.training.optimizer} lr ${card.training.learningRate}, augmentation: ${card.training.augmentation ?? 'none'}; ` +
-      `${card.training.seconds.toFixed(1)} s (${card.training.cpuSeconds.toFixed(1)} s CPU) on tfjs ${card.training.backend} (${Math.round(card.training.imagesPerSecond)} images/s)`,
+      `${card.training.seconds.toFixed(1)} s (${card.training.cpuSeconds.toFixed(1)} s CPU) on ${card.training.backend} (${Math.round(card.training.imagesPerSecond)} images/s)`,
     '',
     `## Test split (${m.items} items, never trained on)`,
     '',
-    `Accuracy ${pct(m.accuracy)} (${m.correct} of ${m.items}) with the ONNX file in onnxruntime; the tfjs model: ${pct(card.tfjsAccuracy)}.`,
-    `ONNX against tfjs on ${card.exportCheck.samples} test images: largest probability difference ${card.exportCheck.maxAbsDiff.toExponential(2)} (allowed ${card.exportCheck.tolerance}).`,
+    `Accuracy ${pct(m.accuracy)} (${m.correct} of ${m.items}) with the ONNX file in onnxruntime; the trained model before export: ${pct(card.tfjsAccuracy)}.`,
+    `ONNX against the trained model on ${card.exportCheck.samples} test images: largest probability difference ${card.exportCheck.maxAbsDiff.toExponential(2)} (allowed ${card.exportCheck.tolerance}).`,
     '',
     '| class | train | validation | test | precision | recall | F1 |',
     '|---|---:|---:|---:|---:|---:|---:|',
