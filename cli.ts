@@ -128,6 +128,7 @@ async function main(argv: string[]): Promise<number> {
         validationSplit: numberOption('validation-split', values['validation-split'], 0.1, (v) => v >= 0 && v <= 0.9, 'a fraction from 0 to 0.9'),
         json: values.json ?? false,
         logger,
+        registry: { from: values.from },
       });
       return 0;
     }

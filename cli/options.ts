@@ -73,7 +73,7 @@ export const COMMANDS = {
     options: {
       dataset: { type: 'string', arg: 'SPEC', required: true, help: 'mnist:DIR or a folder of class folders' },
       name: { type: 'string', arg: 'NAME', required: true, help: 'the model name (NAME.onnx)' },
-      arch: { type: 'string', arg: 'cnn', help: 'the architecture (default cnn)' },
+      arch: { type: 'string', arg: 'cnn|head', help: 'cnn: from scratch (default); head: a head on the frozen MobileNetV2 int8 backbone (224x224 RGB)' },
       size: { type: 'string', arg: 'small|keras|C1,C2,DENSE', help: 'CNN widths (default small)' },
       input: { type: 'string', arg: 'WxH', help: 'input size (default 28x28)' },
       channels: { type: 'string', arg: '1|3', help: 'grey or RGB (default 1)' },
@@ -87,6 +87,7 @@ export const COMMANDS = {
       'no-augment': { type: 'boolean', help: 'no shifts, rotations or stroke changes' },
       out: { type: 'string', arg: 'DIR', help: 'where the model goes (default <cache>/models)' },
       json: { type: 'boolean', help: 'the report as JSON' },
+      from,
     },
   },
   demo: {

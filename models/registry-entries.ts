@@ -80,6 +80,26 @@ const TABLE: AssetEntry[] = [
     labels: DIGITS,
   },
   {
+    // a frozen backbone for heads trained on the box (lookout train --arch head); models/backbone.ts adds its pooled
+    // 1280-d vector as a `features` output, which the file itself does not have
+    name: 'mobilenetv2-int8',
+    kind: 'model',
+    file: 'mobilenetv2-12-int8.onnx',
+    url: 'https://raw.githubusercontent.com/Lawrence-lugs/MARP/92ce10f77c2359b68699e6fe9a16d09c106532c8/onnx_models/mobilenetv2-12-int8.onnx',
+    sha256: '83530ad811bc31d2b60a5599a21265a5057608c9b044b4ee758cc22f2309f54f',
+    size: 3655640,
+    adapter: 'classifier',
+    labels: 'imagenet-synset',
+  },
+  {
+    name: 'imagenet-synset',
+    kind: 'labels',
+    file: 'imagenet_synset.txt',
+    url: 'https://raw.githubusercontent.com/onnx/models/b1eeaa1ac722dcc1cd1a8284bde34393dab61c3d/validated/vision/classification/synset.txt',
+    sha256: 'acf75ef0abe89694b19056e0796401068b459c457baa30335f240c7692857355',
+    size: 31675,
+  },
+  {
     name: 'one-by-one-person-detection',
     kind: 'media',
     file: 'one-by-one-person-detection.mp4',

@@ -8,7 +8,7 @@ import type { Category } from './eval/categories.js';
 import { openDataset, type Dataset } from './eval/datasets.js';
 import type { FolderDataset } from './eval/folder.js';
 import type { MnistDataset } from './eval/mnist.js';
-import { fileLoader, mnistLoader, type FrameLoader } from './eval/run-eval.js';
+import { fileLoader, mnistLoader, type FrameLoader, type ImageFileDecoder } from './eval/run-eval.js';
 import type { ImageInput } from '../models/train/architecture.js';
 import { deriveSeed, stratifiedSplit } from '../models/train/random.js';
 
@@ -67,10 +67,10 @@ export function classifierFormat(input: ImageInput): FrameFormat {
   return { width: input.width, height: input.height, layout: input.channels === 1 ? 'gray' : 'gbrp', resize: 'stretch', padValue: 0 };
 }
 
-/** Decodes every item into `input`'s size and channels; `onProgress(done, total)` after each. */
-export async function loadImages(dataset: TrainDataset, input: ImageInput, onProgress?: (done: number, total: number) => void): Promise<LoadedImages> {
+/** Decodes every item into `input`'s size and channels; `onProgress(done, total)` after each; `decode`: ffmpeg unless given. */
+export async function loadImages(dataset: TrainDataset, input: ImageInput, onProgress?: (done: number, total: number) => void, decode?: ImageFileDecoder): Promise<LoadedImages> {
   const format = classifierFormat(input);
-  const loader: FrameLoader = dataset.kind === 'mnist' ? mnistLoader(dataset, format) : fileLoader(dataset.items.map((i) => i.path), format);
+  const loader: FrameLoader = dataset.kind === 'mnist' ? mnistLoader(dataset, format, decode) : fileLoader(dataset.items.map((i) => i.path), format, decode);
   const count = dataset.items.length;
   const plane = input.width * input.height;
   const pixels = plane * input.channels;

@@ -23,7 +23,7 @@ import { loadImages, openTrainDataset, pick, splitIndices, type LoadedImages } f
 import { writeHoldout } from './train-holdout.js';
 
 /** Architectures `lookout train --arch` knows; each turns the same dataset, split, report and export into a model. */
-export const TRAIN_ARCHITECTURES = ['cnn'] as const;
+export const TRAIN_ARCHITECTURES = ['cnn', 'head'] as const;
 export type TrainArchitecture = (typeof TRAIN_ARCHITECTURES)[number];
 
 /** Largest difference allowed between onnxruntime's and tfjs's probabilities for one image and class. */
@@ -161,7 +161,7 @@ async function checkExport(modelPath: string, arch: CnnArchitecture, images: Uin
 }
 
 /** The exported model on the test split through OnnxDetector + runEval: exactly what `lookout eval` does. */
-async function evaluateExport(modelPath: string, labels: string[], stagedSpec: string, testSpec: string, finalModel: string): Promise<EvalReport> {
+export async function evaluateExport(modelPath: string, labels: string[], stagedSpec: string, testSpec: string, finalModel: string): Promise<EvalReport> {
   const dataset = await openDataset(stagedSpec);
   const detector = await OnnxDetector.create({ modelPath, adapter: 'classifier', labels, iou: 0.5, providers: ['cpu'], maxBatch: 64, ...detectorSettings('classification', 0) });
   try {

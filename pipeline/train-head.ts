@@ -1,0 +1,213 @@
+// `lookout train --arch head`: dataset → pixels as the classifier adapter sees them (224×224 RGB) → seeded per-class
+// split → backbone features (MobileNetV2 int8, batched in onnxruntime) → a head (logistic regression, or nearest class
+// mean for tiny classes) → ONE ONNX file (backbone + head + softmax) → checks → files in place atomically.
+// Same output files, model card and report as the CNN path (pipeline/train.ts); the test split is evaluated with the
+// `lookout eval` runner on the exported file, so the numbers are the ones `lookout eval` gives.
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describeError, LookoutError } from '../core/errors.js';
+import { decodeImage } from '../sources/image-decoder.js';
+import type { ImageFileDecoder } from './eval/run-eval.js';
+import { BACKBONE, resolveBackbone } from '../models/backbone.js';
+import { Embedder } from '../models/embedder.js';
+import { DEFAULT_HEAD_SETTINGS, headProbabilities, trainHead, type HeadSettings, type TrainedHead } from '../models/heads/linear-head.js';
+import { headToOnnx, HEAD_INPUT, HEAD_OUTPUT } from '../models/onnx/head-onnx.js';
+import { runOnnxOnce } from '../models/onnx/run-onnx.js';
+import type { ResolveOptions } from '../models/registry.js';
+import { reportToJson, type ClassificationJson } from './eval/report.js';
+import { MODEL_CARD_FORMAT, modelCardMarkdown, type ModelCard } from './model-card.js';
+import { loadImages, openTrainDataset, splitIndices } from './train-data.js';
+import { writeHoldout } from './train-holdout.js';
+import { EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, evaluateExport, type TrainFiles, type TrainOptions, type TrainResult } from './train.js';
+
+export interface HeadTrainOptions extends Pick<TrainOptions, 'dataset' | 'name' | 'outDir' | 'testSplit' | 'validationSplit' | 'lookoutVersion' | 'logger' | 'onProgress' | 'signal' | 'now'> {
+  seed: number;
+  head?: Partial<HeadSettings>;
+  /** where the backbone is found (registry options) */
+  registry?: ResolveOptions;
+}
+
+export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const log = opts.logger?.child({ component: 'train' });
+  const settings: HeadSettings = { ...DEFAULT_HEAD_SETTINGS, ...opts.head };
+  const dataset = await openTrainDataset(opts.dataset);
+  const backbone = await resolveBackbone(opts.registry);
+  const input = { width: BACKBONE.width, height: BACKBONE.height, channels: 3 as const };
+  const loadStarted = performance.now();
+  const loaded = await loadImages(dataset, input, (done, total) => opts.onProgress?.({ kind: 'load', done, total }), decodeStill);
+  opts.signal?.throwIfAborted();
+  const classes = dataset.categories.length;
+  const split = splitIndices(loaded.labels, opts.testSplit, opts.validationSplit, opts.seed);
+
+  const trainStarted = performance.now();
+  const cpuStarted = process.cpuUsage();
+  const embedder = await Embedder.create(backbone.path);
+  let features: Float32Array;
+  try {
+    features = await embedder.embed(loaded.images, loaded.labels.length);
+  } finally {
+    await embedder.close();
+  }
+  const F = BACKBONE.featureSize;
+  const take = (indices: readonly number[]) => {
+    const x = new Float32Array(indices.length * F);
+    indices.forEach((index, row) => x.set(features.subarray(index * F, (index + 1) * F), row * F));
+    return { x, y: Int32Array.from(indices, (i) => loaded.labels[i]!) };
+  };
+  const test = take(split.test);
+  // hundreds of full-batch epochs take well under a second: no per-epoch progress, the card keeps the history
+  const trained: TrainedHead = trainHead(take(split.train), take(split.validation), classes, F, settings);
+  const seconds = (performance.now() - trainStarted) / 1000;
+  const cpu = process.cpuUsage(cpuStarted);
+  log?.info(
+    `${dataset.items.length} items, ${classes} classes: ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} test; ` +
+      `decoded in ${((trainStarted - loadStarted) / 1000).toFixed(1)} s, features and ${trained.kind} head in ${seconds.toFixed(1)} s`,
+  );
+  opts.onProgress?.({ kind: 'check' });
+  opts.signal?.throwIfAborted();
+
+  await mkdir(opts.outDir, { recursive: true });
+  const staging = await mkdtemp(join(opts.outDir, `.${opts.name}.staging-`));
+  try {
+    const labels = dataset.categories.map((c) => c.name);
+    const files: TrainFiles = {
+      model: join(opts.outDir, `${opts.name}.onnx`),
+      labels: join(opts.outDir, `${opts.name}.labels.txt`),
+      card: join(opts.outDir, `${opts.name}.card.json`),
+      cardMarkdown: join(opts.outDir, `${opts.name}.card.md`),
+      testSet: join(opts.outDir, `${opts.name}.test`),
+    };
+    const staged = (path: string) => join(staging, path.slice(opts.outDir.length + 1));
+    const created = (opts.now ?? (() => new Date()))().toISOString();
+    const bytes = headToOnnx(await readFile(backbone.original), trained.head, {
+      producerVersion: opts.lookoutVersion,
+      docString: `${opts.name}: MobileNetV2-1.0 int8 (ImageNet, frozen) + ${describeHead(trained)}; trained by lookout train on ${opts.dataset}`,
+      properties: { labels: JSON.stringify(labels), created, seed: String(opts.seed), backboneSha256: backbone.sha256 },
+    });
+    await writeFile(staged(files.model), bytes);
+    await writeFile(staged(files.labels), labels.join('\n') + '\n');
+    await mkdir(staged(files.testSet));
+    const testSpecPrefix = await writeHoldout(dataset, split.test, staged(files.testSet));
+
+    // the exported graph on the test pictures against the head applied in JS to the features the embedder gave
+    const exportCheck = await checkHeadExport(staged(files.model), loaded.images, split.test, trained, test.x);
+    if (exportCheck.maxAbsDiff > EXPORT_TOLERANCE) {
+      throw new LookoutError('LOOKOUT_ERR_TRAIN', `the exported ONNX model differs from the trained head by up to ${exportCheck.maxAbsDiff} (allowed ${EXPORT_TOLERANCE}); nothing was written`);
+    }
+    const testSpec = `${testSpecPrefix}${files.testSet}`;
+    const evaluation = await evaluateExport(staged(files.model), labels, `${testSpecPrefix}${staged(files.testSet)}`, testSpec, files.model);
+    const metrics = reportToJson(evaluation) as ClassificationJson;
+    const headAccuracy = accuracyOf(headProbabilities(trained.head, test.x), test.y, classes);
+
+    // a dataset that changed under us (a class folder renamed, files added or removed) is not what was trained on
+    const again = await openTrainDataset(opts.dataset).catch(() => undefined);
+    const same = again !== undefined && again.kind === dataset.kind && again.items.length === dataset.items.length &&
+      (dataset.kind !== 'folder' || again.kind !== 'folder' || dataset.items.every((item, i) => item.path === again.items[i]!.path && item.label === again.items[i]!.label));
+    if (!same) throw new LookoutError('LOOKOUT_ERR_TRAIN', `${opts.dataset}: the dataset changed while training (files added, removed or moved); nothing was written, train again`);
+
+    const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
+    const card: ModelCard = {
+      format: MODEL_CARD_FORMAT,
+      name: opts.name,
+      created,
+      lookoutVersion: opts.lookoutVersion,
+      model: {
+        file: files.model,
+        labels: files.labels,
+        adapter: 'classifier',
+        input: { name: HEAD_INPUT, width: BACKBONE.width, height: BACKBONE.height, channels: 3, layout: 'NCHW', scaling: 'pixel / 255 (0..1), RGB; ImageNet mean/std applied inside the graph' },
+        output: { name: HEAD_OUTPUT, what: `[N, ${classes}] softmax probabilities` },
+      },
+      architecture: {
+        kind: 'head',
+        description: `MobileNetV2-1.0 int8 (frozen, ${BACKBONE.featureSize}-d features) + ${describeHead(trained)}`,
+        parameters: trained.head.weights.length + trained.head.bias.length,
+        details: { head: trained.kind, backbone: BACKBONE.registryName, backboneSha256: backbone.sha256, l2: settings.l2, ncmBelow: settings.ncmBelow },
+      },
+      training: {
+        seed: opts.seed,
+        maxEpochs: trained.kind === 'ncm' ? 0 : settings.maxEpochs,
+        epochsRun: trained.epochsRun,
+        bestEpoch: trained.bestEpoch,
+        stoppedEarly: trained.stoppedEarly,
+        batchSize: split.train.length,
+        learningRate: trained.kind === 'ncm' ? 0 : settings.learningRate,
+        optimizer: trained.kind === 'ncm' ? 'none (class means)' : 'adam, full batch, class-balanced loss',
+        patience: settings.patience,
+        augmentation: null,
+        backend: 'onnxruntime cpu (features) + JS (head)',
+        seconds,
+        cpuSeconds: (cpu.user + cpu.system) / 1e6,
+        imagesPerSecond: loaded.labels.length / seconds,
+        history: trained.history.map((h) => ({ epoch: h.epoch, loss: h.loss, accuracy: h.accuracy, valLoss: h.valLoss, valAccuracy: h.valAccuracy, seconds: 0 })),
+      },
+      dataset: {
+        spec: opts.dataset,
+        kind: loaded.dataset.kind,
+        items: loaded.labels.length,
+        split:
+          `stratified per class with seed ${opts.seed}: ${Math.round(opts.testSplit * 100)} % test (${split.test.length}), ` +
+          `then ${Math.round(opts.validationSplit * 100)} % of the rest validation for early stopping (${split.validation.length}), train ${split.train.length}`,
+      },
+      classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
+      metrics,
+      tfjsAccuracy: headAccuracy,
+      exportCheck,
+      evalCommand: `lookout eval --model ${files.model} --adapter classifier --labels ${files.labels} --dataset ${testSpec}`,
+    };
+    await writeFile(staged(files.card), `${JSON.stringify(card, null, 2)}\n`);
+    await writeFile(staged(files.cardMarkdown), modelCardMarkdown(card));
+    await rm(files.testSet, { recursive: true, force: true });
+    for (const path of [files.testSet, files.labels, files.card, files.cardMarkdown, files.model]) await rename(staged(path), path);
+    log?.info(`wrote ${files.model}`);
+    return { files, card, evaluation, wallSeconds: (performance.now() - started) / 1000 };
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Training pictures are decoded in-process by sharp (libvips): an ffmpeg start per crop would cost most of the time
+ * budget on a small box. The test split is still evaluated through `lookout eval`'s own loader (ffmpeg), so the
+ * reported numbers are the ones `lookout eval` reproduces.
+ */
+const decodeStill: ImageFileDecoder = async (path, format) => {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (err) {
+    throw new LookoutError('LOOKOUT_ERR_MEDIA', `${path}: cannot read it: ${describeError(err)}`);
+  }
+  const image = await decodeImage(bytes, format, path);
+  return { data: image.data, transform: image.transform, release: () => undefined };
+};
+
+function describeHead(t: TrainedHead): string {
+  return t.kind === 'ncm' ? `nearest-class-mean head (${t.head.classes} classes)` : `logistic-regression head (${t.head.classes} classes, class-balanced)`;
+}
+
+async function checkHeadExport(modelPath: string, images: Uint8Array, indices: readonly number[], trained: TrainedHead, testFeatures: Float32Array): Promise<{ samples: number; maxAbsDiff: number; tolerance: number }> {
+  const n = Math.min(EXPORT_CHECK_SAMPLES, indices.length);
+  const plane = BACKBONE.width * BACKBONE.height;
+  const input = new Float32Array(n * 3 * plane);
+  for (let i = 0; i < n; i++) {
+    const src = indices[i]! * plane * 3;
+    for (let p = 0; p < plane; p++) for (let c = 0; c < 3; c++) input[(i * 3 + c) * plane + p] = images[src + p * 3 + c]! / 255;
+  }
+  const out = await runOnnxOnce(modelPath, input, [n, 3, BACKBONE.height, BACKBONE.width]);
+  const expected = headProbabilities(trained.head, testFeatures.subarray(0, n * BACKBONE.featureSize));
+  let maxAbsDiff = 0;
+  for (let i = 0; i < expected.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.data[i]! - expected[i]!));
+  return { samples: n, maxAbsDiff, tolerance: EXPORT_TOLERANCE };
+}
+
+function accuracyOf(probabilities: Float32Array, labels: Int32Array, classes: number): number {
+  let correct = 0;
+  for (let i = 0; i < labels.length; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
+    if (best === labels[i]) correct++;
+  }
+  return labels.length === 0 ? 0 : correct / labels.length;
+}
