@@ -17,7 +17,7 @@ import { Embedder } from '../models/embedder.js';
 import { headProbabilities, trainHead } from '../models/heads/linear-head.js';
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
-import { createRandom } from '../models/train/random.js';
+import { seededRandom } from '../core/random.js';
 import { decodeImage } from '../sources/image-decoder.js';
 
 const repo = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
@@ -39,7 +39,7 @@ async function main(): Promise<void> {
 
   const model = await resolveModel({ path: 'yolox-nano' }, { from: assets });
   const detector = await OnnxDetector.create({ ...model, threshold: 0.3, iou: 0.45, providers: ['cpu'], maxBatch: 1 });
-  const random = createRandom(13);
+  const random = seededRandom(13);
   const crops: Crop[] = [];
   const regions = Array.from({ length: 12 }, (_, i): Box => [(i % 4) * 192, Math.floor(i / 4) * 192, (i % 4) * 192 + 192, Math.floor(i / 4) * 192 + 192]);
   const occupancy: boolean[][] = [];
@@ -130,7 +130,7 @@ async function main(): Promise<void> {
     const rec = [0, 0, 0];
     let kind = '';
     for (let d = 0; d < DRAWS; d++) {
-      const r = createRandom(1000 * k + d);
+      const r = seededRandom(1000 * k + d);
       const pick: number[] = [];
       const val: number[] = [];
       for (let c = 0; c < CLASSES.length; c++) {

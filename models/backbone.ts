@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { LookoutError, describeError } from '../core/errors.js';
-import { floatValue, node, onnx } from './onnx/onnx-graph.js';
+import { floatValue, node, onnxSchema } from './onnx/onnx-graph.js';
 import { cacheDir, findAsset, resolveAsset, type ResolveOptions } from './registry.js';
 import { writeFileAtomic } from './write-file-atomic.js';
 
@@ -35,7 +35,7 @@ export const BACKBONE = Object.freeze({
 
 /** Decodes ONNX bytes (protobufjs). */
 export function decodeModel(bytes: Uint8Array): OnnxNamespace.ModelProto {
-  return onnx.ModelProto.decode(bytes);
+  return onnxSchema().ModelProto.decode(bytes);
 }
 
 /** Adds the `features` output to the backbone's graph; everything else stays as it was. */
@@ -51,13 +51,13 @@ export function addFeaturesOutput(bytes: Uint8Array): Uint8Array {
   if (graph.output.some((o) => o.name === BACKBONE.features)) return bytes;
   const pooled = `${BACKBONE.features}_pooled`;
   graph.node.push(
-    onnx.NodeProto.create(node('DequantizeLinear', [BACKBONE.pooled, BACKBONE.pooledScale, BACKBONE.pooledZeroPoint], [pooled])),
-    onnx.NodeProto.create(node('Flatten', [pooled], [BACKBONE.features], { axis: { int: 1 } })),
+    onnxSchema().NodeProto.create(node('DequantizeLinear', [BACKBONE.pooled, BACKBONE.pooledScale, BACKBONE.pooledZeroPoint], [pooled])),
+    onnxSchema().NodeProto.create(node('Flatten', [pooled], [BACKBONE.features], { axis: { int: 1 } })),
   );
-  graph.output.push(onnx.ValueInfoProto.create(floatValue(BACKBONE.features, ['batch_size', BACKBONE.featureSize])));
-  const err = onnx.ModelProto.verify(model);
+  graph.output.push(onnxSchema().ValueInfoProto.create(floatValue(BACKBONE.features, ['batch_size', BACKBONE.featureSize])));
+  const err = onnxSchema().ModelProto.verify(model);
   if (err) throw new Error(`backbone: the edited model does not fit the ONNX schema: ${err}`);
-  return onnx.ModelProto.encode(model).finish();
+  return onnxSchema().ModelProto.encode(model).finish();
 }
 
 /**

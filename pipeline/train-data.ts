@@ -70,7 +70,7 @@ export function classifierFormat(input: ImageInput): FrameFormat {
 /** Decodes every item into `input`'s size and channels; `onProgress(done, total)` after each; `decode`: ffmpeg unless given. */
 export async function loadImages(dataset: TrainDataset, input: ImageInput, onProgress?: (done: number, total: number) => void, decode?: ImageFileDecoder): Promise<LoadedImages> {
   const format = classifierFormat(input);
-  const loader: FrameLoader = dataset.kind === 'mnist' ? mnistLoader(dataset, format, decode) : fileLoader(dataset.items.map((i) => i.path), format, decode);
+  const loader: FrameLoader = dataset.kind === 'mnist' ? mnistLoader(dataset, format) : fileLoader(dataset.items.map((i) => i.path), format, decode);
   const count = dataset.items.length;
   const plane = input.width * input.height;
   const pixels = plane * input.channels;

@@ -4,7 +4,7 @@
 // `probabilities` [N, K]. The backbone's own ImageNet classifier nodes are pruned, so nothing runs that is not needed.
 import type { onnx as OnnxNamespace } from 'onnx-proto';
 import { BACKBONE, addFeaturesOutput, decodeModel } from '../backbone.js';
-import { floatTensor, floatValue, node, onnx, type ModelMeta } from './onnx-graph.js';
+import { floatTensor, floatValue, node, onnxSchema, type ModelMeta } from './onnx-graph.js';
 
 export const HEAD_INPUT = 'image';
 export const HEAD_OUTPUT = 'probabilities';
@@ -48,23 +48,23 @@ export function headToOnnx(backboneBytes: Uint8Array, head: LinearHead, meta: Mo
       for (const i of n.input ?? []) if (i !== '') stack.push(i);
     }
   }
-  graph.node = nodes.filter((n) => needed.has(n)).map((n) => onnx.NodeProto.create(n));
+  graph.node = nodes.filter((n) => needed.has(n)).map((n) => onnxSchema().NodeProto.create(n));
   graph.initializer = [
     ...graph.initializer.filter((t) => tensors.has(t.name ?? "")),
-    onnx.TensorProto.create(floatTensor('head_mean', [1, 3, 1, 1], Float32Array.from(BACKBONE.mean))),
-    onnx.TensorProto.create(floatTensor('head_std', [1, 3, 1, 1], Float32Array.from(BACKBONE.std))),
-    onnx.TensorProto.create(floatTensor('head_weights', [head.classes, head.features], head.weights)),
-    onnx.TensorProto.create(floatTensor('head_bias', [head.classes], head.bias)),
+    onnxSchema().TensorProto.create(floatTensor('head_mean', [1, 3, 1, 1], Float32Array.from(BACKBONE.mean))),
+    onnxSchema().TensorProto.create(floatTensor('head_std', [1, 3, 1, 1], Float32Array.from(BACKBONE.std))),
+    onnxSchema().TensorProto.create(floatTensor('head_weights', [head.classes, head.features], head.weights)),
+    onnxSchema().TensorProto.create(floatTensor('head_bias', [head.classes], head.bias)),
   ];
   graph.valueInfo = graph.valueInfo.filter((v) => tensors.has(v.name ?? "") && v.name !== normalised);
-  graph.input = [onnx.ValueInfoProto.create(floatValue(HEAD_INPUT, ['batch_size', 3, BACKBONE.height, BACKBONE.width]))];
-  graph.output = [onnx.ValueInfoProto.create(floatValue(HEAD_OUTPUT, ['batch_size', head.classes]))];
+  graph.input = [onnxSchema().ValueInfoProto.create(floatValue(HEAD_INPUT, ['batch_size', 3, BACKBONE.height, BACKBONE.width]))];
+  graph.output = [onnxSchema().ValueInfoProto.create(floatValue(HEAD_OUTPUT, ['batch_size', head.classes]))];
   graph.name = 'lookout_head';
   model.producerName = 'lookout';
   model.producerVersion = meta.producerVersion;
   model.docString = meta.docString;
-  model.metadataProps = Object.entries(meta.properties ?? {}).map(([key, value]) => onnx.StringStringEntryProto.create({ key, value }));
-  const err = onnx.ModelProto.verify(model);
+  model.metadataProps = Object.entries(meta.properties ?? {}).map(([key, value]) => onnxSchema().StringStringEntryProto.create({ key, value }));
+  const err = onnxSchema().ModelProto.verify(model);
   if (err) throw new Error(`head export does not fit the ONNX schema: ${err}`);
-  return onnx.ModelProto.encode(model).finish();
+  return onnxSchema().ModelProto.encode(model).finish();
 }

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLookoutError, type ErrorCode } from '../../core/errors.js';
-import { createRandom } from '../../models/train/random.js';
+import { seededRandom } from '../../core/random.js';
 import type { ClassificationJson } from '../../pipeline/eval/report.js';
 import type { ModelCard } from '../../pipeline/model-card.js';
 import type { TrainResult } from '../../pipeline/train.js';
@@ -23,7 +23,7 @@ describe('lookout train --arch head (MobileNetV2 int8 features + a trained head)
   it('trains, writes one ONNX file with labels and card, and lookout eval on the test split gives the same numbers', async function () {
     requireAsset(this, 'models/mobilenetv2-12-int8.onnx');
     const dir = join(tmp(), 'glyphs');
-    await writeGlyphFolders(dir, 15, 48, createRandom(5));
+    await writeGlyphFolders(dir, 15, 48, seededRandom(5));
     const out = join(tmp(), 'models');
     const r = await runLookout(['train', '--arch', 'head', '--dataset', dir, '--name', 'shapes', '--seed', '4', '--out', out, '--json'], env());
     assert.equal(r.code, 0, r.stderr);
@@ -48,7 +48,7 @@ describe('lookout train --arch head (MobileNetV2 int8 features + a trained head)
     async function folders(name: string, counts: Record<string, number>, broken?: string): Promise<string> {
       const dir = join(tmp(), name);
       const src = join(tmp(), `${name}-src`);
-      await writeGlyphFolders(src, Math.max(1, ...Object.values(counts)), 32, createRandom(1), [GLYPH_CLASSES[0]]);
+      await writeGlyphFolders(src, Math.max(1, ...Object.values(counts)), 32, seededRandom(1), [GLYPH_CLASSES[0]]);
       for (const [cls, n] of Object.entries(counts)) {
         await mkdir(join(dir, cls), { recursive: true });
         for (let i = 0; i < n; i++) await writeFile(join(dir, cls, `${i}.png`), await readFile(join(src, GLYPH_CLASSES[0], `${String(i).padStart(3, '0')}.png`)));

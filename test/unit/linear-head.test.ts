@@ -1,13 +1,13 @@
 // Heads on features, with hand-made features whose answer is known: nearest class mean for tiny classes, logistic
 // regression with class balancing and early stopping otherwise, and the same result on every run.
 import assert from 'node:assert/strict';
-import { createRandom } from '../../models/train/random.js';
+import { seededRandom } from '../../core/random.js';
 import { headProbabilities, nearestClassMean, trainHead, DEFAULT_HEAD_SETTINGS } from '../../models/heads/linear-head.js';
 
 const F = 8;
 /** `perClass` points around a centre per class (class c: feature c is high), with seeded noise. */
 function blobs(perClass: readonly number[], seed: number, noise = 0.3): { x: Float32Array; y: Int32Array } {
-  const random = createRandom(seed);
+  const random = seededRandom(seed);
   const n = perClass.reduce((a, b) => a + b, 0);
   const x = new Float32Array(n * F);
   const y = new Int32Array(n);
@@ -50,7 +50,7 @@ describe('linear heads on features', () => {
   it('early stopping: stops after `patience` epochs without a lower validation loss and keeps the best epoch', () => {
     // labels that are noise: validation loss stops improving quickly
     const train = blobs([20, 20], 5, 0.1);
-    const random = createRandom(6);
+    const random = seededRandom(6);
     for (let i = 0; i < train.x.length; i++) train.x[i] = random();
     const t = trainHead(train, blobs([10, 10], 7), 2, F, { ...DEFAULT_HEAD_SETTINGS, patience: 5, maxEpochs: 500 });
     assert.equal(t.stoppedEarly, true);
