@@ -29,6 +29,7 @@ const round = (v: number) => Math.round(v * 10) / 10;
 export class LogSink implements Sink {
   readonly name = 'log';
   private readonly subscription: Subscription;
+  private readonly events: Subscription;
 
   constructor(
     inputs: SinkInputs,
@@ -49,9 +50,21 @@ export class LogSink implements Sink {
         if (shown.length > 0) log.debug(`#${r.frame.seq} t=${r.frame.pts.toFixed(2)}s ${formatDetections(shown)}`, { camera: r.frame.camera });
       }
     });
+    // an object appearing and leaving is what a person reads the log for: one INFO line each (updates at debug)
+    const eventLog = opts.logger.child({ component: 'events' });
+    this.events = inputs.updates$.subscribe((u) => {
+      for (const e of u.events) {
+        const o = e.after;
+        const zones = o.currentZones.length > 0 ? ` in ${o.currentZones.join(', ')}` : '';
+        const line = `${e.type} ${o.label} ${o.id} score ${o.topScore.toFixed(2)}${zones}`;
+        if (e.type === 'update') eventLog.debug(line, { camera: u.camera });
+        else eventLog.info(line, { camera: u.camera });
+      }
+    });
   }
 
   async close(): Promise<void> {
     this.subscription.unsubscribe();
+    this.events.unsubscribe();
   }
 }

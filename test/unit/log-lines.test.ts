@@ -3,7 +3,8 @@
 import assert from 'node:assert/strict';
 import { NEVER, Subject } from 'rxjs';
 import { Logger, type LogLevel } from '../../core/logger.js';
-import type { FrameResult } from '../../core/types.js';
+import type { CameraUpdate, FrameResult } from '../../core/types.js';
+import { newEventUpdate } from '../helpers/sink-inputs.js';
 import { LogSink } from '../../sinks/log-sink.js';
 import { trackedDetections } from '../../sinks/tracked-labels.js';
 import { det, frameResult, square } from './object-fixtures.js';
@@ -56,5 +57,19 @@ describe('log lines', () => {
     const json = capture('info', true);
     json.log.error('wrong credentials', { code: 'LOOKOUT_ERR_CAMERA_AUTH' });
     assert.equal((JSON.parse(json.lines[0]) as { code: string }).code, 'LOOKOUT_ERR_CAMERA_AUTH');
+  });
+
+  it('an event is one INFO line (new, end); updates are debug', () => {
+    const { lines, log } = capture('info');
+    const updates = new Subject<CameraUpdate>();
+    const sink = new LogSink({ results$: NEVER, status$: NEVER, updates$: updates }, { logger: log, json: false });
+    const u = newEventUpdate('1750000000.000000-abcdef', 1, { currentZones: ['porch'] });
+    updates.next(u);
+    updates.next({ ...u, events: [{ ...u.events[0], type: 'update' }] });
+    updates.next({ ...u, events: [{ ...u.events[0], type: 'end' }] });
+    void sink.close();
+    assert.equal(lines.length, 2, lines.join('\n'));
+    assert.match(lines[0], / INFO  \[events\/yard\] new person 1750000000\.000000-abcdef score 0\.90 in porch$/);
+    assert.match(lines[1], / INFO  \[events\/yard\] end person /);
   });
 });
