@@ -3,8 +3,7 @@
 // mean for tiny classes) → ONE ONNX file (backbone + head + softmax) → checks → files in place atomically.
 // Same output files, model card and report as the CNN path (pipeline/train.ts); the test split is evaluated with the
 // `lookout eval` runner on the exported file, so the numbers are the ones `lookout eval` gives.
-import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { describeError, LookoutError } from '../core/errors.js';
 import { decodeImage } from '../sources/image-decoder.js';
 import type { ImageFileDecoder } from './eval/run-eval.js';
@@ -14,11 +13,10 @@ import { DEFAULT_HEAD_SETTINGS, headProbabilities, trainHead, type HeadSettings,
 import { headToOnnx, HEAD_INPUT, HEAD_OUTPUT } from '../models/onnx/head-onnx.js';
 import { runOnnxOnce } from '../models/onnx/run-onnx.js';
 import type { ResolveOptions } from '../models/registry.js';
-import { reportToJson, type ClassificationJson } from './eval/report.js';
-import { MODEL_CARD_FORMAT, modelCardMarkdown, type ModelCard } from './model-card.js';
+import { MODEL_CARD_FORMAT, type ModelCard } from './model-card.js';
 import { loadImages, openTrainDataset, splitIndices } from './train-data.js';
-import { writeHoldout } from './train-holdout.js';
-import { EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, evaluateExport, type TrainFiles, type TrainOptions, type TrainResult } from './train.js';
+import type { TrainOptions, TrainResult } from './train.js';
+import { accuracyOf, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck } from './train-output.js';
 
 export interface HeadTrainOptions extends Pick<TrainOptions, 'dataset' | 'name' | 'outDir' | 'testSplit' | 'validationSplit' | 'lookoutVersion' | 'logger' | 'onProgress' | 'signal' | 'now'> {
   seed: number;
@@ -67,47 +65,30 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
   opts.onProgress?.({ kind: 'check' });
   opts.signal?.throwIfAborted();
 
-  await mkdir(opts.outDir, { recursive: true });
-  const staging = await mkdtemp(join(opts.outDir, `.${opts.name}.staging-`));
-  try {
-    const labels = dataset.categories.map((c) => c.name);
-    const files: TrainFiles = {
-      model: join(opts.outDir, `${opts.name}.onnx`),
-      labels: join(opts.outDir, `${opts.name}.labels.txt`),
-      card: join(opts.outDir, `${opts.name}.card.json`),
-      cardMarkdown: join(opts.outDir, `${opts.name}.card.md`),
-      testSet: join(opts.outDir, `${opts.name}.test`),
-    };
-    const staged = (path: string) => join(staging, path.slice(opts.outDir.length + 1));
-    const created = (opts.now ?? (() => new Date()))().toISOString();
-    const bytes = headToOnnx(await readFile(backbone.original), trained.head, {
+  const labels = dataset.categories.map((c) => c.name);
+  const created = (opts.now ?? (() => new Date()))().toISOString();
+  const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
+  const output = await writeTrainedModel({
+    outDir: opts.outDir,
+    name: opts.name,
+    dataset,
+    labels,
+    testIndices: split.test,
+    model: headToOnnx(await readFile(backbone.original), trained.head, {
       producerVersion: opts.lookoutVersion,
       docString: `${opts.name}: MobileNetV2-1.0 int8 (ImageNet, frozen) + ${describeHead(trained)}; trained by lookout train on ${opts.dataset}`,
       properties: { labels: JSON.stringify(labels), created, seed: String(opts.seed), backboneSha256: backbone.sha256 },
-    });
-    await writeFile(staged(files.model), bytes);
-    await writeFile(staged(files.labels), labels.join('\n') + '\n');
-    await mkdir(staged(files.testSet));
-    const testSpecPrefix = await writeHoldout(dataset, split.test, staged(files.testSet));
-
+    }),
     // the exported graph on the test pictures against the head applied in JS to the features the embedder gave
-    const exportCheck = await checkHeadExport(staged(files.model), loaded.images, split.test, trained, test.x);
-    if (exportCheck.maxAbsDiff > EXPORT_TOLERANCE) {
-      throw new LookoutError('LOOKOUT_ERR_TRAIN', `the exported ONNX model differs from the trained head by up to ${exportCheck.maxAbsDiff} (allowed ${EXPORT_TOLERANCE}); nothing was written`);
-    }
-    const testSpec = `${testSpecPrefix}${files.testSet}`;
-    const evaluation = await evaluateExport(staged(files.model), labels, `${testSpecPrefix}${staged(files.testSet)}`, testSpec, files.model);
-    const metrics = reportToJson(evaluation) as ClassificationJson;
-    const headAccuracy = accuracyOf(headProbabilities(trained.head, test.x), test.y, classes);
-
+    checkExport: (stagedModel) => checkHeadExport(stagedModel, loaded.images, split.test, trained, test.x),
     // a dataset that changed under us (a class folder renamed, files added or removed) is not what was trained on
-    const again = await openTrainDataset(opts.dataset).catch(() => undefined);
-    const same = again !== undefined && again.kind === dataset.kind && again.items.length === dataset.items.length &&
-      (dataset.kind !== 'folder' || again.kind !== 'folder' || dataset.items.every((item, i) => item.path === again.items[i]!.path && item.label === again.items[i]!.label));
-    if (!same) throw new LookoutError('LOOKOUT_ERR_TRAIN', `${opts.dataset}: the dataset changed while training (files added, removed or moved); nothing was written, train again`);
-
-    const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
-    const card: ModelCard = {
+    beforeCommit: async () => {
+      const again = await openTrainDataset(opts.dataset).catch(() => undefined);
+      const same = again !== undefined && again.kind === dataset.kind && again.items.length === dataset.items.length &&
+        (dataset.kind !== 'folder' || again.kind !== 'folder' || dataset.items.every((item, i) => item.path === again.items[i]!.path && item.label === again.items[i]!.label));
+      if (!same) throw new LookoutError('LOOKOUT_ERR_TRAIN', `${opts.dataset}: the dataset changed while training (files added, removed or moved); nothing was written, train again`);
+    },
+    card: ({ files, metrics, exportCheck, testSpec }): ModelCard => ({
       format: MODEL_CARD_FORMAT,
       name: opts.name,
       created,
@@ -152,19 +133,13 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
       },
       classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
       metrics,
-      tfjsAccuracy: headAccuracy,
+      tfjsAccuracy: accuracyOf(headProbabilities(trained.head, test.x), test.y, classes),
       exportCheck,
       evalCommand: `lookout eval --model ${files.model} --adapter classifier --labels ${files.labels} --dataset ${testSpec}`,
-    };
-    await writeFile(staged(files.card), `${JSON.stringify(card, null, 2)}\n`);
-    await writeFile(staged(files.cardMarkdown), modelCardMarkdown(card));
-    await rm(files.testSet, { recursive: true, force: true });
-    for (const path of [files.testSet, files.labels, files.card, files.cardMarkdown, files.model]) await rename(staged(path), path);
-    log?.info(`wrote ${files.model}`);
-    return { files, card, evaluation, wallSeconds: (performance.now() - started) / 1000 };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+    }),
+    log,
+  });
+  return { ...output, wallSeconds: (performance.now() - started) / 1000 };
 }
 
 /**
@@ -187,7 +162,7 @@ function describeHead(t: TrainedHead): string {
   return t.kind === 'ncm' ? `nearest-class-mean head (${t.head.classes} classes)` : `logistic-regression head (${t.head.classes} classes, class-balanced)`;
 }
 
-async function checkHeadExport(modelPath: string, images: Uint8Array, indices: readonly number[], trained: TrainedHead, testFeatures: Float32Array): Promise<{ samples: number; maxAbsDiff: number; tolerance: number }> {
+async function checkHeadExport(modelPath: string, images: Uint8Array, indices: readonly number[], trained: TrainedHead, testFeatures: Float32Array): Promise<ExportCheck> {
   const n = Math.min(EXPORT_CHECK_SAMPLES, indices.length);
   const plane = BACKBONE.width * BACKBONE.height;
   const input = new Float32Array(n * 3 * plane);
@@ -200,14 +175,4 @@ async function checkHeadExport(modelPath: string, images: Uint8Array, indices: r
   let maxAbsDiff = 0;
   for (let i = 0; i < expected.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(out.data[i]! - expected[i]!));
   return { samples: n, maxAbsDiff, tolerance: EXPORT_TOLERANCE };
-}
-
-function accuracyOf(probabilities: Float32Array, labels: Int32Array, classes: number): number {
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return labels.length === 0 ? 0 : correct / labels.length;
 }

@@ -3,33 +3,24 @@
 // The checks run on the exported file before anything is moved into place: onnxruntime and the trained tfjs model must
 // agree on the test images (probabilities within 1e-4), and the test split is evaluated with the same runner as
 // `lookout eval`, so the accuracy reported is what `lookout eval` on the written test split gives.
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import { describeError, LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import { openDataset } from './eval/datasets.js';
-import { reportToJson, type ClassificationJson, type EvalReport } from './eval/report.js';
-import { detectorSettings, runEval } from './eval/run-eval.js';
+import type { ClassificationJson } from './eval/report.js';
 import { cnnToOnnx, CNN_INPUT, CNN_OUTPUT } from '../models/onnx/cnn-onnx.js';
 import { runOnnxOnce } from '../models/onnx/run-onnx.js';
-import { OnnxDetector } from '../models/onnx-detector.js';
 import { cnnShapes, DEFAULT_DROPOUT, describeCnn, type CnnArchitecture, type ImageInput } from '../models/train/architecture.js';
 import { DEFAULT_AUGMENT } from '../models/train/augment.js';
-import { MODEL_CARD_FORMAT, modelCardMarkdown, type ModelCard } from './model-card.js';
+import { MODEL_CARD_FORMAT, type ModelCard } from './model-card.js';
 import { trainInWorker } from '../models/train/train-in-worker.js';
 import type { TrainOutcome, TrainProgress, TrainSettings } from '../models/train/trainer.js';
 import { writeFileAtomic } from '../models/write-file-atomic.js';
 import { loadImages, openTrainDataset, pick, splitIndices, type LoadedImages } from './train-data.js';
-import { writeHoldout } from './train-holdout.js';
+import { accuracyOf, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck, type TrainedOutput, type TrainFiles } from './train-output.js';
 
 /** Architectures `lookout train --arch` knows; each turns the same dataset, split, report and export into a model. */
 export const TRAIN_ARCHITECTURES = ['cnn', 'head'] as const;
 export type TrainArchitecture = (typeof TRAIN_ARCHITECTURES)[number];
 
-/** Largest difference allowed between onnxruntime's and tfjs's probabilities for one image and class. */
-export const EXPORT_TOLERANCE = 1e-4;
-/** Test images the export check runs through both. */
-export const EXPORT_CHECK_SAMPLES = 100;
 
 export interface TrainOptions {
   arch: TrainArchitecture;
@@ -55,20 +46,7 @@ export interface TrainOptions {
 
 export type TrainPipelineProgress = { kind: 'load'; done: number; total: number } | TrainProgress | { kind: 'check' };
 
-export interface TrainFiles {
-  model: string;
-  labels: string;
-  card: string;
-  cardMarkdown: string;
-  /** the test split as a dataset */
-  testSet: string;
-}
-
-export interface TrainResult {
-  files: TrainFiles;
-  card: ModelCard;
-  /** the evaluation of the exported model on the test split (what `lookout eval` prints) */
-  evaluation: EvalReport;
+export interface TrainResult extends TrainedOutput {
   /** from reading the dataset to the files in place */
   wallSeconds: number;
 }
@@ -96,51 +74,25 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   );
   opts.onProgress?.({ kind: 'check' });
 
-  await mkdir(opts.outDir, { recursive: true });
-  // everything is made in a staging folder beside the target, checked, and only then renamed into place
-  const staging = await mkdtemp(join(opts.outDir, `.${opts.name}.staging-`));
-  try {
-    const labels = dataset.categories.map((c) => c.name);
-    const files: TrainFiles = {
-      model: join(opts.outDir, `${opts.name}.onnx`),
-      labels: join(opts.outDir, `${opts.name}.labels.txt`),
-      card: join(opts.outDir, `${opts.name}.card.json`),
-      cardMarkdown: join(opts.outDir, `${opts.name}.card.md`),
-      testSet: join(opts.outDir, `${opts.name}.test`),
-    };
-    const staged = (path: string) => join(staging, path.slice(opts.outDir.length + 1));
-    const created = (opts.now ?? (() => new Date()))().toISOString();
-    const onnxBytes = cnnToOnnx(arch, outcome.weights, {
+  const labels = dataset.categories.map((c) => c.name);
+  const created = (opts.now ?? (() => new Date()))().toISOString();
+  const output = await writeTrainedModel({
+    outDir: opts.outDir,
+    name: opts.name,
+    dataset,
+    labels,
+    testIndices: split.test,
+    model: cnnToOnnx(arch, outcome.weights, {
       producerVersion: opts.lookoutVersion,
       docString: `${opts.name}: ${describeCnn(arch)}; trained by lookout train on ${opts.dataset}`,
       properties: { labels: JSON.stringify(labels), created, seed: String(opts.settings.seed) },
-    });
-    await writeFile(staged(files.model), onnxBytes);
-    await writeFile(staged(files.labels), labels.join('\n') + '\n');
-    await mkdir(staged(files.testSet));
-    const testSpecPrefix = await writeHoldout(dataset, split.test, staged(files.testSet));
-
-    const exportCheck = await checkExport(staged(files.model), arch, test.images, outcome);
-    if (exportCheck.maxAbsDiff > EXPORT_TOLERANCE) {
-      throw new LookoutError('LOOKOUT_ERR_TRAIN', `the exported ONNX model differs from the trained one by up to ${exportCheck.maxAbsDiff} (allowed ${EXPORT_TOLERANCE}); nothing was written`);
-    }
-    const testSpec = `${testSpecPrefix}${files.testSet}`;
-    const evaluation = await evaluateExport(staged(files.model), labels, `${testSpecPrefix}${staged(files.testSet)}`, testSpec, files.model);
-    const metrics = reportToJson(evaluation) as ClassificationJson;
-    const tfjsAccuracy = accuracyOf(outcome.probeProbabilities, test.labels, arch.classes);
-
-    const card = modelCard({ opts, arch, loaded, split, outcome, metrics, tfjsAccuracy, exportCheck, files, created, testSpec });
-    await writeFile(staged(files.card), `${JSON.stringify(card, null, 2)}\n`);
-    await writeFile(staged(files.cardMarkdown), modelCardMarkdown(card));
-
-    // the test set, labels and card first, the model last: a model file in place always has its companions
-    await rm(files.testSet, { recursive: true, force: true });
-    for (const path of [files.testSet, files.labels, files.card, files.cardMarkdown, files.model]) await rename(staged(path), path);
-    log?.info(`wrote ${files.model}`);
-    return { files, card, evaluation, wallSeconds: (performance.now() - started) / 1000 };
-  } finally {
-    await rm(staging, { recursive: true, force: true });
-  }
+    }),
+    checkExport: (stagedModel) => checkExport(stagedModel, arch, test.images, outcome),
+    card: ({ files, metrics, exportCheck, testSpec }) =>
+      modelCard({ opts, arch, loaded, split, outcome, metrics, tfjsAccuracy: accuracyOf(outcome.probeProbabilities, test.labels, arch.classes), exportCheck, files, created, testSpec }),
+    log,
+  });
+  return { ...output, wallSeconds: (performance.now() - started) / 1000 };
 }
 
 /** Runs the first test images through the ONNX file in onnxruntime and compares with tfjs's probabilities. */
@@ -160,27 +112,6 @@ async function checkExport(modelPath: string, arch: CnnArchitecture, images: Uin
   return { samples: n, maxAbsDiff, tolerance: EXPORT_TOLERANCE };
 }
 
-/** The exported model on the test split through OnnxDetector + runEval: exactly what `lookout eval` does. */
-export async function evaluateExport(modelPath: string, labels: string[], stagedSpec: string, testSpec: string, finalModel: string): Promise<EvalReport> {
-  const dataset = await openDataset(stagedSpec);
-  const detector = await OnnxDetector.create({ modelPath, adapter: 'classifier', labels, iou: 0.5, providers: ['cpu'], maxBatch: 64, ...detectorSettings('classification', 0) });
-  try {
-    return await runEval(detector, dataset, { datasetName: testSpec, modelName: finalModel, scoreThreshold: 0, batch: 64 });
-  } finally {
-    await detector.close();
-  }
-}
-
-function accuracyOf(probabilities: Float32Array, labels: Int32Array, classes: number): number {
-  let correct = 0;
-  for (let i = 0; i < labels.length; i++) {
-    let best = 0;
-    for (let c = 1; c < classes; c++) if (probabilities[i * classes + c]! > probabilities[i * classes + best]!) best = c;
-    if (best === labels[i]) correct++;
-  }
-  return labels.length === 0 ? 0 : correct / labels.length;
-}
-
 function modelCard(p: {
   opts: TrainOptions;
   arch: CnnArchitecture;
@@ -189,7 +120,7 @@ function modelCard(p: {
   outcome: TrainOutcome;
   metrics: ClassificationJson;
   tfjsAccuracy: number;
-  exportCheck: { samples: number; maxAbsDiff: number; tolerance: number };
+  exportCheck: ExportCheck;
   files: TrainFiles;
   created: string;
   testSpec: string;
