@@ -171,7 +171,13 @@ export class Runtime {
     let runtime: Runtime | undefined;
     const onWarning = (camera: string, code: string, message: string) => runtime?.cameraState(camera, { status: runtime.stats.statusOf(camera), severity: 'warning', code, message });
     const recording = await Recording.create(config.cameras, { logger: opts.logger, emitStatus: (s) => runtime?.recordStatus(s) });
-    const sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
+    let sources: FrameSource[];
+    try {
+      sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
+    } catch (err) {
+      await recording.close();
+      throw err;
+    }
     runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000, recording);
     return runtime;
   }

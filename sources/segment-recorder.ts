@@ -61,6 +61,9 @@ export interface SegmentRecorderOptions {
   onLowSpace?: (needBytes: number) => Promise<number>;
 }
 
+/** Segment names remembered so a list line is taken once (the list holds 5). */
+const KNOWN_NAMES = 32;
+
 /** Free space a paused recording waits for, at least (besides record.minFreeBytes). */
 export const RESUME_FREE_BYTES = 1024 * 1024;
 
@@ -96,7 +99,7 @@ export class SegmentRecorder implements RunRecorder {
     } catch (err) {
       r.pausedWhy = `the folder ${opts.dir} cannot be used: ${(err as Error).message}`;
     }
-    r.timer = setInterval(() => void r.poll(), opts.pollMs ?? 500);
+    r.timer = setInterval(() => void r.refresh(), opts.pollMs ?? 500);
     r.timer.unref();
     return r;
   }
@@ -237,7 +240,8 @@ export class SegmentRecorder implements RunRecorder {
     this.opts.onStatus?.(s);
   }
 
-  private poll(): Promise<void> {
+  /** Reads the segment list, prunes, checks the disk (every pollMs; callable now, serialised with the timer's). */
+  refresh(): Promise<void> {
     this.polling = this.polling.then(async () => {
       if (this.closed) return;
       if (this.pausedWhy !== undefined) await this.resumeIfPossible();
@@ -262,6 +266,8 @@ export class SegmentRecorder implements RunRecorder {
     for (const e of parseSegmentList(text)) {
       if (this.known.has(e.file)) continue;
       this.known.add(e.file);
+      // the list shows the newest 5 segments only: older names can never come back (memory stays flat for months)
+      if (this.known.size > KNOWN_NAMES) this.known.delete(this.known.values().next().value!);
       run.pending.push(e);
     }
     if (run.anchorMs === undefined) return;
@@ -278,11 +284,6 @@ export class SegmentRecorder implements RunRecorder {
     while (this.segments.length > 0 && this.segments[0].endMs < floor) {
       const s = this.segments.shift()!;
       await unlink(s.path).catch(() => undefined);
-    }
-    // known names only matter while their list can still mention them
-    if (this.known.size > 64) {
-      const keep = new Set(this.segments.map((s) => s.path.slice(this.opts.dir.length + 1)));
-      for (const f of this.known) if (!keep.has(f) && !this.run?.pending.some((p) => p.file === f) && !f.includes(this.run?.id ?? '\0')) this.known.delete(f);
     }
   }
 

@@ -9,6 +9,8 @@ import type { FrameFormat } from '../../core/types.js';
 import { freeBytes, SegmentRecorder, type RecorderStatus } from '../../sources/segment-recorder.js';
 import { VideoSource } from '../../sources/video-source.js';
 import { probeToEnd } from '../helpers/ffprobe.js';
+import { requireAsset } from '../helpers/assets.js';
+import { assembleClip } from '../../sources/clip-assembler.js';
 import { until } from '../helpers/faults.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { requireTool } from '../helpers/require.js';
@@ -103,6 +105,31 @@ describe('segment recording (real RTSP server, ffmpeg stream copy)', function ()
     await until('new segments', () => recorder.coveredUntil > resumedAt - 1000 && recorder.between(0, Infinity).length >= 2, 20_000);
     assert.deepEqual(statuses.map((st) => st.code), ['RECORD_ON', 'LOOKOUT_ERR_RECORD', 'RECORD_RESUMED', 'RECORD_ON']);
     assert.equal(errored, undefined);
+  });
+
+  it('real footage over RTSP: a clip cut from the segments lasts its span within one GOP and plays to the end', async function () {
+    const footage = requireAsset(this, 'media/vtest_20s.mp4');
+    // the asset has one keyframe; a camera sends one every second (GOP 10 at 10 fps), so it is re-encoded once here
+    const camera = join(tmp(), 'vtest-gop10.mp4');
+    const enc = spawnSync('ffmpeg', ['-y', '-v', 'error', '-i', footage, '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '10', '-bf', '0', '-pix_fmt', 'yuv420p', camera], { encoding: 'utf8' });
+    assert.equal(enc.status, 0, enc.stderr);
+    server = await RtspServer.start({ mounts: { vtest: camera } });
+    const recorder = await SegmentRecorder.create({ camera: 'vtest', dir: join(tmp(), 'seg-real'), segmentSeconds: 2, keepMs: 30_000, maxHoldMs: 60_000, minFreeBytes: 0, pollMs: 100 });
+    closers.push(() => recorder.close());
+    const source = new VideoSource({ camera: 'vtest', url: server.url('vtest'), stream: true, fps: 5, policy: 'latest', readOptions: ['-rtsp_transport', 'tcp'], recorder });
+    const sub = source.frames(format).subscribe({ next: (f) => f.release() });
+    closers.push(() => sub.unsubscribe());
+    let first: number | undefined;
+    closers.push(recorder.onChange(() => (first ??= recorder.between(0, Infinity)[0]?.startMs)));
+    await until('7 s of footage recorded', () => first !== undefined && recorder.coveredUntil - first > 7000, 40_000);
+    const span = { fromMs: first! + 1300, toMs: first! + 5600 };
+    const out = join(tmp(), 'real-clip.mp4');
+    await assembleClip(recorder.between(span.fromMs, span.toMs), span, out);
+    const p = await probeToEnd(out);
+    assert.equal(p.codec, 'h264');
+    assert.ok(Math.abs(p.duration - 4.3) <= 1, `clip ${p.duration} s for a 4.3 s span`);
+    assert.ok(p.frames >= 33, `the span's frames less at most one GOP (${p.frames})`);
+    console.log(`      real footage: clip ${p.duration.toFixed(2)} s for a 4.30 s span, ${p.frames} frames`);
   });
 
   it('a lavfi camera records nothing and says so once', async () => {
