@@ -97,6 +97,9 @@ const tracker = obj({
   lowScore: withDefault(fraction(), T.lowScore),
 });
 
+// 8K at most: a picture is width × height × 3 bytes per pooled buffer
+const detectSide = () => num({ min: 16, max: 7680, integer: true, what: 'an integer number of pixels from 16 to 7680' });
+
 const camera = withLineLabels(refine(obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
@@ -124,6 +127,8 @@ const camera = withLineLabels(refine(obj({
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
+  /** detect-resolution pictures (snapshots, live view, crops): default the source's size, at most 1280 wide */
+  detect: withDefault(obj({ width: optional(detectSide()), height: optional(detectSide()) }), () => ({})),
   /** counting lines (config/lines.ts) */
   lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
 }), checkCameraFields));

@@ -46,6 +46,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
       policy,
       hwaccel: camera.hwaccel,
       readOptions: camera.inputArgs,
+      detect: camera.detect,
       onWarning: (code, message) => opts.onWarning?.(camera.name, code, message),
     });
   }
@@ -63,6 +64,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     hwaccel: camera.hwaccel,
     label,
     secrets,
+    detect: camera.detect,
     onWarning: (code, message) => live?.warn(code, message),
   });
   live = new LiveSource({ inner, reconnect: camera.reconnect, stallTimeoutMs: camera.stallTimeoutMs, label, secrets, scheduler: opts.scheduler });
