@@ -169,6 +169,14 @@ export interface LineCount {
   today: number;
 }
 
+/** A camera's motion turned ON or OFF (OFF after `motion.offFrames` frames in a row without motion). */
+export interface MotionChange {
+  camera: string;
+  /** stream time of the frame that changed it */
+  pts: number;
+  motion: boolean;
+}
+
 export type Severity = 'info' | 'warning' | 'error';
 
 /** The one status stream: health, stats, logs and MQTT availability all read it. */
