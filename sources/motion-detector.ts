@@ -83,8 +83,8 @@ export class MotionDetector {
       this.moving[i] = m;
       changed += m;
     }
-    this.dilate();
-    const regions = this.regions();
+    // a still picture (most of the time, on most cameras) needs no dilation or labelling
+    const regions = changed === 0 ? [] : (this.dilate(), this.regions());
     let area = 0;
     for (const r of regions) area += (r[2] - r[0]) * (r[3] - r[1]);
     const fraction = Math.min(1, area / n);
