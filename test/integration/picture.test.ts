@@ -5,7 +5,7 @@ import { lastValueFrom, map, mergeMap, timer, toArray } from 'rxjs';
 import type { Frame, FrameFormat } from '../../core/types.js';
 import { VideoSource } from '../../sources/video-source.js';
 import { waitForNoChildren } from '../helpers/processes.js';
-import { findRedBox, lavfiSpec, squarePosition, type SquareScene } from '../helpers/synthetic.js';
+import { findRedBox, frameTime, lavfiSpec, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 
 const format: FrameFormat = { width: 160, height: 160, layout: 'gbrp', resize: 'letterbox', padValue: 114 };
 const scene: SquareScene = { width: 640, height: 360, fps: 10, duration: 2, size: 60, x0: 20, y0: 40, vx: 200, vy: 50 };
@@ -52,7 +52,7 @@ describe('Detect-resolution pictures (real ffmpeg)', function () {
     assert.equal(seen.length, scene.fps * scene.duration);
     for (const s of seen) {
       assert.deepEqual(s.size, [640, 360]);
-      const at = squarePosition(scene, s.pts);
+      const at = squarePosition(scene, frameTime(scene, Math.round(s.pts * scene.fps)));
       // the square is drawn in RGB at the source size: the picture has it to the pixel
       assert.deepEqual(s.picture, { x: at.x, y: at.y, w: Math.min(scene.size, 640 - at.x), h: scene.size }, `picture at pts ${s.pts}`);
       // the model's 4× smaller view has it within its pixel grid
@@ -88,7 +88,8 @@ describe('Detect-resolution pictures (real ffmpeg)', function () {
     assert.ok(src.counters.dropped > 0, `frames were dropped (${src.counters.dropped})`);
     assert.equal(seen.length + src.counters.dropped, long.fps * long.duration, 'every frame ffmpeg wrote is delivered or counted as dropped');
     for (const s of seen) {
-      const at = squarePosition(long, s.pts);
+      // ffmpeg's own frame time (n × 1/fps), not index / rate: they differ in the last bit, and x truncates
+      const at = squarePosition(long, frameTime(long, Math.round(s.pts * long.fps)));
       assert.equal(s.picture?.x, at.x, `picture at pts ${s.pts} shows that moment`);
       assert.ok(s.model && Math.abs(s.model.x - at.x) <= 8, `model view at pts ${s.pts} shows that moment`);
     }
