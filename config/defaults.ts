@@ -39,6 +39,8 @@ export const DEFAULTS = {
     scoreHistory: 10,
     lowScore: 0.1,
   },
+  /** a camera's `motion` (Frigate's defaults and meanings; frameHeight: rows of the grey picture motion runs on) */
+  motion: { enabled: true, threshold: 30, contourArea: 10, lightningThreshold: 0.8, frameAlpha: 0.01, improveContrast: true, frameHeight: 100, offFrames: 30 },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {
     dialect: 'lookout' as MqttDialect,

@@ -98,6 +98,23 @@ const tracker = obj({
   lowScore: withDefault(fraction(), T.lowScore),
 });
 
+// 8K at most: a picture is width × height × 3 bytes per pooled buffer
+const detectSide = () => num({ min: 16, max: 7680, integer: true, what: 'an integer number of pixels from 16 to 7680' });
+
+const M = DEFAULTS.motion;
+const motion = obj({
+  enabled: withDefault(bool(), M.enabled),
+  threshold: withDefault(num({ min: 1, max: 255, integer: true, what: 'an integer from 1 to 255' }), M.threshold),
+  contourArea: withDefault(num({ min: 0, integer: true, what: 'a non-negative integer (pixels of the motion picture)' }), M.contourArea),
+  lightningThreshold: withDefault(fraction(), M.lightningThreshold),
+  frameAlpha: withDefault(num({ min: 0, max: 1, exclusiveMin: true, what: 'a number over 0, at most 1' }), M.frameAlpha),
+  improveContrast: withDefault(bool(), M.improveContrast),
+  frameHeight: withDefault(num({ min: 16, max: 1080, integer: true, what: 'an integer from 16 to 1080' }), M.frameHeight),
+  /** frames without motion before the camera's motion is OFF again (Frigate's mqtt_off_delay, in frames) */
+  offFrames: withDefault(num({ min: 1, max: 100_000, integer: true, what: 'an integer from 1 to 100000' }), M.offFrames),
+  mask: withDefault(list(polygon()), []),
+});
+
 const camera = withLineLabels(refine(obj({
   name: str({ pattern: CAMERA_NAME, patternText: '[a-z0-9_-]+' }),
   url: refine(str(), checkCameraUrl),
@@ -125,6 +142,10 @@ const camera = withLineLabels(refine(obj({
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
+  /** detect-resolution pictures (snapshots, live view, crops): default the source's size, at most 1280 wide */
+  detect: withDefault(obj({ width: optional(detectSide()), height: optional(detectSide()) }), () => ({})),
+  /** motion on a small grey picture (sources/motion-detector.ts) */
+  motion: withDefault(motion, () => ({ ...DEFAULTS.motion, mask: [] })),
   /** counting lines (config/lines.ts) */
   lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
   /** event clips (config/record.ts) */

@@ -46,6 +46,19 @@ export interface StatsSnapshot {
   uptimeSeconds: number;
   cameras: Record<string, CameraStats>;
   detector: DetectorStats;
+  /** per camera with motion on (pipeline/camera-motion.ts) */
+  motion?: Record<string, MotionStats>;
+}
+
+export interface MotionStats {
+  /** ON now (motion in the last `offFrames` frames) */
+  motion: boolean;
+  /** mean fraction of the picture in motion over the last 50 frames */
+  fraction: number;
+  framesWithMotion: number;
+  framesWithoutMotion: number;
+  /** background resets on a global change (lights, IR switch) */
+  recalibrations: number;
 }
 
 /** A cumulative histogram of inference seconds, as the metrics endpoint reads it. */

@@ -1,4 +1,7 @@
 // The data that crosses a stage boundary. Every stage imports its contracts from here and nowhere else.
+import type { Picture } from './picture.js';
+
+export type { Picture };
 
 /** Pixel layouts ffmpeg writes for us. Planar layouts make tensor preparation one pass of multiply-adds. */
 export type PixelLayout = 'gbrp' | 'gray';
@@ -52,6 +55,9 @@ export interface FrameMeta {
 export interface Frame extends FrameMeta {
   /** planar pixels in `format.layout`, `format.width * format.height * planes` bytes; backed by a SharedArrayBuffer */
   data: Uint8Array;
+  /** the same moment at detect resolution (packed RGB, `transform` source pixels × picture/source size); pooled too */
+  picture?: Picture;
+  /** returns `data` and `picture` to their pools */
   release(): void;
 }
 
@@ -166,6 +172,14 @@ export interface LineCount {
   direction: CrossingDirection;
   total: number;
   today: number;
+}
+
+/** A camera's motion turned ON or OFF (OFF after `motion.offFrames` frames in a row without motion). */
+export interface MotionChange {
+  camera: string;
+  /** stream time of the frame that changed it */
+  pts: number;
+  motion: boolean;
 }
 
 export type Severity = 'info' | 'warning' | 'error';

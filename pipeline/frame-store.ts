@@ -1,5 +1,6 @@
-// Keeps a copy of each camera's newest frame pixels (model-input resolution), so snapshots and the live view can be
-// drawn on demand without holding pool buffers. One reused buffer per camera: a memcpy per frame, no allocation.
+// Keeps a copy of each camera's newest frame pixels (the detect-resolution picture when there is one, else the
+// model's input), so snapshots and the live view can be drawn on demand without holding pool buffers. One reused
+// buffer per camera: a memcpy per frame, no allocation. The model-input copy is kept only without a picture.
 import type { FrameStoreView, StoredFrame } from '../core/frame-store.js';
 import type { Frame } from '../core/types.js';
 
@@ -11,11 +12,19 @@ export class FrameStore implements FrameStoreView {
   /** Copies the frame's pixels; call before the frame is released. */
   keep(frame: Frame): void {
     let stored = this.frames.get(frame.camera);
-    if (!stored || stored.data.length !== frame.data.length) {
-      stored = { meta: frame, data: new Uint8Array(frame.data.length) };
+    const pic = frame.picture;
+    const dataBytes = pic ? 0 : frame.data.length;
+    if (!stored || stored.data.length !== dataBytes || stored.picture?.data.length !== pic?.data.length) {
+      stored = { meta: frame, data: new Uint8Array(dataBytes), ...(pic ? { picture: { width: pic.width, height: pic.height, data: new Uint8Array(pic.data.length) } } : {}) };
       this.frames.set(frame.camera, stored);
     }
-    stored.data.set(frame.data);
+    if (pic && stored.picture) {
+      stored.picture.width = pic.width;
+      stored.picture.height = pic.height;
+      stored.picture.data.set(pic.data);
+    } else {
+      stored.data.set(frame.data);
+    }
     const { camera, seq, pts, capturedAt, format, transform } = frame;
     stored.meta = { camera, seq, pts, capturedAt, format, transform };
   }

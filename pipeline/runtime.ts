@@ -21,10 +21,11 @@ import { trackObjects } from './track-operator.js';
 import { Recording } from './recording.js';
 import type { ClipsView } from '../core/clips.js';
 import { FrameStore } from './frame-store.js';
+import { CameraMotion } from './camera-motion.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from '../core/logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
-import type { Frame, FrameResult, Status } from '../core/types.js';
+import type { Frame, FrameResult, MotionChange, Status } from '../core/types.js';
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -64,6 +65,10 @@ export class Runtime {
   readonly stats: StatsCollector;
   /** each camera's newest frame pixels, for snapshots and the live view */
   readonly frames = new FrameStore();
+  /** motion per camera on each frame's picture */
+  readonly motion: CameraMotion;
+  /** a camera's motion turned ON or OFF (the MQTT motion topic) */
+  readonly motion$: Observable<MotionChange>;
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -84,6 +89,8 @@ export class Runtime {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
+    this.motion = new CameraMotion((camera) => config.cameras.find((c) => c.name === camera)?.motion);
+    this.motion$ = this.motion.changes$;
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     this.detectorStates = detector.states$?.subscribe((s) => {
@@ -210,6 +217,8 @@ export class Runtime {
               this.stats.setStatus(source.camera, 'online');
               this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
             }
+            // motion runs also while detection is paused, as Frigate's does
+            this.motion.observe(f);
             if (this.detectOff.has(source.camera)) return f.release();
             this.outstanding.set(source.camera, (this.outstanding.get(source.camera) ?? 0) + 1);
             subscriber.next(f);
@@ -337,7 +346,8 @@ export class Runtime {
   }
 
   snapshot(): StatsSnapshot {
-    return this.stats.snapshot();
+    const motion = this.motion.stats();
+    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}) };
   }
 
   /**
@@ -383,6 +393,7 @@ export class Runtime {
     await this.recording.close();
     this.detectorStates?.unsubscribe();
     this.flush$.complete();
+    this.motion.complete();
     this.statusSubject.complete();
     this.state = 'stopped';
     this.resolveDone();

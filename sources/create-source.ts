@@ -49,6 +49,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
       policy,
       hwaccel: camera.hwaccel,
       readOptions: camera.inputArgs,
+      detect: camera.detect,
       onWarning: (code, message) => opts.onWarning?.(camera.name, code, message),
       recorder: opts.recorder,
     });
@@ -67,6 +68,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     hwaccel: camera.hwaccel,
     label,
     secrets,
+    detect: camera.detect,
     onWarning: (code, message) => live?.warn(code, message),
     recorder: opts.recorder,
   });

@@ -80,23 +80,37 @@ export function videoFilter(fps: number | undefined, format: FrameFormat, t: Fit
   return filters.join(',');
 }
 
-export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: FittedTransform): string[] {
-  return [
+/** The fd the detect-resolution pictures come out on (stdout carries the model's frames). */
+export const PICTURE_FD = 3;
+
+/**
+ * With `picture`, one decode feeds two outputs: `split` after the rate filter, so both see the same frames in the
+ * same order, the model's frames on stdout and packed RGB pictures of `picture`'s size on fd 3.
+ */
+export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: FittedTransform, picture?: { width: number; height: number }): string[] {
+  const head = [
     '-hide_banner',
     '-nostdin',
     '-loglevel', 'error',
     ...(src.realtime ? ['-re'] : []),
     ...(src.loop && !src.lavfi ? ['-stream_loop', '-1'] : []),
     '-filter_threads', '1',
+    ...(picture ? ['-filter_complex_threads', '1'] : []),
     ...(src.hwaccel ? ['-hwaccel', src.hwaccel] : []),
     '-threads', String(src.decodeThreads ?? DECODE_THREADS),
     ...inputArgs(src),
     '-i', src.input,
-    '-an', '-sn', '-dn',
-    '-vf', videoFilter(src.fps, format, t),
-    '-f', 'rawvideo',
-    '-pix_fmt', format.layout,
-    'pipe:1',
-    ...(src.extraOutput ?? []),
   ];
+  if (picture) {
+    const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
+    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
+    return [
+      ...head,
+      '-filter_complex', graph,
+      '-map', '[mo]', '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1',
+      '-map', '[po]', '-f', 'rawvideo', '-pix_fmt', 'rgb24', `pipe:${PICTURE_FD}`,
+      ...(src.extraOutput ?? []),
+    ];
+  }
+  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
 }

@@ -210,15 +210,24 @@ export class FfmpegProcess {
     });
   }
 
-  static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg'): FfmpegProcess {
+  /** `extraOutputs`: pipes on fd 3, 4 … for ffmpeg's further outputs (`pipe:3`), read through `output(fd)`. */
+  static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg', extraOutputs = 0): FfmpegProcess {
     // Its own process group: a Ctrl-C in the terminal goes to Lookout, which stops ffmpeg in order, instead of ffmpeg
     // dying first and looking like a camera failure. The price: a killed Lookout (SIGKILL, the OOM killer) runs no
     // handler, and an ffmpeg or ffprobe waiting on a camera that never answers writes nothing that could fail, so it
     // would run on. See `deathGuard`.
     const guard = deathGuard();
     const [file, argv] = guard ? [guard, ['--pdeathsig', 'KILL', '--', ffmpegPath, ...args]] : [ffmpegPath, [...args]];
-    const child = spawn(file, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const stdio = ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraOutputs }, () => 'pipe' as const)] as const;
+    const child = spawn(file, argv, { stdio: [...stdio], detached: true }) as unknown as ChildProcessByStdio<null, Readable, Readable>;
     return new FfmpegProcess(child);
+  }
+
+  /** The pipe on `fd` (3 and up, as asked with `extraOutputs`). */
+  output(fd: number): Readable {
+    const stream = (this.child.stdio as unknown as (Readable | null)[])[fd];
+    if (!stream) throw new RangeError(`ffmpeg has no output pipe on fd ${fd}`);
+    return stream;
   }
 
   get stdout(): Readable {
@@ -257,6 +266,7 @@ export class FfmpegProcess {
         void this.exited.then(() => clearTimeout(timer));
       }
       this.child.stdout.destroy();
+      for (const s of (this.child.stdio as unknown as (Readable | null)[]).slice(3)) s?.destroy();
     }
     return this.exited;
   }

@@ -23,6 +23,8 @@ export class FrameSplitter {
     private readonly pool: BufferPool,
     private readonly onFrame: (buf: Uint8Array) => void,
     private readonly policy: BackpressurePolicy = 'wait',
+    /** a frame was dropped for want of a buffer (after `counters.dropped` counts it) */
+    private readonly onDrop?: () => void,
   ) {}
 
   /** True while bytes wait for a free buffer: the owner should pause the input and call `drain()` on release. */
@@ -61,6 +63,7 @@ export class FrameSplitter {
         if (this.discarding) {
           this.discarding = false;
           this.counters.dropped++;
+          this.onDrop?.();
         } else {
           const buf = this.current!;
           this.current = undefined;

@@ -12,6 +12,9 @@ import { buildFfmpegArgs, frameBytes, probeArgs, type FfmpegInput } from './ffmp
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
+import { FramePairer } from './frame-pairer.js';
+import { detectSize, pictureBytes, type DetectSizeRequest } from '../core/picture.js';
+import { PICTURE_FD } from './ffmpeg-args.js';
 
 export interface VideoSourceOptions {
   camera: string;
@@ -33,6 +36,8 @@ export interface VideoSourceOptions {
   label?: string;
   /** removed from every message (ffmpeg echoes URLs with their passwords) */
   secrets?: readonly string[];
+  /** deliver a detect-resolution picture with every frame (`Frame.picture`) at this size (core/picture.ts) */
+  detect?: DetectSizeRequest;
   /** something worked out worse than asked and the source carries on (hardware decoding fell back to software) */
   onWarning?: (code: ErrorCode, message: string) => void;
   /** records the camera's stream beside the frames, in the same ffmpeg (asked run by run) */
@@ -80,65 +85,90 @@ export class VideoSource implements FrameSource {
   frames(format: FrameFormat, hooks: SourceHooks = {}): Observable<Frame> {
     return new Observable<Frame>((subscriber) => {
       let proc: FfmpegProcess | undefined;
-      let splitter: FrameSplitter | undefined;
-      let detachRelease: (() => void) | undefined;
+      let splitters: FrameSplitter[] = [];
+      let disposePairs: () => void = () => undefined;
+      let detachRelease: (() => void)[] = [];
       let closed = false;
       const abort = new AbortController();
 
       /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
-      const run = async (pool: BufferPool, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
+      const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
+        const { pool, pictures, pictureSize } = pools;
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
-        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel, extraOutput }, format, transform));
+        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel, extraOutput }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
         proc = p;
         const dropBase = this.counters.dropped;
+        const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
+          // this run's stream time of the frame: where the recorded segments' clock stands
+          if (extraOutput && rate) recorder?.frameAt((index - base) / rate, Date.now());
+          const seq = this.seq++;
+          this.counters.framesIn++;
+          let released = false;
+          subscriber.next({
+            camera: this.camera,
+            seq,
+            pts: rate ? index / rate : 0,
+            capturedAt: Date.now(),
+            format,
+            transform: frameTransform,
+            data,
+            ...(picture && pictureSize ? { picture: { width: pictureSize.width, height: pictureSize.height, data: picture } } : {}),
+            release: () => {
+              if (released) return;
+              released = true;
+              pool.release(data);
+              if (picture) pictures!.release(picture);
+            },
+          });
+        };
+        // stream time counts every frame ffmpeg wrote, also those dropped for want of a buffer ('latest' policy)
+        const base = this.seq + dropBase;
+        let pairer: FramePairer | undefined;
+        if (pictures) {
+          pairer = new FramePairer(
+            (i, data, picture) => emit(data, picture, base + i),
+            (b) => pool.release(b),
+            (b) => pictures.release(b),
+            () => this.counters.dropped++,
+          );
+        }
+        const indexOf = (sp: FrameSplitter) => sp.counters.frames + sp.counters.dropped - 1;
         const split = new FrameSplitter(
           pool,
-          (data) => {
-            const seq = this.seq++;
-            // this run's stream time of the frame: where the recorded segments' clock stands
-            if (extraOutput && rate) recorder?.frameAt((seq - seqBase + split.counters.dropped) / rate, Date.now());
-            // stream time counts every frame ffmpeg wrote, also those dropped for want of a buffer ('latest' policy)
-            const index = seq + dropBase + split.counters.dropped;
-            this.counters.framesIn++;
-            let released = false;
-            subscriber.next({
-              camera: this.camera,
-              seq,
-              pts: rate ? index / rate : 0,
-              capturedAt: Date.now(),
-              format,
-              transform: frameTransform,
-              data,
-              release: () => {
-                if (released) return;
-                released = true;
-                pool.release(data);
-              },
-            });
-          },
+          (data) => (pairer ? pairer.addLeft(indexOf(split), data) : emit(data, undefined, base + indexOf(split))),
           this.policy,
+          () => (pairer ? pairer.dropLeft(indexOf(split)) : this.counters.dropped++),
         );
-        splitter = split;
-        const seqBase = this.seq;
+        const pictureSplit = pictures ? new FrameSplitter(pictures, (data) => pairer!.addRight(indexOf(pictureSplit!), data), this.policy, () => pairer!.dropRight(indexOf(pictureSplit!))) : undefined;
+        splitters = pictureSplit ? [split, pictureSplit] : [split];
+        disposePairs = () => pairer?.dispose();
         let wrote = false;
-        const stdout = p.stdout;
-        stdout.on('data', (chunk: Buffer) => {
-          wrote = true;
-          hooks.onData?.();
-          const before = split.counters.dropped;
-          split.write(chunk);
-          this.counters.dropped += split.counters.dropped - before;
-          if (split.blocked) stdout.pause();
-        });
-        detachRelease?.();
-        detachRelease = undefined;
-        if (this.policy === 'wait') {
-          detachRelease = pool.onRelease(() => {
-            if (split.blocked && split.drain() && !closed) stdout.resume();
+        const feed = (sp: FrameSplitter, stream: NodeJS.ReadableStream & { pause(): unknown }) => {
+          stream.on('data', (chunk: Buffer) => {
+            wrote = true;
+            hooks.onData?.();
+            sp.write(chunk);
+            if (sp.blocked) stream.pause();
           });
+        };
+        const stdout = p.stdout;
+        feed(split, stdout);
+        const pictureOut = pictureSplit ? p.output(PICTURE_FD) : undefined;
+        if (pictureSplit && pictureOut) feed(pictureSplit, pictureOut);
+        for (const off of detachRelease) off();
+        detachRelease = [];
+        if (this.policy === 'wait') {
+          detachRelease.push(pool.onRelease(() => {
+            if (split.blocked && split.drain() && !closed) stdout.resume();
+          }));
+          if (pictures && pictureSplit && pictureOut) {
+            detachRelease.push(pictures.onRelease(() => {
+              if (pictureSplit.blocked && pictureSplit.drain() && !closed) pictureOut.resume();
+            }));
+          }
         }
         // a run without the recording while it is paused is restarted with it once it may go on (same frames, new output)
         let resumed = false;
@@ -161,9 +191,16 @@ export class VideoSource implements FrameSource {
         if (closed) return;
         const transform = computeTransform(format, probe.width, probe.height);
         const rate = this.input.fps ?? probe.fps;
-        const pool = new BufferPool(frameBytes(format), this.poolSize);
+        const pictureSize = this.opts.detect ? detectSize(probe.width, probe.height, this.opts.detect) : undefined;
+        const pools: Pools = {
+          pool: new BufferPool(frameBytes(format), this.poolSize),
+          // as many pictures as frames: a frame holds one of each
+          pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize), this.poolSize) : undefined,
+          pictureSize,
+        };
+        const { pool } = pools;
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
-        let ran = await run(pool, hwaccel, transform, rate, probe.codec);
+        let ran = await run(pools, hwaccel, transform, rate, probe.codec);
         if (closed || (ran.exit.stopped && !ran.again)) return;
         if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
           // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
@@ -171,22 +208,24 @@ export class VideoSource implements FrameSource {
           const why = this.scrub(ran.proc.stderrTail.at(-1) ?? `exit code ${ran.exit.code}`);
           this.opts.onWarning?.('LOOKOUT_ERR_HWACCEL', `${this.camera}: hardware decoding (${hwaccel}) failed to start (${why}); decoding in software`);
           hwaccel = undefined;
-          splitter?.dispose();
-          ran = await run(pool, undefined, transform, rate, probe.codec);
+          for (const sp of splitters) sp.dispose();
+          disposePairs();
+          ran = await run(pools, undefined, transform, rate, probe.codec);
           if (closed || (ran.exit.stopped && !ran.again)) return;
         }
         // the recording failed (disk full) or may go on again: detection goes on in a new run, without or with it
         while (ran.again && !closed) {
-          splitter?.dispose();
-          ran = await run(pool, hwaccel, transform, rate, probe.codec);
+          for (const sp of splitters) sp.dispose();
+          disposePairs();
+          ran = await run(pools, hwaccel, transform, rate, probe.codec);
         }
         if (closed || ran.exit.stopped) return;
-        const split = splitter!;
         if (ran.exit.code === 0) {
           // the last frame may still wait for a buffer: the stream ends once it is out
-          if (split.blocked) {
+          for (const [split, from] of splitters.map((sp, i) => [sp, i === 0 ? pool : pools.pictures!] as const)) {
+            if (!split.blocked) continue;
             await new Promise<void>((resolve) => {
-              const off = pool.onRelease(() => {
+              const off = from.onRelease(() => {
                 if (!split.blocked || closed) {
                   off();
                   resolve();
@@ -209,12 +248,19 @@ export class VideoSource implements FrameSource {
       return () => {
         closed = true;
         abort.abort();
-        detachRelease?.();
-        splitter?.dispose();
+        for (const off of detachRelease) off();
+        for (const sp of splitters) sp.dispose();
+        disposePairs();
         void proc?.stop();
       };
     });
   }
+}
+
+interface Pools {
+  pool: BufferPool;
+  pictures: BufferPool | undefined;
+  pictureSize: { width: number; height: number } | undefined;
 }
 
 /** How ffmpeg says that a hardware decoder could not be set up ("Device creation failed", "No device available for decoder" …). */

@@ -44,6 +44,11 @@ export function detectSetFilter(prefix: string): string {
   return `${prefix}/+/detect/set`;
 }
 
+/** `ON`/`OFF`, retained (Frigate: `frigate/<camera>/motion`). */
+export function motionTopic(prefix: string, camera: string): string {
+  return `${prefix}/${topicLevel(camera)}/motion`;
+}
+
 export function detectStateTopic(prefix: string, camera: string): string {
   return `${prefix}/${topicLevel(camera)}/detect/state`;
 }

@@ -2,7 +2,7 @@
 // camera a switch for detection, all reading the topics Lookout already publishes, so entities appear without YAML.
 // Configs are retained and sent again on every connect (Home Assistant may have restarted with a fresh broker).
 import type { Dialect } from './dialect.js';
-import { detectStateTopic } from './dialect.js';
+import { detectStateTopic, motionTopic } from './dialect.js';
 import { topicLevel } from './topics.js';
 import type { CrossingDirection } from '../../core/types.js';
 
@@ -11,6 +11,8 @@ export interface DiscoveryCamera {
   labels: readonly string[];
   /** counting lines: a daily count sensor per line, label and direction (dialects with line topics only) */
   lines?: readonly { name: string; labels: readonly string[]; directions: readonly CrossingDirection[] }[];
+  /** motion is published for the camera: a motion binary sensor */
+  motion?: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -90,6 +92,22 @@ export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cam
           });
         }
       }
+    }
+    if (camera.motion) {
+      out.push({
+        topic: `${discoveryPrefix}/binary_sensor/${node}/${id(camera.name)}_motion/config`,
+        config: {
+          name: 'motion',
+          unique_id: `${node}_${id(camera.name)}_motion`,
+          object_id: `${node}_${id(camera.name)}_motion`,
+          state_topic: motionTopic(dialect.prefix, camera.name),
+          payload_on: 'ON',
+          payload_off: 'OFF',
+          device_class: 'motion',
+          availability,
+          device,
+        },
+      });
     }
     out.push({
       topic: `${discoveryPrefix}/switch/${node}/${id(camera.name)}_detect/config`,

@@ -7,11 +7,11 @@ import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { StatsSnapshot } from '../../core/stats.js';
-import type { Status } from '../../core/types.js';
+import type { MotionChange, Status } from '../../core/types.js';
 import type { Sink, SinkInputs } from '../../core/sink.js';
 import type { Snapshot } from '../snapshot/snapshots.js';
 import { MqttConnection, type MqttConnectionStats, type MqttLinkStatus } from './connection.js';
-import { cameraOfDetectSet, detectSetFilter, detectStateTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
+import { cameraOfDetectSet, detectSetFilter, detectStateTopic, motionTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
 import { discoveryMessages } from './discovery.js';
 import { countedDirections, countedLabels } from '../../config/lines.js';
 import { EmbeddedBroker } from './embedded-broker.js';
@@ -26,6 +26,8 @@ export interface MqttSinkInputs extends SinkInputs {
   detectEnabled(camera: string): boolean;
   setDetectEnabled(camera: string, on: boolean): boolean;
   emitStatus(status: Omit<Status, 'at'>): void;
+  /** motion ON/OFF per camera, published retained on `<prefix>/<camera>/motion` */
+  motion$?: Observable<MotionChange>;
 }
 
 export interface MqttSinkOptions {
@@ -63,6 +65,8 @@ export class MqttSink implements Sink {
   private closing: Promise<void> | undefined;
   /** command topics whose retained message was ignored (warned about once each) */
   private readonly retainedWarned = new Set<string>();
+  /** each camera's motion state, re-sent on every connect (a broker may have restarted empty) */
+  private readonly motion = new Map<string, boolean>();
 
   private constructor(
     private readonly inputs: MqttSinkInputs,
@@ -94,6 +98,14 @@ export class MqttSink implements Sink {
       logger: this.log,
     });
     this.subscriptions.push(inputs.updates$.subscribe((u) => this.send(this.dialect.messages(u))));
+    if (inputs.motion$) {
+      this.subscriptions.push(
+        inputs.motion$.subscribe((m) => {
+          this.motion.set(m.camera, m.motion);
+          this.connection.publish(this.motionState(m.camera, m.motion), 'state');
+        }),
+      );
+    }
     if (this.dialect.name === 'frigate') this.subscriptions.push(inputs.results$.subscribe((r) => this.dialect.observeFrame(r.frame)));
     if (opts.snapshots) {
       this.subscriptions.push(
@@ -153,14 +165,20 @@ export class MqttSink implements Sink {
     const { mqtt } = this.opts;
     send({ topic: this.dialect.availableTopic, payload: ONLINE, qos: 1, retain: true });
     for (const c of this.opts.cameras) send(this.detectState(c.name));
+    for (const c of this.opts.cameras) if (this.inputs.motion$ && c.motion.enabled) send(this.motionState(c.name, this.motion.get(c.name) ?? false));
     if (mqtt.discovery.enabled) {
       const cameras = this.opts.cameras.map((c) => ({
         name: c.name,
+        motion: this.inputs.motion$ !== undefined && c.motion.enabled,
         labels: c.objects.track,
         lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
       }));
       for (const d of discoveryMessages(this.dialect, mqtt.discovery.prefix, cameras)) send({ topic: d.topic, payload: JSON.stringify(d.config), qos: 1, retain: true });
     }
+  }
+
+  private motionState(camera: string, on: boolean): OutboxMessage {
+    return { topic: motionTopic(this.dialect.prefix, camera), payload: on ? 'ON' : 'OFF', qos: 1, retain: true };
   }
 
   private detectState(camera: string): OutboxMessage {

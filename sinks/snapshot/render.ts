@@ -22,8 +22,13 @@ export function colourFor(label: string): string {
 
 const escapeXml = (s: string) => s.replace(/[<>&"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-/** The picture part of a letterboxed frame as packed RGB (padding cut off). */
+/** The picture as packed RGB: the detect-resolution picture when stored, else the model input with its padding cut off. */
 export function toRgb(stored: StoredFrame): { rgb: Buffer; width: number; height: number; x0: number; y0: number } {
+  if (stored.picture) {
+    const p = stored.picture;
+    // a copy: the store overwrites its picture with the next frame while sharp encodes in its own threads
+    return { rgb: Buffer.from(p.data), width: p.width, height: p.height, x0: 0, y0: 0 };
+  }
   const { format, transform: t } = stored.meta;
   const x0 = Math.round(t.padX);
   const y0 = Math.round(t.padY);
@@ -54,7 +59,7 @@ export function toRgb(stored: StoredFrame): { rgb: Buffer; width: number; height
 
 /** SVG boxes and labels for a picture of `width`×`height` showing the source scaled by the frame's transform. */
 export function overlaySvg(stored: StoredFrame, overlays: readonly Overlay[], width: number, height: number): string {
-  const t = stored.meta.transform;
+  const t = pictureScale(stored);
   const font = Math.max(10, Math.round(Math.min(width, height) / 28));
   const parts = overlays.map((o) => {
     const x1 = o.box[0] * t.scaleX;
@@ -71,6 +76,13 @@ export function overlaySvg(stored: StoredFrame, overlays: readonly Overlay[], wi
     );
   });
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}">${parts.join('')}</svg>`;
+}
+
+/** Source pixels → pixels of what `toRgb` gives. */
+function pictureScale(stored: StoredFrame): { scaleX: number; scaleY: number } {
+  const t = stored.meta.transform;
+  if (!stored.picture) return t;
+  return { scaleX: stored.picture.width / t.srcWidth, scaleY: stored.picture.height / t.srcHeight };
 }
 
 /** JPEG of the stored frame with the overlays drawn. */

@@ -92,8 +92,9 @@ describe('dashboard in a real browser (headless Chromium)', function () {
       const c = await latest();
       return inView(c.pts) ? c : undefined;
     }, 20_000, 100);
-    const scale = 160 / scene.width;
-    assert.deepEqual([check.width, check.height], [160, 90]);
+    // the detect-resolution picture: the source's own 480×270 (not the model's 160×90 view)
+    const scale = 1;
+    assert.deepEqual([check.width, check.height], [scene.width, scene.height]);
     const px = (x: number, y: number) => check.pixels.slice((y * check.width + x) * 4, (y * check.width + x) * 4 + 3);
     const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 60);
     const p = squarePosition(scene, check.pts % scene.duration);

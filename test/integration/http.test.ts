@@ -40,7 +40,8 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
     const config = parseConfig(
       {
         model: { path: model, adapter: 'ultralytics', labels, threshold: 0.5 },
-        cameras: [{ name: 'yard', url: clip, loop: true, realtime: true, fps: 10, objects: { track: ['square'] } }],
+        // pictures at 1.5× the source: boxes must follow the picture's scale, not the model's
+        cameras: [{ name: 'yard', url: clip, loop: true, realtime: true, fps: 10, objects: { track: ['square'] }, detect: { width: 480 } }],
       },
       { env: {} },
     );
@@ -105,15 +106,16 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
       assert.equal(res.headers.get('content-type'), 'image/jpeg');
       const jpeg = Buffer.from(await res.arrayBuffer());
       assert.deepEqual([...jpeg.subarray(0, 3)], [0xff, 0xd8, 0xff]);
-      // the picture is the model's view (320x240 → 160x120); the square and the box around it are where the frame says
+      // the picture is the detect-resolution one (320x240 source → detect.width 480 → 480x360), not the model's
+      // 160x120 view; the square and the box around it are where the frame says, at the picture's scale
       const pts = Number(res.headers.get('x-frame-pts'));
       const p = squarePosition(scene, pts % scene.duration);
       const { data, info } = await sharp(jpeg).raw().toBuffer({ resolveWithObject: true });
-      assert.deepEqual([info.width, info.height], [160, 120]);
+      assert.deepEqual([info.width, info.height], [480, 360]);
       const px = (x: number, y: number) => [...data.subarray((y * info.width + x) * 3, (y * info.width + x) * 3 + 3)];
       const near = (a: number[], b: number[]) => a.every((v, i) => Math.abs(v - b[i]) < 60);
       const stroke = colourFor('square').match(/[0-9a-f]{2}/g)!.map((h) => parseInt(h, 16));
-      const [x1, y1, x2, y2] = [p.x / 2, p.y / 2, (p.x + scene.size) / 2, (p.y + scene.size) / 2].map(Math.round);
+      const [x1, y1, x2, y2] = [p.x * 1.5, p.y * 1.5, (p.x + scene.size) * 1.5, (p.y + scene.size) * 1.5].map(Math.round);
       const midX = Math.round((x1 + x2) / 2);
       const midY = Math.round((y1 + y2) / 2);
       assert.ok(near(px(midX, midY), [255, 0, 0]), `square red inside at ${midX},${midY}: ${px(midX, midY)}`);
@@ -124,7 +126,7 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
       const offsets = [-2, -1, 0, 1, 2];
       assert.ok(offsets.some((d) => bluish(px(midX, y2 + d))), `box stroke on the bottom edge: ${offsets.map((d) => px(midX, y2 + d)).join(' | ')}`);
       assert.ok(offsets.some((d) => bluish(px(x1 + d, midY))), `box stroke on the left edge: ${offsets.map((d) => px(x1 + d, midY)).join(' | ')}`);
-      assert.ok(near(px(5, 115), [0, 0, 0]), 'background far from the box stays black');
+      assert.ok(near(px(5, 355), [0, 0, 0]), 'background far from the box stays black');
       assert.equal((await fetch(`${r.server.url}/api/cameras/nope/latest.jpg`)).status, 404);
     });
 
@@ -138,6 +140,8 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
       const snap = await fetch(`${r.server.url}/api/events/${e.object.id}/snapshot.jpg`);
       assert.equal(snap.status, 200);
       assert.equal(snap.headers.get('content-type'), 'image/jpeg');
+      const snapInfo = await sharp(Buffer.from(await snap.arrayBuffer())).metadata();
+      assert.deepEqual([snapInfo.width, snapInfo.height], [480, 360], 'snapshots are drawn on the detect-resolution picture');
       assert.equal((await fetch(`${r.server.url}/api/events/..%2F..%2Fetc%2Fpasswd/snapshot.jpg`)).status, 400);
       assert.equal((await fetch(`${r.server.url}/api/events/1.5-abcdef/snapshot.jpg`)).status, 404);
       assert.equal((await fetch(`${r.server.url}/api/events?limit=0`)).status, 400);
