@@ -21,6 +21,8 @@ interface CameraRecording {
   /** the newest frame's stream time and capture time: how stream seconds map to the wall clock */
   last?: { pts: number; wallMs: number };
   holds: Map<string, () => void>;
+  /** open events not yet clipped, by id: where their clip starts (wall ms, pre-roll included) */
+  started: Map<string, number>;
   /** clips are made one at a time per camera */
   queue: Promise<void>;
 }
@@ -69,7 +71,7 @@ export class Recording implements ClipsView {
         onLowSpace: (need) => store.free(need),
       });
       await mkdir(join(base, 'clips'), { recursive: true }).catch((err: unknown) => recorder.pause(`the folder ${join(base, 'clips')} cannot be used: ${describeError(err)}`));
-      map.set(c.name, { config: r, recorder, store, holds: new Map(), queue: Promise.resolve() });
+      map.set(c.name, { config: r, recorder, store, holds: new Map(), started: new Map(), queue: Promise.resolve() });
     }
     return new Recording(map, opts);
   }
@@ -90,7 +92,9 @@ export class Recording implements ClipsView {
     this.subscriptions.push(
       results$.subscribe((r) => {
         const cam = this.cameras.get(r.frame.camera);
-        if (cam) cam.last = { pts: r.frame.pts, wallMs: r.frame.capturedAt };
+        if (!cam) return;
+        cam.last = { pts: r.frame.pts, wallMs: r.frame.capturedAt };
+        this.cutLongEvents(cam);
       }),
       updates$.subscribe({
         next: (u) => {
@@ -146,14 +150,26 @@ export class Recording implements ClipsView {
       if (from === undefined || !cam.recorder.recording) return;
       this.pending.add(id);
       cam.holds.set(id, cam.recorder.hold(from - cam.config.preSeconds * 1000));
+      cam.started.set(id, from - cam.config.preSeconds * 1000);
       return;
     }
-    if (e.type !== 'end' || !cam.holds.has(id)) return;
-    const start = this.wall(cam, e.after.startTime)!;
+    // an event clipped at its maximum length already has its clip
+    if (e.type !== 'end' || !cam.started.has(id)) return;
+    const fromMs = cam.started.get(id)!;
+    cam.started.delete(id);
     const end = this.wall(cam, e.after.endTime ?? e.after.lastSeen)!;
-    const fromMs = start - cam.config.preSeconds * 1000;
     const span = { fromMs, toMs: Math.min(end + cam.config.postSeconds * 1000, fromMs + cam.config.maxClipSeconds * 1000) };
     cam.queue = cam.queue.then(() => this.makeClip(cam, id, span));
+  }
+
+  /** An event still open at `maxClipSeconds` gets its clip now, not at its end (a parked car may stay for days). */
+  private cutLongEvents(cam: CameraRecording): void {
+    const maxMs = cam.config.maxClipSeconds * 1000;
+    for (const [id, fromMs] of cam.started) {
+      if (cam.last!.wallMs - fromMs < maxMs) continue;
+      cam.started.delete(id);
+      cam.queue = cam.queue.then(() => this.makeClip(cam, id, { fromMs, toMs: fromMs + maxMs }));
+    }
   }
 
   private async makeClip(cam: CameraRecording, id: string, span: ClipSpan): Promise<void> {
@@ -162,7 +178,7 @@ export class Recording implements ClipsView {
       await this.covered(cam, span.toMs);
       const segments = cam.recorder.between(span.fromMs, span.toMs);
       if (segments.length === 0) throw new Error('no recorded video covers the event');
-      await assembleClip(segments, span, cam.store.pathFor(id));
+      await assembleClip(segments, span, cam.store.pathFor(id), (bytes) => cam.store.makeRoom(bytes));
       await cam.store.added(id);
       log.info(`clip ${id}: ${((span.toMs - span.fromMs) / 1000).toFixed(1)} s from ${segments.length} segments`);
     } catch (err) {

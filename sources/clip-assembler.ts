@@ -1,6 +1,6 @@
 // Joins recorded segments into one MP4 clip without re-encoding (ffmpeg's concat demuxer, stream copy), cut on
 // keyframes, written under a temporary name and renamed: a reader never sees half a clip.
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { rename, rm, stat, writeFile } from 'node:fs/promises';
 import { LookoutError } from '../core/errors.js';
 import { FfmpegProcess } from './ffmpeg.js';
 import type { Segment } from './segment-recorder.js';
@@ -23,7 +23,7 @@ export function concatScript(segments: readonly Segment[], span: ClipSpan): stri
 }
 
 /** Writes `out` from the segments covering `span`; throws LOOKOUT_ERR_RECORD naming ffmpeg's reason. */
-export async function assembleClip(segments: readonly Segment[], span: ClipSpan, out: string): Promise<void> {
+export async function assembleClip(segments: readonly Segment[], span: ClipSpan, out: string, beforeRename?: (bytes: number) => Promise<void>): Promise<void> {
   if (segments.length === 0) throw new LookoutError('LOOKOUT_ERR_RECORD', `no recorded video covers ${out}`);
   const script = `${out}.ffconcat`;
   const part = `${out}.part`;
@@ -32,6 +32,8 @@ export async function assembleClip(segments: readonly Segment[], span: ClipSpan,
     const p = FfmpegProcess.spawn(['-hide_banner', '-nostdin', '-loglevel', 'error', '-f', 'concat', '-safe', '0', '-i', script, '-map', '0:v:0', '-c', 'copy', '-movflags', '+faststart', '-f', 'mp4', '-y', part]);
     const exit = await p.exited;
     if (exit.code !== 0) throw new LookoutError('LOOKOUT_ERR_RECORD', `cannot write the clip ${out}: ${p.stderrTail.at(-1) ?? `ffmpeg exit code ${exit.code}`}`);
+    // the clip's size is known only now: room is made for it before it is in place (a budget is never overrun)
+    await beforeRename?.((await stat(part)).size);
     await rename(part, out);
   } catch (err) {
     await rm(part, { force: true });

@@ -75,6 +75,20 @@ export class ClipStore {
     return this.entries.has(id);
   }
 
+  /**
+   * Before a clip of `bytes` is moved into the folder: the oldest clips go until it fits `maxBytes`, so the clips on
+   * disk are never over the budget, not even for a moment. A clip larger than the whole budget frees nothing here; it
+   * is refused by `added`.
+   */
+  async makeRoom(bytes: number): Promise<void> {
+    const { maxBytes } = this.opts;
+    if (maxBytes <= 0 || bytes > maxBytes) return;
+    for (const e of [...this.entries.values()]) {
+      if (this.total + bytes <= maxBytes) break;
+      await this.remove(e, `over record.retain.maxBytes (${maxBytes})`);
+    }
+  }
+
   /** A clip written at `pathFor(id)` joins the store; older ones go if the budget says so (a clip over the whole budget goes itself). */
   async added(id: string): Promise<void> {
     const path = this.pathFor(id);

@@ -87,6 +87,19 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
     return { runtime, events, statuses, http, config, mqtt, wsEvents };
   }
 
+  it('cuts the clip of a long event when it reaches maxClipSeconds, before the event ends', async () => {
+    const { events, runtime } = await start({ preSeconds: 1, postSeconds: 1, maxClipSeconds: 2, dir: join(tmp(), 'rec-long') });
+    const born = await until('an event starts', () => events.find((e) => e.type === 'new'), 60_000);
+    const id = born.after.id;
+    await until('the clip of the first 2 s is written', () => runtime.clips.open(id), 30_000).then((h) => h.release());
+    assert.equal(events.some((e) => e.type === 'end' && e.after.id === id), false, 'the clip was made while the event was still open');
+    await until('the event ends', () => events.find((e) => e.type === 'end' && e.after.id === id), 60_000);
+    const files = await readdir(join(tmp(), 'rec-long', 'cam', 'clips'));
+    assert.deepEqual(files, [`${id}.mp4`], 'one clip, made once');
+    const probe = await probeToEnd(join(tmp(), 'rec-long', 'cam', 'clips', `${id}.mp4`));
+    assert.ok(Math.abs(probe.duration - 2) <= GOP_S, `clip ${probe.duration.toFixed(2)} s against maxClipSeconds 2`);
+  });
+
   it('cuts the event with its pre- and post-roll from the recording, says has_clip (Frigate MQTT, /ws, /api/events) and serves it with range requests; the dashboard plays it in Chromium', async function () {
     const { events, http, runtime, mqtt, wsEvents } = await start({ preSeconds: 2, postSeconds: 2 });
     const end = await until('an event ends', () => events.find((e) => e.type === 'end'), 60_000);

@@ -28,6 +28,19 @@ describe('clip store (retention on a real folder)', () => {
     assert.deepEqual((await readdir(store.pathFor('4.0-abcdef').replace(/\/[^/]+$/, ''))).sort(), ['4.0-abcdef.mp4', '5.0-abcdef.mp4', '6.0-abcdef.mp4']);
   });
 
+  it('makes room before a clip is moved in, so the folder is never over maxBytes, not even for a moment', async () => {
+    const removed: string[] = [];
+    const dir = await folder();
+    const store = await ClipStore.create({ dir, maxBytes: 1000, days: 0, onRemoved: (id) => removed.push(id) });
+    for (let i = 1; i <= 3; i++) await put(store, `${i}.0-abcdef`, 300);
+    await store.makeRoom(300);
+    assert.deepEqual(removed, ['1.0-abcdef'], 'the oldest goes first, and only as much as the new clip needs');
+    assert.ok(store.bytes + 300 <= 1000);
+    await put(store, '4.0-abcdef', 300);
+    assert.deepEqual(removed, ['1.0-abcdef'], 'nothing more had to go once the clip was in');
+    assert.deepEqual((await readdir(dir)).sort(), ['2.0-abcdef.mp4', '3.0-abcdef.mp4', '4.0-abcdef.mp4']);
+  });
+
   it('a clip larger than the whole budget is not kept', async () => {
     const store = await ClipStore.create({ dir: await folder(), maxBytes: 100, days: 0 });
     await put(store, '1.0-abcdef', 101);
