@@ -19,7 +19,7 @@ export interface OnnxDetectorOptions {
   maxBatch?: number;
   inputWidth?: number;
   inputHeight?: number;
-  /** onnxruntime intra-op threads; default `defaultInferenceThreads()` */
+  /** onnxruntime intra-op threads; default `defaultInferenceThreads()` (undefined there: onnxruntime's own default) */
   intraOpThreads?: number;
 }
 

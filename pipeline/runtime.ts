@@ -153,7 +153,7 @@ export class Runtime {
       const model = await resolveModel(config.model, opts.registry);
       // inference threads for this box and this many cameras (model.threads wins); said once, not per restart
       const threads = chooseInferenceThreads({ configured: config.model.threads, streams: config.cameras.filter((c) => c.enabled).length });
-      log.info(`inference threads: ${threads.threads} (${threads.reason})`);
+      log.info(`inference threads: ${threads.threads ?? 'auto'} (${threads.reason})`);
       const onnx = () => OnnxDetector.create({
         modelPath: model.modelPath,
         adapter: model.adapter,

@@ -33,7 +33,7 @@ describe('runtime: inference threads logged once with the reason (real onnxrunti
 
   it('gives one camera every core, several cameras one core less, and model.threads wins', async () => {
     const cores = availableParallelism();
-    assert.deepEqual((await threadLines({}, 1)).map((l) => l.replace(/^\S+ /, '')), [`INFO  [runtime] inference threads: ${cores} (one stream to decode: all ${cores} core${cores === 1 ? '' : 's'})`]);
+    assert.deepEqual((await threadLines({}, 1)).map((l) => l.replace(/^\S+ /, '')), [`INFO  [runtime] inference threads: auto (one stream to decode: all cores, onnxruntime's default of one per physical core (${cores} core${cores === 1 ? '' : 's'} here))`]);
     const many = await threadLines({}, 3);
     assert.equal(many.length, 1, many.join('\n'));
     assert.match(many[0], new RegExp(`inference threads: ${Math.max(1, cores - 1)} \\(3 cameras to decode: `));

@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { chooseInferenceThreads, defaultInferenceThreads } from '../../models/inference-threads.js';
 
 describe('inference threads chosen for the box and the load', () => {
-  it('gives one stream (a file, one camera, lookout detect) every core', () => {
-    assert.deepEqual(chooseInferenceThreads({ cores: 2, streams: 1 }), { threads: 2, reason: 'one stream to decode: all 2 cores' });
-    assert.equal(chooseInferenceThreads({ cores: 8, streams: 1 }).threads, 8);
-    assert.equal(chooseInferenceThreads({ cores: 1, streams: 1 }).threads, 1);
+  it("gives one stream (a file, one camera, lookout detect) every core, as onnxruntime's default does", () => {
+    assert.deepEqual(chooseInferenceThreads({ cores: 2, streams: 1 }), { threads: undefined, reason: "one stream to decode: all cores, onnxruntime's default of one per physical core (2 cores here)" });
+    assert.equal(chooseInferenceThreads({ cores: 8, streams: 1 }).threads, undefined);
+    assert.equal(chooseInferenceThreads({ cores: 1, streams: 0 }).threads, undefined);
   });
 
   it('leaves one core to decoding when several cameras run, and never goes below one thread', () => {
@@ -20,7 +20,7 @@ describe('inference threads chosen for the box and the load', () => {
   });
 
   it('defaults to one stream when no load is told', () => {
-    assert.equal(defaultInferenceThreads(4), 4);
-    assert.equal(chooseInferenceThreads({ cores: 4 }).threads, 4);
+    assert.equal(defaultInferenceThreads(4), undefined);
+    assert.deepEqual(chooseInferenceThreads({ cores: 4 }), chooseInferenceThreads({ cores: 4, streams: 1 }));
   });
 });
