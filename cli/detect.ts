@@ -42,7 +42,8 @@ export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome>
   const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels }, opts.registry);
   // files run one after another: one stream to decode at a time
   const threads = chooseInferenceThreads({ streams: 1 });
-  opts.logger.info(`inference threads: ${threads.threads ?? 'auto'} (${threads.reason})`, { component: 'detector' });
+  // debug: detect's stderr carries only what went wrong unless --verbose
+  opts.logger.debug(`inference threads: ${threads.threads ?? 'auto'} (${threads.reason})`, { component: 'detector' });
   const detector = await OnnxDetector.create({
     intraOpThreads: threads.threads,
     modelPath: model.modelPath,

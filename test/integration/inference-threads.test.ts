@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
+import { detectCommand } from '../../cli/detect.js';
 import { parseConfig } from '../../config/load.js';
 import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
@@ -40,5 +41,20 @@ describe('runtime: inference threads logged once with the reason (real onnxrunti
     const configured = await threadLines({ threads: 3 }, 3);
     assert.equal(configured.length, 1, configured.join('\n'));
     assert.match(configured[0], /inference threads: 3 \(model\.threads in the config\)/);
+  });
+
+  it('lookout detect says its choice at debug level (with --verbose), and only then', async () => {
+    const run = async (level: 'debug' | 'info') => {
+      const lines: string[] = [];
+      const out: string[] = [];
+      const logger = new Logger({ level, json: false, write: (line) => lines.push(line) });
+      await detectCommand({ files: [clip], model, adapter: 'ultralytics', labels, threshold: 0.5, iou: 0.45, providers: ['cpu'], batch: 1, logger, write: (l) => out.push(l) });
+      assert.ok(out.length > 1, 'detect wrote its lines');
+      return lines.filter((l) => l.includes('inference threads'));
+    };
+    const verbose = await run('debug');
+    assert.equal(verbose.length, 1, verbose.join('\n'));
+    assert.match(verbose[0], /DEBUG \[detector\] inference threads: auto \(one stream to decode: all cores/);
+    assert.deepEqual(await run('info'), []);
   });
 });
