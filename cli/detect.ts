@@ -6,6 +6,7 @@ import { lastValueFrom, tap } from 'rxjs';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { resolveModel } from '../models/model-spec.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
+import { chooseInferenceThreads } from '../models/inference-threads.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { inferFrames } from '../pipeline/infer.js';
 import { fileLoader, inferAll } from '../pipeline/eval/run-eval.js';
@@ -39,7 +40,12 @@ export interface DetectOutcome {
 export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome> {
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
   const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels }, opts.registry);
+  // files run one after another: one stream to decode at a time
+  const threads = chooseInferenceThreads({ streams: 1 });
+  // debug: detect's stderr carries only what went wrong unless --verbose
+  opts.logger.debug(`inference threads: ${threads.threads ?? 'auto'} (${threads.reason})`, { component: 'detector' });
   const detector = await OnnxDetector.create({
+    intraOpThreads: threads.threads,
     modelPath: model.modelPath,
     adapter: model.adapter,
     labels: model.labels,

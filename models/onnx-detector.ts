@@ -1,11 +1,11 @@
 // The main-thread side of the ONNX detector: starts the worker that owns the session and turns its messages into promises.
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { LookoutError } from '../core/errors.js';
 import type { AdapterOptions } from './adapter.js';
 import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../core/detector.js';
 import type { InitReply, WorkerReply, WorkerRequest } from './detector-worker.js';
+import { defaultInferenceThreads } from './inference-threads.js';
 
 export interface OnnxDetectorOptions {
   modelPath: string;
@@ -19,17 +19,12 @@ export interface OnnxDetectorOptions {
   maxBatch?: number;
   inputWidth?: number;
   inputHeight?: number;
-  /** onnxruntime intra-op threads; default `defaultInferenceThreads()` */
+  /** onnxruntime intra-op threads; default `defaultInferenceThreads()` (undefined there: onnxruntime's own default) */
   intraOpThreads?: number;
 }
 
-/**
- * Threads onnxruntime may use: all cores but one, which is left to ffmpeg's decoding and the main thread. On a 2-core
- * edge box, one inference thread beside one decoding core beats two inference threads fighting ffmpeg for both.
- */
-export function defaultInferenceThreads(cores = availableParallelism()): number {
-  return Math.max(1, cores - 1);
-}
+// the choice lives in inference-threads.ts; re-exported for the callers that imported it from here
+export { defaultInferenceThreads } from './inference-threads.js';
 
 type Pending = { resolve: (out: BatchOutput) => void; reject: (err: Error) => void };
 

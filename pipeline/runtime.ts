@@ -9,6 +9,7 @@ import type { Detector } from '../core/detector.js';
 import { resolveModel } from '../models/model-spec.js';
 import { DetectorSupervisor, type DetectorSupervisorOptions } from '../models/detector-supervisor.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
+import { chooseInferenceThreads } from '../models/inference-threads.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
@@ -150,6 +151,9 @@ export class Runtime {
     let detector = opts.detector;
     if (!detector) {
       const model = await resolveModel(config.model, opts.registry);
+      // inference threads for this box and this many cameras (model.threads wins); said once, not per restart
+      const threads = chooseInferenceThreads({ configured: config.model.threads, streams: config.cameras.filter((c) => c.enabled).length });
+      log.info(`inference threads: ${threads.threads ?? 'auto'} (${threads.reason})`);
       const onnx = () => OnnxDetector.create({
         modelPath: model.modelPath,
         adapter: model.adapter,
@@ -161,7 +165,7 @@ export class Runtime {
         maxBatch: config.model.batch.maxSize,
         inputWidth: config.model.inputWidth,
         inputHeight: config.model.inputHeight,
-        intraOpThreads: config.model.threads,
+        intraOpThreads: threads.threads,
       });
       // a worker that dies or a run that fails costs a restart with backoff, not the run
       detector = await DetectorSupervisor.create(onnx, opts.detectorRestart);
