@@ -299,6 +299,8 @@ function discoveryCameras(opts: MqttSinkOptions, motion: boolean): DiscoveryCame
     motion: motion && c.motion.enabled,
     labels: c.objects.track,
     lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
+    zones: Object.entries(c.zones).map(([name, z]) => ({ name, labels: (z.objects ?? c.objects.track).filter((l) => c.objects.track.includes(l)) })),
+    snapshots: opts.snapshots !== undefined,
   }));
 }
 

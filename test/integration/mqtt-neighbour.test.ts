@@ -6,6 +6,8 @@ import { parseConfig } from '../../config/load.js';
 import type { Config, MqttConfig } from '../../config/types.js';
 import { Logger } from '../../core/logger.js';
 import { MqttSink } from '../../sinks/mqtt/mqtt-sink.js';
+import { Subject } from 'rxjs';
+import type { Snapshot } from '../../sinks/snapshot/snapshots.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
 import { fakeInputs } from '../helpers/sink-inputs.js';
@@ -33,20 +35,21 @@ describe('MQTT good neighbour (real mosquitto)', function () {
     for (const c of cleanups.splice(0).reverse()) await c();
   });
 
-  function config(mqtt: Record<string, unknown>, cameras = ['yard']): Config {
+  function config(mqtt: Record<string, unknown>, cameras = ['yard'], zones: Record<string, unknown> = { right: { points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] } }): Config {
     return parseConfig(
       {
         model: { path: 'model.onnx', adapter: 'ultralytics', labels: 'labels.txt' },
-        cameras: cameras.map((name) => ({ name, url: 'rtsp://127.0.0.1:8554/x', objects: { track: ['square'] }, zones: { right: { points: [[0.5, 0], [1, 0], [1, 1], [0.5, 1]] } } })),
+        cameras: cameras.map((name) => ({ name, url: 'rtsp://127.0.0.1:8554/x', objects: { track: ['square'] }, zones })),
         mqtt: { url: b.url, statsIntervalSeconds: 0, ...mqtt },
       },
       { env: {} },
     );
   }
 
-  async function sink(mqtt: Record<string, unknown>, cameras = ['yard']): Promise<MqttSink> {
-    const c = config(mqtt, cameras);
-    const s = await MqttSink.create(fakeInputs(cameras).inputs, { mqtt: c.mqtt as MqttConfig, cameras: c.cameras, logger: quiet });
+  async function sink(mqtt: Record<string, unknown>, cameras = ['yard'], more: { zones?: Record<string, unknown>; snapshots?: Subject<Snapshot>; inputs?: ReturnType<typeof fakeInputs> } = {}): Promise<MqttSink> {
+    const c = more.zones ? config(mqtt, cameras, more.zones) : config(mqtt, cameras);
+    const inputs = more.inputs ?? fakeInputs(cameras);
+    const s = await MqttSink.create(inputs.inputs, { mqtt: c.mqtt as MqttConfig, cameras: c.cameras, logger: quiet, snapshots: more.snapshots });
     cleanups.push(() => s.close());
     return s;
   }
@@ -142,5 +145,36 @@ describe('MQTT good neighbour (real mosquitto)', function () {
     const renamed = [...(await retained(['homeassistant/#'])).keys()].filter((t) => t.endsWith('/config'));
     assert.ok(renamed.some((t) => t.includes('/frigate/porch_')), 'porch discovered');
     assert.equal(renamed.filter((t) => t.includes('/frigate/yard_')).length, 0, 'yard removed');
+  });
+
+  it('discovery: a count sensor per zone and label reading the published zone count, an image entity per snapshot topic; a removed zone goes', async () => {
+    const square = [[0.5, 0], [1, 0], [1, 1], [0.5, 1]];
+    const zones = { right: { points: square }, gate: { points: square, objects: ['square'] } };
+    const fake = fakeInputs(['yard']);
+    const snapshots = new Subject<Snapshot>();
+    const a = await sink({}, ['yard'], { zones, snapshots, inputs: fake });
+    const rec = await MqttRecorder.connect(b.url, ['homeassistant/#', 'lookout/#']);
+    cleanups.push(() => rec.close());
+    const configOf = (topic: string) => rec.waitFor((r) => r.json<Record<string, unknown>>(topic).at(-1), topic);
+    const right = await configOf('homeassistant/sensor/lookout/yard_right_square_count/config');
+    assert.equal(right.state_topic, 'lookout/yard/zones/right/square');
+    assert.equal(right.state_class, 'measurement');
+    assert.equal((await configOf('homeassistant/sensor/lookout/yard_gate_all_count/config')).state_topic, 'lookout/yard/zones/gate/all');
+    const image = await configOf('homeassistant/image/lookout/yard_square_snapshot/config');
+    assert.equal(image.image_topic, 'lookout/yard/square/snapshot');
+    assert.equal(image.content_type, 'image/jpeg');
+    // the state the sensor reads is the one the dialect publishes
+    fake.updates.next({ camera: 'yard', pts: 1, epochOffset: 0, events: [], objects: [], counts: { all: { square: 1 }, right: { square: 1 }, gate: { square: 0 } } });
+    await rec.waitForText('lookout/yard/zones/right/square', '1');
+    await a.drained();
+    await a.close();
+    // the gate zone removed: its sensors and its retained count go, the right zone's stay
+    const b2 = await sink({}, ['yard'], { zones: { right: { points: square } }, snapshots });
+    await b2.drained();
+    const held = await retained(['homeassistant/#', 'lookout/#']);
+    assert.equal([...held.keys()].filter((t) => t.includes('gate')).length, 0, 'nothing of the gate zone is retained');
+    assert.ok(held.has('homeassistant/sensor/lookout/yard_right_square_count/config'));
+    assert.ok(held.has('homeassistant/image/lookout/yard_square_snapshot/config'));
+    assert.equal(held.get('lookout/yard/zones/right/square'), '1');
   });
 });
