@@ -221,8 +221,9 @@ export class MqttSink implements Sink {
   /** `<prefix>/<camera>/detect/set` ON|OFF. Anything else is ignored with a warning: a command never stops Lookout. */
   private onCommand(topic: string, payload: Buffer, retained: boolean): void {
     if (topic === instanceTopic(this.dialect.availableTopic)) {
+      // a retained marker is the broker's replay at subscribe (an earlier run's, ours now); only one sent now is news
       const marker = payload.toString('utf8');
-      if (marker !== this.instance && marker !== '' && this.supersededBy !== marker) {
+      if (!retained && marker !== this.instance && marker !== '' && this.supersededBy !== marker) {
         this.supersededBy = marker;
         this.log.warn(`${this.dialect.availableTopic} was taken over by ${marker}: this run's clean stop will leave its availability alone`);
       }

@@ -94,7 +94,7 @@ describe('MQTT good neighbour (real mosquitto)', function () {
     assert.equal(held.has('frigate/available/instance'), false, 'no marker: the state is the real Frigate\'s again');
   });
 
-  it('a second Lookout on the same prefix is refused while the first runs, and starts once it stopped', async () => {
+  it('a second Lookout on the same prefix is refused while the first runs, starts once it stopped, and says stopped at its own stop', async () => {
     const first = await sink({});
     const rec = await MqttRecorder.connect(b.url, ['lookout/available']);
     cleanups.push(() => rec.close());
@@ -102,8 +102,12 @@ describe('MQTT good neighbour (real mosquitto)', function () {
     await assert.rejects(sink({}), /lookout\/available is retained as online by another Lookout \(lookout-[0-9a-f]+\)/);
     await first.close();
     await rec.waitForText('lookout/available', 'stopped');
-    await sink({});
+    const next = await sink({});
     await rec.waitFor((r) => r.texts('lookout/available').filter((t) => t === 'online').length === 2, 'the second online');
+    // the first run's retained marker, replayed at subscribe, is not a take-over: the second still says stopped
+    await next.close();
+    await rec.waitFor((r) => r.texts('lookout/available').filter((t) => t === 'stopped').length === 2, 'the second stopped');
+    assert.equal(next.takenOverBy(), undefined);
   });
 
   it('a Lookout taken over by another keeps out of its availability at its clean stop', async () => {
