@@ -218,6 +218,7 @@ const mqtt = completed(
       }),
       { ...DEFAULTS.mqtt.commands },
     ),
+    takeOver: withDefault(bool(), DEFAULTS.mqtt.takeOver),
     embedded: withDefault(
       obj({
         host: withDefault(host(), DEFAULTS.mqtt.embedded.host),

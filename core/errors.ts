@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   LOOKOUT_ERR_TRAIN: 'a model cannot be trained from the dataset (too few classes or examples), training failed, or the exported model does not match the trained one',
   LOOKOUT_ERR_CHECKSUM: 'a downloaded or local model file does not match its pinned SHA-256',
   LOOKOUT_ERR_MQTT: 'the MQTT client cannot be set up (an unreadable TLS CA file, a bad URL)',
+  LOOKOUT_ERR_MQTT_PREFIX_OWNED: 'another live producer (a Frigate, another Lookout) holds the MQTT topic prefix: Lookout refuses to publish under it unless mqtt.takeOver is set',
   LOOKOUT_ERR_LISTEN: 'a server Lookout starts (embedded MQTT broker, WebSocket) cannot listen on its host and port',
   LOOKOUT_ERR_INTERNAL: 'an unexpected exception (a bug): in a request, a message, a sink or the process',
   LOOKOUT_ERR_RECORD: "a camera's recording or an event clip cannot be written (disk full, folder unwritable, a stream that cannot be copied); detection goes on",

@@ -31,6 +31,8 @@ export interface Dialect {
   messages(update: CameraUpdate): TopicMessage[];
   /** the count topic of a camera and label (`all` for every label): what the discovered sensors read */
   countTopic(camera: string, label: string): string;
+  /** the count topic of a label (or `all`) in a camera's zone (Frigate: the zone's, summed over cameras) */
+  zoneCountTopic(camera: string, zone: string, label: string): string;
   /** the daily count topic of a line, label and direction; absent in a dialect without lines (Frigate's) */
   lineCountTopic?(camera: string, line: string, label: string, direction: CrossingDirection): string;
   /** frame metadata as it passes (frame sizes for Frigate's `region`) */

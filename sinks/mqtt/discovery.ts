@@ -13,6 +13,10 @@ export interface DiscoveryCamera {
   lines?: readonly { name: string; labels: readonly string[]; directions: readonly CrossingDirection[] }[];
   /** motion is published for the camera: a motion binary sensor */
   motion?: boolean;
+  /** the camera's zones and the labels counted in each: an occupancy count sensor per zone and label (and `all`) */
+  zones?: readonly { name: string; labels: readonly string[] }[];
+  /** retained JPEG snapshots are published (`<prefix>/<camera>/<label>/snapshot`): an `image` entity per label */
+  snapshots?: boolean;
 }
 
 export interface DiscoveryMessage {
@@ -93,6 +97,40 @@ export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cam
         }
       }
     }
+    for (const zone of camera.zones ?? []) {
+      for (const label of [...zone.labels, 'all']) {
+        // Frigate's zone topics sum over cameras: one entity per zone and label, not one per camera
+        const objectId = dialect.name === 'frigate' ? `zone_${id(zone.name)}_${id(label)}` : `${id(camera.name)}_${id(zone.name)}_${id(label)}`;
+        out.push({
+          topic: `${discoveryPrefix}/sensor/${node}/${objectId}_count/config`,
+          config: {
+            name: `${zone.name} ${label} count`,
+            unique_id: `${node}_${objectId}_count`,
+            object_id: `${node}_${objectId}_count`,
+            state_topic: dialect.zoneCountTopic(camera.name, zone.name, label),
+            state_class: 'measurement',
+            icon: 'mdi:counter',
+            availability,
+            device,
+          },
+        });
+      }
+    }
+    for (const label of camera.snapshots ? camera.labels : []) {
+      const objectId = `${id(camera.name)}_${id(label)}_snapshot`;
+      out.push({
+        topic: `${discoveryPrefix}/image/${node}/${objectId}/config`,
+        config: {
+          name: `${label} snapshot`,
+          unique_id: `${node}_${objectId}`,
+          object_id: `${node}_${objectId}`,
+          image_topic: `${dialect.prefix}/${topicLevel(camera.name)}/${topicLevel(label)}/snapshot`,
+          content_type: 'image/jpeg',
+          availability,
+          device,
+        },
+      });
+    }
     if (camera.motion) {
       out.push({
         topic: `${discoveryPrefix}/binary_sensor/${node}/${id(camera.name)}_motion/config`,
@@ -124,5 +162,7 @@ export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cam
       },
     });
   }
-  return out;
+  // a zone two cameras share is one entity in the Frigate dialect: sent once
+  const seen = new Set<string>();
+  return out.filter((m) => !seen.has(m.topic) && seen.add(m.topic));
 }

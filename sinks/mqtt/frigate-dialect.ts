@@ -117,6 +117,10 @@ export class FrigateDialect implements Dialect {
     return `${this.prefix}/${topicLevel(cameraOrZone)}/${topicLevel(label)}`;
   }
 
+  zoneCountTopic(_camera: string, zone: string, label: string): string {
+    return this.countTopic(zone, label);
+  }
+
   observeFrame(frame: FrameMeta): void {
     const size = this.frameSize.get(frame.camera);
     if (!size || size[0] !== frame.transform.srcWidth || size[1] !== frame.transform.srcHeight) {

@@ -106,6 +106,10 @@ export class LookoutDialect implements Dialect {
     return `${this.prefix}/${topicLevel(camera)}/${where}${topicLevel(label)}`;
   }
 
+  zoneCountTopic(camera: string, zone: string, label: string): string {
+    return this.countTopic(camera, label, zone);
+  }
+
   messages(update: CameraUpdate): TopicMessage[] {
     const out: TopicMessage[] = [];
     for (const e of update.events) out.push({ topic: this.eventsTopic(update.camera), payload: lookoutEvent(e, update.pts, update.epochOffset, this.hasClip), retain: false, kind: 'event' });

@@ -12,13 +12,16 @@ import type { Sink, SinkInputs } from '../../core/sink.js';
 import type { Snapshot } from '../snapshot/snapshots.js';
 import { MqttConnection, type MqttConnectionStats, type MqttLinkStatus } from './connection.js';
 import { cameraOfDetectSet, detectSetFilter, detectStateTopic, motionTopic, OFFLINE, ONLINE, type Dialect, type TopicMessage } from './dialect.js';
-import { discoveryMessages } from './discovery.js';
+import { discoveryMessages, type DiscoveryCamera } from './discovery.js';
 import { countedDirections, countedLabels } from '../../config/lines.js';
 import { EmbeddedBroker } from './embedded-broker.js';
 import { FrigateDialect } from './frigate-dialect.js';
 import { LookoutDialect } from './lookout-dialect.js';
 import type { OutboxMessage } from './outbox.js';
 import { topicLevel } from './topics.js';
+import { recordTopic, type DiscoveryRecord } from './discovery-record.js';
+import { preflight, type Preflight } from './preflight.js';
+import { instanceTopic, newInstanceId } from './prefix-owner.js';
 
 /** What the MQTT sink reads from and commands (the Runtime provides all of it). */
 export interface MqttSinkInputs extends SinkInputs {
@@ -67,6 +70,12 @@ export class MqttSink implements Sink {
   private readonly retainedWarned = new Set<string>();
   /** each camera's motion state, re-sent on every connect (a broker may have restarted empty) */
   private readonly motion = new Map<string, boolean>();
+  /** this run's marker on `<prefix>/available/instance` */
+  private readonly instance: string;
+  /** another run's marker seen on our prefix after we started: it owns the prefix now, our clean stop says nothing */
+  private supersededBy: string | undefined;
+  /** stale retained topics of earlier runs, cleared once on the first connect */
+  private toClear: string[];
 
   private constructor(
     private readonly inputs: MqttSinkInputs,
@@ -74,8 +83,11 @@ export class MqttSink implements Sink {
     readonly url: string,
     private readonly broker: EmbeddedBroker | undefined,
     ca: Buffer | undefined,
+    private readonly start: { instance: string; preflight: Preflight },
   ) {
     const { mqtt } = opts;
+    this.instance = start.instance;
+    this.toClear = start.preflight.clear;
     this.log = opts.logger.child({ component: 'mqtt' });
     const clips = inputs.clips;
     this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false, clips && ((id) => clips.has(id)));
@@ -90,7 +102,7 @@ export class MqttSink implements Sink {
       will: { topic: this.dialect.availableTopic, payload: OFFLINE, qos: 1, retain: true },
       outboxSize: mqtt.outboxSize,
       reconnectPeriodMs: opts.reconnectPeriodMs,
-      subscriptions: [detectSetFilter(prefix)],
+      subscriptions: [detectSetFilter(prefix), instanceTopic(this.dialect.availableTopic)],
       onConnect: (send) => this.onConnect(send),
       onMessage: (topic, payload, retained) => this.onCommand(topic, payload, retained),
       onStatus: (connected, message) =>
@@ -128,14 +140,35 @@ export class MqttSink implements Sink {
         throw new LookoutError('LOOKOUT_ERR_MQTT', `mqtt.tls.ca: cannot read ${opts.mqtt.tls.ca}: ${why}`, { cause: err });
       }
     }
+    const instance = newInstanceId();
+    let checked: Preflight = { clear: [] };
+    if (opts.mqtt.url !== undefined) {
+      // an embedded broker is fresh and ours: nothing to check or clean
+      const dialect = createDialect(opts.mqtt, opts.cameras);
+      const record = opts.mqtt.discovery.enabled ? discoveryRecord(dialect, opts.mqtt.discovery.prefix, discoveryCameras(opts, inputs.motion$ !== undefined)) : undefined;
+      checked = await preflight({
+        url: opts.mqtt.url,
+        client: { username: opts.mqtt.username, password: opts.mqtt.password, protocolVersion: 4, ...(ca ? { ca } : {}), ...(opts.mqtt.tls ? { rejectUnauthorized: opts.mqtt.tls.rejectUnauthorized } : {}) },
+        availableTopic: dialect.availableTopic,
+        instance,
+        takeOver: opts.mqtt.takeOver,
+        discovery: record && { prefix: opts.mqtt.discovery.prefix, node: discoveryNode(dialect), record },
+        logger: opts.logger.child({ component: 'mqtt' }),
+      });
+    }
     const broker = opts.mqtt.url === undefined ? await EmbeddedBroker.create(opts.mqtt.embedded) : undefined;
     if (broker) opts.logger.child({ component: 'mqtt' }).info(`embedded broker listening on ${broker.url}`);
     try {
-      return new MqttSink(inputs, opts, opts.mqtt.url ?? (broker as EmbeddedBroker).url, broker, ca);
+      return new MqttSink(inputs, opts, opts.mqtt.url ?? (broker as EmbeddedBroker).url, broker, ca, { instance, preflight: checked });
     } catch (err) {
       await broker?.close();
       throw new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
     }
+  }
+
+  /** Another run's marker that took our prefix over after we started (our clean stop then leaves `available` alone). */
+  takenOverBy(): string | undefined {
+    return this.supersededBy;
   }
 
   stats(): MqttConnectionStats {
@@ -163,17 +196,17 @@ export class MqttSink implements Sink {
   /** What a broker (perhaps a fresh one) hears first on every connect: online, the detect states, discovery. */
   private onConnect(send: (m: OutboxMessage) => void): void {
     const { mqtt } = this.opts;
+    for (const topic of this.toClear.splice(0)) send({ topic, payload: '', qos: 1, retain: true });
+    // the marker first: whoever reads `online` next to it knows it is this run's
+    send({ topic: instanceTopic(this.dialect.availableTopic), payload: this.instance, qos: 1, retain: true });
     send({ topic: this.dialect.availableTopic, payload: ONLINE, qos: 1, retain: true });
     for (const c of this.opts.cameras) send(this.detectState(c.name));
     for (const c of this.opts.cameras) if (this.inputs.motion$ && c.motion.enabled) send(this.motionState(c.name, this.motion.get(c.name) ?? false));
     if (mqtt.discovery.enabled) {
-      const cameras = this.opts.cameras.map((c) => ({
-        name: c.name,
-        motion: this.inputs.motion$ !== undefined && c.motion.enabled,
-        labels: c.objects.track,
-        lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
-      }));
+      const cameras = discoveryCameras(this.opts, this.inputs.motion$ !== undefined);
       for (const d of discoveryMessages(this.dialect, mqtt.discovery.prefix, cameras)) send({ topic: d.topic, payload: JSON.stringify(d.config), qos: 1, retain: true });
+      const record = discoveryRecord(this.dialect, mqtt.discovery.prefix, cameras);
+      send({ topic: recordTopic(mqtt.discovery.prefix, discoveryNode(this.dialect)), payload: JSON.stringify(record), qos: 1, retain: true });
     }
   }
 
@@ -187,6 +220,15 @@ export class MqttSink implements Sink {
 
   /** `<prefix>/<camera>/detect/set` ON|OFF. Anything else is ignored with a warning: a command never stops Lookout. */
   private onCommand(topic: string, payload: Buffer, retained: boolean): void {
+    if (topic === instanceTopic(this.dialect.availableTopic)) {
+      // a retained marker is the broker's replay at subscribe (an earlier run's, ours now); only one sent now is news
+      const marker = payload.toString('utf8');
+      if (!retained && marker !== this.instance && marker !== '' && this.supersededBy !== marker) {
+        this.supersededBy = marker;
+        this.log.warn(`${this.dialect.availableTopic} was taken over by ${marker}: this run's clean stop will leave its availability alone`);
+      }
+      return;
+    }
     const camera = cameraOfDetectSet(this.dialect.prefix, topic);
     if (camera === undefined) return;
     // A retained command is an old order replayed by the broker on every connect: on a broker anyone may write to,
@@ -220,13 +262,59 @@ export class MqttSink implements Sink {
     this.connection.publishIfConnected({ topic: this.dialect.statsTopic, payload, qos: this.opts.mqtt.qos, retain: false });
   }
 
+  /**
+   * What `available` says after a clean stop: `stopped` (Frigate: `offline`), unless the prefix is someone else's. A
+   * producer that took the prefix over after us keeps its state; one we took it over from gets its own back (a real
+   * Frigate stays `online` in Home Assistant).
+   */
+  private finalAvailability(): OutboxMessage | undefined {
+    const available = this.dialect.availableTopic;
+    if (this.supersededBy !== undefined) return undefined;
+    const previous = this.start.preflight.tookOverFrom;
+    if (previous) {
+      this.connection.publish({ topic: instanceTopic(available), payload: previous.instance ?? '', qos: 1, retain: true }, 'state');
+      return { topic: available, payload: previous.available ?? '', qos: 1, retain: true };
+    }
+    return { topic: available, payload: this.dialect.stoppedPayload, qos: 1, retain: true };
+  }
+
   /** Idempotent: stops listening, drains the outbox (bounded), says `stopped` (Frigate: `offline`), closes the broker. */
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const s of this.subscriptions) s.unsubscribe();
-      await this.connection.close({ topic: this.dialect.availableTopic, payload: this.dialect.stoppedPayload, qos: 1, retain: true }, this.opts.closeTimeoutMs);
+      await this.connection.close(this.finalAvailability(), this.opts.closeTimeoutMs);
       await this.broker?.close();
     })();
     return this.closing;
   }
+}
+
+/** Home Assistant wants object ids of [a-zA-Z0-9_-]. */
+export function discoveryNode(dialect: Dialect): string {
+  return dialect.prefix.replace(/[^a-zA-Z0-9_-]+/g, '_');
+}
+
+function discoveryCameras(opts: MqttSinkOptions, motion: boolean): DiscoveryCamera[] {
+  return opts.cameras.map((c) => ({
+    name: c.name,
+    motion: motion && c.motion.enabled,
+    labels: c.objects.track,
+    lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
+    zones: Object.entries(c.zones).map(([name, z]) => ({ name, labels: (z.objects ?? c.objects.track).filter((l) => c.objects.track.includes(l)) })),
+    snapshots: opts.snapshots !== undefined,
+  }));
+}
+
+/** The configs this run publishes and the retained states they read: what a later run clears when they go. */
+function discoveryRecord(dialect: Dialect, prefix: string, cameras: readonly DiscoveryCamera[]): DiscoveryRecord {
+  const messages = discoveryMessages(dialect, prefix, cameras);
+  const states = new Set<string>();
+  for (const m of messages) {
+    for (const key of ['state_topic', 'image_topic']) {
+      const t = m.config[key];
+      // only retained states linger (Frigate's counts are not retained; its motion, detect state and snapshots are)
+      if (typeof t === 'string' && (dialect.countsRetained || key === 'image_topic' || /\/(motion|detect\/state)$/.test(t))) states.add(t);
+    }
+  }
+  return { available: dialect.availableTopic, configs: messages.map((m) => m.topic), states: [...states] };
 }
