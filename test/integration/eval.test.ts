@@ -11,29 +11,14 @@ import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../cor
 import { isLookoutError, LookoutError } from '../../core/errors.js';
 import { Logger } from '../../core/logger.js';
 import type { FrameFormat } from '../../core/types.js';
-import { assetsDir, cliPath, requireAsset } from '../helpers/assets.js';
+import { assetsDir, requireAsset } from '../helpers/assets.js';
+import { runLookout, type CliResult } from '../helpers/cli.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { writeSquareDetector } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, frameTime, lavfiSpec, squarePosition } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
-interface CliResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function lookout(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [cliPath, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (c: string) => (stdout += c));
-    child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const lookout = (args: string[], env: NodeJS.ProcessEnv = {}) => runLookout(args, env);
 
 function ffmpeg(args: string[]): Promise<void> {
   return new Promise((resolve, reject) => {
