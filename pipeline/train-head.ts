@@ -16,7 +16,7 @@ import type { ResolveOptions } from '../models/registry.js';
 import { MODEL_CARD_FORMAT, type ModelCard } from './model-card.js';
 import { loadImages, openTrainDataset, splitIndices } from './train-data.js';
 import type { TrainOptions, TrainResult } from './train.js';
-import { accuracyOf, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck } from './train-output.js';
+import { accuracyOf, cardDataset, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck } from './train-output.js';
 
 export interface HeadTrainOptions extends Pick<TrainOptions, 'dataset' | 'name' | 'outDir' | 'testSplit' | 'validationSplit' | 'lookoutVersion' | 'logger' | 'onProgress' | 'signal' | 'now'> {
   seed: number;
@@ -67,7 +67,6 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
 
   const labels = dataset.categories.map((c) => c.name);
   const created = (opts.now ?? (() => new Date()))().toISOString();
-  const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
   const output = await writeTrainedModel({
     outDir: opts.outDir,
     name: opts.name,
@@ -123,15 +122,7 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
         imagesPerSecond: loaded.labels.length / seconds,
         history: trained.history.map((h) => ({ epoch: h.epoch, loss: h.loss, accuracy: h.accuracy, valLoss: h.valLoss, valAccuracy: h.valAccuracy, seconds: 0 })),
       },
-      dataset: {
-        spec: opts.dataset,
-        kind: loaded.dataset.kind,
-        items: loaded.labels.length,
-        split:
-          `stratified per class with seed ${opts.seed}: ${Math.round(opts.testSplit * 100)} % test (${split.test.length}), ` +
-          `then ${Math.round(opts.validationSplit * 100)} % of the rest validation for early stopping (${split.validation.length}), train ${split.train.length}`,
-      },
-      classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
+      ...cardDataset(opts.dataset, loaded, split, opts.seed, opts.testSplit, opts.validationSplit),
       metrics,
       tfjsAccuracy: accuracyOf(headProbabilities(trained.head, test.x), test.y, classes),
       exportCheck,

@@ -11,7 +11,7 @@ import { openDataset } from './eval/datasets.js';
 import { reportToJson, type ClassificationJson, type EvalReport } from './eval/report.js';
 import { detectorSettings, runEval } from './eval/run-eval.js';
 import { modelCardMarkdown, type ModelCard } from './model-card.js';
-import type { TrainDataset } from './train-data.js';
+import type { LoadedImages, SplitIndices, TrainDataset } from './train-data.js';
 import { writeHoldout } from './train-holdout.js';
 
 /** Largest difference allowed between onnxruntime's and the trained model's probabilities for one image and class. */
@@ -115,4 +115,20 @@ export function accuracyOf(probabilities: Float32Array, labels: Int32Array, clas
     if (best === labels[i]) correct++;
   }
   return labels.length === 0 ? 0 : correct / labels.length;
+}
+
+/** The model card's `dataset` and `classes`: what was trained on, how it was split, and examples per class. */
+export function cardDataset(spec: string, loaded: LoadedImages, split: SplitIndices, seed: number, testSplit: number, validationSplit: number): Pick<ModelCard, 'dataset' | 'classes'> {
+  const count = (indices: readonly number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
+  return {
+    dataset: {
+      spec,
+      kind: loaded.dataset.kind,
+      items: loaded.labels.length,
+      split:
+        `stratified per class with seed ${seed}: ${Math.round(testSplit * 100)} % test (${split.test.length}), ` +
+        `then ${Math.round(validationSplit * 100)} % of the rest validation for early stopping (${split.validation.length}), train ${split.train.length}`,
+    },
+    classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
+  };
 }

@@ -15,7 +15,7 @@ import { trainInWorker } from '../models/train/train-in-worker.js';
 import type { TrainOutcome, TrainProgress, TrainSettings } from '../models/train/trainer.js';
 import { writeFileAtomic } from '../models/write-file-atomic.js';
 import { loadImages, openTrainDataset, pick, splitIndices, type LoadedImages } from './train-data.js';
-import { accuracyOf, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck, type TrainedOutput, type TrainFiles } from './train-output.js';
+import { accuracyOf, cardDataset, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck, type TrainedOutput, type TrainFiles } from './train-output.js';
 
 /** Architectures `lookout train --arch` knows; each turns the same dataset, split, report and export into a model. */
 export const TRAIN_ARCHITECTURES = ['cnn', 'head'] as const;
@@ -126,7 +126,6 @@ function modelCard(p: {
   testSpec: string;
 }): ModelCard {
   const { opts, arch, loaded, split, outcome, files } = p;
-  const count = (indices: number[], id: number) => indices.reduce((n, i) => n + (loaded.labels[i] === id ? 1 : 0), 0);
   const s = opts.settings;
   const a = DEFAULT_AUGMENT;
   return {
@@ -159,15 +158,7 @@ function modelCard(p: {
       imagesPerSecond: outcome.imagesPerSecond,
       history: outcome.history,
     },
-    dataset: {
-      spec: opts.dataset,
-      kind: loaded.dataset.kind,
-      items: loaded.labels.length,
-      split:
-        `stratified per class with seed ${s.seed}: ${Math.round(opts.testSplit * 100)} % test (${split.test.length}), ` +
-        `then ${Math.round(opts.validationSplit * 100)} % of the rest validation for early stopping (${split.validation.length}), train ${split.train.length}`,
-    },
-    classes: loaded.categories.map((c) => ({ id: c.id, name: c.name, train: count(split.train, c.id), validation: count(split.validation, c.id), test: count(split.test, c.id) })),
+    ...cardDataset(opts.dataset, loaded, split, s.seed, opts.testSplit, opts.validationSplit),
     metrics: p.metrics,
     tfjsAccuracy: p.tfjsAccuracy,
     exportCheck: p.exportCheck,
