@@ -102,6 +102,34 @@ export const DEFAULTS = {
     /** recording pauses (and old clips go) while the disk has less than this free */
     minFreeBytes: 256 * 1024 * 1024,
   },
+  /** a camera's `classify.<label>` (config/classify.ts): Frigate's sub-label rule */
+  classify: {
+    /** a result counts toward the consensus only at this score or above */
+    threshold: 0.8,
+    /** attempts before a sub-label may be set … */
+    minAttempts: 3,
+    /** … and the share of them that must agree */
+    minAgree: 0.6,
+    /** no more crops of one object are classified after this many */
+    maxAttempts: 10,
+  },
+  /** a camera's `states.<name>`: a fixed crop classified every few seconds and on motion in it */
+  state: { intervalSeconds: 10, consecutive: 3, onMotion: true, margin: 0 },
+  /** a camera's `collect`: crops saved for teaching (`DIR/unlabelled/`) */
+  collect: {
+    enabled: false,
+    dir: 'collect',
+    /** at most this many unlabelled crops per label (or state) … */
+    maxPerClass: 500,
+    /** … and this many bytes in all under dir (0: no limit) */
+    maxBytes: 512 * 1024 * 1024,
+    /** margin around an object's box, as a fraction of its size */
+    margin: 0.1,
+    /** state crops are saved this often (and on motion in them) */
+    stateIntervalSeconds: 60,
+    /** cosine similarity above which a crop of the same object is a near-duplicate */
+    duplicateSimilarity: 0.95,
+  },
 } as const;
 
 /** The built-in model adapters by the name config uses (models/adapters has one factory per name; a test keeps them equal). */

@@ -7,6 +7,7 @@ import { cameraUrlKind, hasUserInfo } from './camera-url.js';
 import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 import { lineSchema, withLineLabels } from './lines.js';
 import { defaultRecord, recordSchema } from './record.js';
+import { classifySchema, collectSchema, defaultCollect, statesSchema } from './classify.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -150,6 +151,12 @@ const camera = withLineLabels(refine(obj({
   lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
   /** event clips (config/record.ts) */
   record: withDefault(recordSchema, defaultRecord),
+  /** sub-labels for tracked objects, per label (config/classify.ts) */
+  classify: withDefault(classifySchema, {}),
+  /** fixed crops classified as states */
+  states: withDefault(statesSchema, {}),
+  /** crops saved for teaching new classes */
+  collect: withDefault(collectSchema, defaultCollect),
 }), checkCameraFields));
 
 const model = obj({
