@@ -79,11 +79,11 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
     it('serves stats, cameras (URL redacted) and Prometheus metrics', async () => {
       // a camera is online at its first frame, a moment before that frame's result: wait for one
       const stats = await until('a detected frame in stats', async () => {
-        const s = (await (await fetch(`${r.server.url}/api/stats`)).json()) as { cameras: Record<string, { framesDetected: number }>; detector: { provider: string } };
-        return s.cameras.yard.framesDetected > 0 ? s : undefined;
+        const s = (await (await fetch(`${r.server.url}/api/stats`)).json()) as { cameras: Record<string, { frames_detected: number }>; detector: { provider: string } };
+        return s.cameras.yard.frames_detected > 0 ? s : undefined;
       });
       assert.equal(stats.detector.provider, 'cpu');
-      assert.ok(stats.cameras.yard.framesDetected > 0);
+      assert.ok(stats.cameras.yard.frames_detected > 0);
       const cameras = (await (await fetch(`${r.server.url}/api/cameras`)).json()) as { name: string; status: string; width: number }[];
       assert.equal(cameras[0].name, 'yard');
       assert.equal(cameras[0].status, 'online');
