@@ -338,7 +338,9 @@ export class Api {
       const what = `the uploaded ${type.slice(6).toUpperCase()}`;
       await this.checkPixels(body, what);
       const out = await this.inputs.detectImage(body, what);
-      sendJson(res, 200, { width: out.width, height: out.height, detections: out.detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
+      // snake_case, as every payload of the API
+      const detections = out.detections.map(roundDetection).map((d) => ({ label: d.label, class_id: d.classId, score: d.score, box: d.box }));
+      sendJson(res, 200, { width: out.width, height: out.height, detections, inference_ms: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
       if (err instanceof HttpError) throw err;
       throw new HttpError(uploadStatus(err), describeError(err));
