@@ -53,12 +53,13 @@ export class FrigateApi {
     if (path === '/api/stats') return sendJson(res, this.stats.stats(this.inputs.snapshot())), true;
     if (path === '/api/events') return sendJson(res, queryEvents(this.rows(), parseEventQuery(url.searchParams))), true;
     if (path === '/api/events/summary') return sendJson(res, summarizeEvents(this.rows(), url.searchParams)), true;
-    let m = /^\/api\/events\/([^/]+)$/.exec(path);
+    // a camera may be named `events`: its picture before the event routes
+    let m = /^\/api\/([^/]+)\/latest\.jpg$/.exec(path);
+    if (m && this.cameraNames.has(segment(m[1]))) return await this.latest(res, segment(m[1]), url.searchParams), true;
+    m = /^\/api\/events\/([^/]+)$/.exec(path);
     if (m) return sendJson(res, this.event(segment(m[1]))), true;
     m = /^\/api\/events\/([^/]+)\/(thumbnail|snapshot)\.jpg$/.exec(path);
     if (m) return await this.eventPicture(res, segment(m[1]), m[2] as 'thumbnail' | 'snapshot', url.searchParams), true;
-    m = /^\/api\/([^/]+)\/latest\.jpg$/.exec(path);
-    if (m && this.cameraNames.has(segment(m[1]))) return await this.latest(res, segment(m[1]), url.searchParams), true;
     return false;
   }
 
