@@ -11,6 +11,7 @@ import { spawnLookout, until, type LookoutChild } from '../helpers/faults.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder } from '../helpers/mqtt-recorder.js';
 import { freePort } from '../helpers/ports.js';
+import { BEARER, startLookout } from '../helpers/running-lookout.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { lavfiSpec } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -240,5 +241,25 @@ describe('Frigate HTTP API for the Home Assistant integration (real lookout run,
     const cameras = await json<{ name: string; detect_fps: number; inference_ms: number; frames_detected: number }[]>('/api/cameras');
     assert.equal(cameras[0].name, 'yard');
     assert.ok(isNumber(cameras[0].detect_fps) && isNumber(cameras[0].inference_ms) && cameras[0].frames_detected > 0);
+  });
+});
+
+describe('Frigate HTTP API behind http.auth', function () {
+  this.timeout(60_000);
+  const tmp = useTmpDir('lookout-frigate-auth-');
+
+  it('is behind the same auth as the rest of the API', async () => {
+    const mqttPort = await freePort();
+    const lk = await startLookout(tmp(), { extra: [`mqtt: { dialect: frigate, embedded: { host: 127.0.0.1, port: ${mqttPort} } }`] });
+    try {
+      for (const path of ['/api/version', '/api/config', '/api/stats', '/api/events', '/api/events/summary', '/api/yard/latest.jpg']) {
+        assert.equal((await fetch(`${lk.api}${path}`)).status, 401, path);
+        const ok = await fetch(`${lk.api}${path}`, { headers: BEARER });
+        assert.equal(ok.status, 200, path);
+        await ok.arrayBuffer();
+      }
+    } finally {
+      await lk.stop();
+    }
   });
 });
