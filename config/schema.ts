@@ -8,6 +8,7 @@ import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 import { lineSchema, withLineLabels } from './lines.js';
 import { defaultRecord, recordSchema } from './record.js';
 import { classifySchema, collectSchema, defaultCollect, statesSchema } from './classify.js';
+import { preprocessSchema } from './preprocess.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -170,6 +171,8 @@ const model = obj({
   threads: optional(num({ min: 1, max: 256, integer: true, what: 'an integer from 1 to 256' })),
   inputWidth: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
   inputHeight: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+  /** classifiers: how pixels become the tensor (config/preprocess.ts); default the registry entry's preset, else 0..1 */
+  preprocess: optional(preprocessSchema),
   batch: withDefault(
     obj({
       maxSize: withDefault(num({ min: 1, max: 64, integer: true, what: 'an integer from 1 to 64' }), DEFAULTS.model.batch.maxSize),
