@@ -58,6 +58,8 @@ const objects = completed(
   obj({
     track: withDefault(list(label(), { minLength: 1 }), () => [...DEFAULTS.objects.track]),
     filters: withDefault(record(labelFilter), {}),
+    /** debug logs and the live picture show every label the model reports, not only the tracked ones */
+    showAll: withDefault(bool(), DEFAULTS.objects.showAll),
   }),
   (o) => ({ ...o, filters: { ...Object.fromEntries(o.track.map((l) => [l, { ...LF }])), ...o.filters } }),
 );
@@ -140,7 +142,7 @@ const camera = withLineLabels(refine(obj({
     { ...DEFAULTS.camera.reconnect },
   ),
   stallTimeoutMs: withDefault(num({ min: 100, max: 3_600_000, what: 'a number of milliseconds from 100 to 3600000' }), DEFAULTS.camera.stallTimeoutMs),
-  objects: withDefault(objects, () => ({ track: [...DEFAULTS.objects.track], filters: Object.fromEntries(DEFAULTS.objects.track.map((l) => [l, { ...LF }])) })),
+  objects: withDefault(objects, () => ({ track: [...DEFAULTS.objects.track], filters: Object.fromEntries(DEFAULTS.objects.track.map((l) => [l, { ...LF }])), showAll: DEFAULTS.objects.showAll })),
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
