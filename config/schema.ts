@@ -34,6 +34,7 @@ function checkCameraFields(c: { url: string; username?: string; password?: strin
 /** A schema whose parsed value is then completed (for defaults that depend on another field). */
 function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
   return {
+    info: schema.info,
     parse(v, path, issues) {
       const parsed = schema.parse(v, path, issues);
       return parsed === undefined ? undefined : complete(parsed);
@@ -41,7 +42,7 @@ function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
   };
 }
 
-const polygon = () => checked<Polygon>(validatePolygon);
+const polygon = () => checked<Polygon>(validatePolygon, 'polygon: list of [x, y] points (fractions 0..1 or source pixels)');
 const label = () => str({ pattern: /^[A-Za-z0-9_ -]+$/, patternText: 'letters, digits, spaces, _ or -' });
 const nonNegative = (what = 'a number >= 0') => num({ min: 0, what });
 
@@ -252,6 +253,7 @@ const httpAuth = (): Schema<'none' | { token: string } | { username: string; pas
   const token = obj({ token: str() });
   const basic = obj({ username: str(), password: str() });
   return {
+    info: { type: 'none, {token: SECRET} or {username: NAME, password: SECRET}' },
     parse(v, path, issues) {
       if (v === 'none') return 'none';
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {
