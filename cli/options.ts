@@ -33,7 +33,7 @@ const from: OptionSpec = { type: 'string', arg: 'DIR', help: 'take models and me
 // classifiers' input recipe (config/preprocess.ts): a preset, then any field that differs from it
 const preprocessOptions = {
   preprocess: { type: 'string', arg: PREPROCESS_PRESETS.join('|'), help: "classifiers: the input normalisation preset (default the registry entry's, else mnist: 0..1)" },
-  resize: { type: 'string', arg: CLASSIFIER_RESIZE_MODES.join('|'), help: 'classifiers: stretch to the input, or keep the aspect and pad' },
+  resize: { type: 'string', arg: CLASSIFIER_RESIZE_MODES.join('|'), help: 'classifiers: stretch to the input, keep the aspect and pad, or keep it and cut the overflow' },
   'channel-order': { type: 'string', arg: CHANNEL_ORDERS.join('|'), help: 'classifiers: channel order of the tensor' },
   scale: { type: 'string', arg: 'X', help: 'classifiers: each byte is multiplied by X first (1/255 is 0.00392156862745098)' },
   mean: { type: 'string', arg: 'M|R,G,B', help: 'classifiers: subtracted after scale, one value or one per channel' },

@@ -6,8 +6,11 @@ import { list, num, obj, oneOf, optional, refine, type Schema } from './schema-k
 export const PREPROCESS_PRESETS = ['mnist', 'imagenet'] as const;
 export type PreprocessPreset = (typeof PREPROCESS_PRESETS)[number];
 
-/** `stretch` ignores the aspect ratio (the adapter's default); `letterbox` keeps it and pads the sides evenly. */
-export const CLASSIFIER_RESIZE_MODES = ['stretch', 'letterbox'] as const;
+/**
+ * `stretch` ignores the aspect ratio (the adapter's default); `letterbox` keeps it and pads the sides evenly;
+ * `center-crop` keeps it, fills the input and cuts the overflow off both ends (ImageNet's evaluation crop).
+ */
+export const CLASSIFIER_RESIZE_MODES = ['stretch', 'letterbox', 'center-crop'] as const;
 export type ClassifierResize = (typeof CLASSIFIER_RESIZE_MODES)[number];
 export const CHANNEL_ORDERS = ['rgb', 'bgr'] as const;
 

@@ -15,7 +15,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   'model.inputHeight': 'Input height for models whose input size is dynamic.',
   'model.preprocess': "Classifiers only: how pixels become the tensor; absent: the registry entry's preset, else mnist (bytes / 255).",
   'model.preprocess.preset': 'imagenet (torchvision mean/std on 0..1 RGB) or mnist (0..1); the keys below override its fields.',
-  'model.preprocess.resize': 'stretch to the input size, or letterbox: keep the aspect ratio, centred, padded with the mean.',
+  'model.preprocess.resize': 'stretch to the input size; letterbox: keep the aspect ratio, centred, padded with the mean; center-crop: keep it, fill the input, cut the overflow.',
   'model.preprocess.channelOrder': 'Channel order of a colour model’s tensor.',
   'model.preprocess.scale': 'Each byte (0..255) is multiplied by this first (1/255 gives 0..1).',
   'model.preprocess.mean': 'Subtracted after scale: one value, or one per channel in tensor order.',

@@ -18,8 +18,8 @@ export interface ClassifierOptions extends AdapterOptions {
   std?: number | readonly number[];
   /** channel order of a colour model; default rgb */
   channelOrder?: 'rgb' | 'bgr';
-  /** how the image is fitted into the input; default stretch (letterbox: aspect kept, centred, padded with the mean) */
-  resize?: 'stretch' | 'letterbox';
+  /** how the image is fitted into the input; default stretch (letterbox: aspect kept, centred, padded with the mean; center-crop: aspect kept, overflow cut) */
+  resize?: 'stretch' | 'letterbox' | 'center-crop';
 }
 
 /**
@@ -77,7 +77,7 @@ export const classifier = (io: ModelIO, options: ClassifierOptions): ModelAdapte
   // padding at the (average) mean becomes ~0 once normalised: it reads as "nothing" rather than as black
   const meanBytes = typeof mean === 'number' ? mean : mean.reduce((a, b) => a + b, 0) / Math.max(1, mean.length);
   const padValue = letterbox ? Math.max(0, Math.min(255, Math.round(meanBytes))) : 0;
-  const format: FrameFormat = { width, height, layout: grey ? 'gray' : 'gbrp', resize: letterbox ? 'letterbox-center' : 'stretch', padValue };
+  const format: FrameFormat = { width, height, layout: grey ? 'gray' : 'gbrp', resize: letterbox ? 'letterbox-center' : options.resize === 'center-crop' ? 'center-crop' : 'stretch', padValue };
   const prepare = createTensorWriter({
     width,
     height,

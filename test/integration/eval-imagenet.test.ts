@@ -51,4 +51,9 @@ describe('lookout eval: an ImageNet classifier on synset-named class folders', f
     // the explicit preset is the registry's, item for item
     assert.equal((await evaluate('--preprocess', 'imagenet')).correct, imagenet.correct);
   });
+
+  it('reads them with center-crop fitting too (aspect kept, overflow cut)', async () => {
+    const r = await evaluate('--resize', 'center-crop');
+    assert.ok(r.correct >= 3, JSON.stringify(r));
+  });
 });

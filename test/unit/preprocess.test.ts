@@ -8,6 +8,7 @@ import { PRESETS, preprocessProblems, resolvePreprocess, toByteUnits } from '../
 import { classifier } from '../../models/adapters/classifier.js';
 import { findAsset } from '../../models/registry.js';
 import { isLookoutError } from '../../core/errors.js';
+import { decodeGreyPixels } from '../../sources/image-decoder.js';
 
 const close = (actual: readonly number[], expected: readonly number[]) => {
   assert.equal(actual.length, expected.length);
@@ -102,12 +103,23 @@ describe('classifier preprocessing', () => {
   describe('classifier adapter', () => {
     const io = { inputs: [{ name: 'input', dims: [1, 3, 224, 224] }], outputs: [{ name: 'output', dims: [1, 4] }] };
     const options = { labels: ['a', 'b', 'c', 'd'], threshold: 0, iou: 0.5, topK: 1 };
+    it('center-crop keeps the middle of a wide picture (sharp decoder)', async () => {
+      // given a 30x10 grey picture in three bands (0, 128, 255), center-cropped to 10x10
+      const pixels = new Uint8Array(300);
+      for (let y = 0; y < 10; y++) for (let x = 0; x < 30; x++) pixels[y * 30 + x] = x < 10 ? 0 : x < 20 ? 128 : 255;
+      const frame = await decodeGreyPixels({ pixels, width: 30, height: 10 }, { width: 10, height: 10, layout: 'gray', resize: 'center-crop', padValue: 0 });
+      // then only the middle band is left
+      assert.deepEqual([...new Set(frame.data)], [128]);
+      assert.equal(frame.transform.padX, -10);
+    });
+
     it('stretches by default and letterboxes (centred, padded with the mean) when asked', () => {
       assert.equal(classifier(io, options).format.resize, 'stretch');
       const boxed = classifier(io, { ...options, ...toByteUnits(PRESETS.imagenet), resize: 'letterbox' }).format;
       assert.equal(boxed.resize, 'letterbox-center');
       // the average ImageNet mean in bytes: (0.485 + 0.456 + 0.406) / 3 × 255 ≈ 114.5
       assert.equal(boxed.padValue, Math.round(((0.485 + 0.456 + 0.406) / 3) * 255));
+      assert.equal(classifier(io, { ...options, resize: 'center-crop' }).format.resize, 'center-crop');
     });
   });
 });
