@@ -11,14 +11,17 @@ import { MqttSink, type MqttSinkInputs } from '../sinks/mqtt/mqtt-sink.js';
 import type { Sink } from '../core/sink.js';
 import { Snapshots } from '../sinks/snapshot/snapshots.js';
 import { WebSocketSink } from '../sinks/websocket-sink.js';
+import { Collector } from '../sinks/collect/collector.js';
 
 /** What the sinks read from the runtime (the Runtime class provides all of it). */
-export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips'>>;
+export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips' | 'motion'>>;
 
 export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
   const { logger } = opts;
   const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json, shown: trackedDetections(config.cameras) })];
   try {
+    // crops for teaching: subscribed before the HTTP server, whose Teach page labels them
+    if (config.cameras.some((c) => c.enabled && c.collect.enabled)) sinks.push(new Collector(runtime, config.cameras, logger));
     let snapshots: Snapshots | undefined;
     if (config.http || config.mqtt) {
       const s = new Snapshots(runtime.updates$, runtime.frames, logger);
