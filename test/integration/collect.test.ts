@@ -35,16 +35,24 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
     model = await writeSquareModel(tmp());
   });
 
-  async function run(cameras: Record<string, unknown>[], stopWhen: (c: Collector) => boolean | Promise<boolean>): Promise<Collector> {
+  /** Runs the cameras until `stopWhen` (given the collector and how many objects have ended so far, their crops written). */
+  async function run(cameras: Record<string, unknown>[], stopWhen: (c: Collector, ended: number) => boolean | Promise<boolean>): Promise<Collector> {
     const config = parseConfig({ model: { path: model.model, adapter: 'ultralytics', labels: model.labels, threshold: 0.5 }, cameras }, { env: {} });
     const runtime = await Runtime.create(config, { logger: quiet });
     const collector = new Collector(runtime, config.cameras, quiet);
+    let ended = 0;
+    const ends = runtime.updates$.subscribe((u) => (ended += u.events.filter((e) => e.type === 'end').length));
     runtime.start();
     try {
-      await until('the collector has what the test waits for', async () => (await stopWhen(collector)) || undefined, 60_000, 100);
+      await until('the collector has what the test waits for', async () => {
+        const seen = ended;
+        await collector.idle();
+        return (await stopWhen(collector, seen)) || undefined;
+      }, 60_000, 100);
     } finally {
       await runtime.stop();
       await collector.close();
+      ends.unsubscribe();
     }
     return collector;
   }
@@ -62,13 +70,14 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
           collect: { enabled: true, dir, margin: 0.25, stateIntervalSeconds: 1 },
         },
       ],
-      async (c) => c.counts.duplicates >= 1 && (await sidecars(dir)).filter((s) => s.kind === 'state').length >= 2,
+      async (_, ended) => ended >= 2 && (await sidecars(dir)).filter((s) => s.kind === 'state').length >= 2,
     );
     const all = await sidecars(dir);
     const objects = all.filter((s) => s.kind === 'object');
     // every loop brings the same square over the same black: the first is kept, the later ones are near-duplicates
     assert.equal(objects.length, 1, `object crops: ${JSON.stringify(objects)}`);
     assert.ok(collector.counts.duplicates >= 1);
+    assert.equal(collector.counts.full + collector.counts.dropped + collector.counts.failed, 0);
     const o = objects[0]!;
     assert.equal(o.camera, 'yard');
     assert.equal(o.label, 'square');
@@ -107,6 +116,35 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
       assert.deepEqual([meta.width, meta.height], [60, 46]);
     }
     assert.equal(new Set(states.map((s) => s.time)).size, states.length, 'each state crop from another moment');
+  });
+
+  it('saves a state crop again when motion touches its box, not otherwise before its interval', async () => {
+    const dir = join(tmp(), 'motion');
+    // both boxes lie on the square's path; the interval is an hour, so after the first crop only motion saves one
+    const collector = await run(
+      [
+        {
+          name: 'yard', url: clip, loop: true, realtime: true, fps: 10, objects: { track: ['square'] },
+          states: { door: { box: [200, 90, 320, 180], onMotion: true }, gate: { box: [330, 90, 450, 180], onMotion: false } },
+          collect: { enabled: true, dir, labels: [], stateIntervalSeconds: 3600 },
+        },
+      ],
+      async (c) => (await sidecars(dir)).filter((s) => s.label === 'door').length >= 2 && c.counts.saved >= 3,
+    );
+    const all = await sidecars(dir);
+    assert.equal(all.filter((s) => s.kind === 'object').length, 0, 'collect.labels: [] collects no objects');
+    const door = all.filter((s) => s.label === 'door');
+    assert.ok(door.length >= 2);
+    assert.equal(all.filter((s) => s.label === 'gate').length, 1, 'without onMotion: only the first crop within the interval');
+    // the crop motion caused shows the square (red) in the box; the first (empty scene) does not
+    const reds = await Promise.all(door.map(async (s) => {
+      const { data } = await sharp(s.file).raw().toBuffer({ resolveWithObject: true });
+      let red = 0;
+      for (let i = 0; i < data.length; i += 3) if (data[i]! > 150 && data[i + 1]! < 90) red++;
+      return red;
+    }));
+    assert.ok(reds.some((n) => n > 200), `red pixels per door crop: ${reds}`);
+    assert.ok(collector.counts.saved >= 3);
   });
 
   it('stops saving a label at maxPerClass (cameras sharing a folder share the bound)', async () => {
