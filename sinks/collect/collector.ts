@@ -99,15 +99,17 @@ export class Collector implements Sink {
         }
         continue;
       }
-      // `new`: the object is in this frame above its threshold; `update`: only a better snapshot moves the best crop
+      // `new`: the object is in this frame above its threshold; `update`: a better snapshot moves the best crop, and
+      // any update gives an object without a crop yet one (its `new` frame may have been overwritten in the store
+      // already when inference runs behind, as it does on a file read at full speed)
       const better = e.type === 'update' && e.before.bestFrameTime !== o.bestFrameTime && o.bestFrameTime === u.pts;
-      if (e.type !== 'new' && !better) continue;
+      if (e.type !== 'new' && !better && this.best.has(o.id)) continue;
       const stored = this.inputs.frames.latest(u.camera);
       if (!stored?.picture || stored.meta.pts !== u.pts) continue;
       const rect = cropRect(o.box, cam.config.collect.margin, { width: stored.meta.transform.srcWidth, height: stored.meta.transform.srcHeight }, stored.picture);
       if (!rect) continue;
       const prev = this.best.get(o.id);
-      if (prev && prev.score > o.score) continue;
+      if (prev && prev.score >= o.score) continue;
       this.best.set(o.id, { crop: copyCrop(stored.picture, rect), label: o.label, score: o.score, box: [...o.box] as Box, time: u.pts + u.epochOffset, picture: [stored.picture.width, stored.picture.height] });
     }
   }

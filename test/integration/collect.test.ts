@@ -150,7 +150,7 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
   it('stops saving a label at maxPerClass (cameras sharing a folder share the bound)', async () => {
     const dir = join(tmp(), 'shared');
     const camera = (name: string) => ({
-      name, url: clip, fps: 10, objects: { track: ['square'] }, tracker: { maxDisappearedSeconds: 0.5 },
+      name, url: clip, realtime: true, fps: 10, objects: { track: ['square'] }, tracker: { maxDisappearedSeconds: 0.5 },
       collect: { enabled: true, dir, maxPerClass: 1 },
     });
     // no loop: each camera sees the square once, so neither crop is a near-duplicate of its own camera's
