@@ -9,7 +9,9 @@ import { Logger } from '../../core/logger.js';
 import { Runtime } from '../../pipeline/runtime.js';
 import { Collector } from '../../sinks/collect/collector.js';
 import type { CropSidecar } from '../../sinks/collect/collect-store.js';
-import { until } from '../helpers/faults.js';
+import { writeFile } from 'node:fs/promises';
+import { spawnLookout, until } from '../helpers/faults.js';
+import { freePort } from '../helpers/ports.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -161,5 +163,39 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
     const saved = await sidecars(dir);
     assert.equal(saved.length, 1);
     assert.equal((await readdir(join(dir, 'unlabelled'))).filter((f) => f.endsWith('.jpg')).length, 1);
+  });
+
+  it('lookout run: collects while it runs, the Teach API lists the crops behind auth, and it stops cleanly', async () => {
+    const dir = join(tmp(), 'cli');
+    const port = await freePort();
+    const file = join(tmp(), 'lookout.yaml');
+    await writeFile(
+      file,
+      [
+        `model: { path: ${model.model}, adapter: ultralytics, labels: ${model.labels}, threshold: 0.5 }`,
+        'cameras:',
+        `  - { name: yard, url: ${clip}, loop: true, realtime: true, fps: 10, objects: { track: [square] }, tracker: { maxDisappearedSeconds: 0.5 },`,
+        `      collect: { enabled: true, dir: ${dir} } }`,
+        `http: { host: 127.0.0.1, port: ${port}, auth: { token: collect-token } }`,
+      ].join('\n') + '\n',
+    );
+    const lookout = spawnLookout(['run', '-c', file]);
+    try {
+      const listed = await until('the Teach API lists a collected crop', async () => {
+        const res = await fetch(`http://127.0.0.1:${port}/api/teach`, { headers: { authorization: 'Bearer collect-token' } }).catch(() => undefined);
+        if (!res?.ok) return undefined;
+        const body = (await res.json()) as { unlabelled: { id: string; kind: string; label: string; camera: string }[] };
+        return body.unlabelled.length > 0 ? body.unlabelled : undefined;
+      }, 60_000, 200);
+      assert.deepEqual(listed.map((c) => [c.kind, c.label, c.camera]), [['object', 'square', 'yard']]);
+      assert.equal((await fetch(`http://127.0.0.1:${port}/api/teach`)).status, 401);
+      const img = await fetch(`http://127.0.0.1:${port}/api/teach/image?folder=unlabelled&id=${listed[0]!.id}`, { headers: { authorization: 'Bearer collect-token' } });
+      assert.equal(img.headers.get('content-type'), 'image/jpeg');
+      assert.ok((await sharp(Buffer.from(await img.arrayBuffer())).metadata()).width! > 0);
+    } finally {
+      lookout.child.kill('SIGTERM');
+    }
+    const exit = await lookout.exited;
+    assert.equal(exit.code, 0, lookout.stderr());
   });
 });
