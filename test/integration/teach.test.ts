@@ -16,7 +16,7 @@ import type { CropSidecar } from '../../sinks/collect/collect-store.js';
 import { HttpServer } from '../../sinks/http/http-server.js';
 import type { ApiInputs } from '../../sinks/http/api.js';
 import { Snapshots } from '../../sinks/snapshot/snapshots.js';
-import { assetsDir, requireAsset } from '../helpers/assets.js';
+import { assetsDir, repoRoot, requireAsset } from '../helpers/assets.js';
 import { glyph } from '../helpers/glyphs.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -216,6 +216,8 @@ describe('Teach page in a real browser (headless Chromium)', function () {
     assert.deepEqual(confusion.slice(1).map((r) => r.slice(1).map(Number)), state.result.metrics.confusion);
     assert.equal(state.result.files.model, join(modelsDir, 'bars.onnx'));
     assert.ok(existsSync(state.result.files.model));
+    await mkdir(join(repoRoot, 'test-artifacts'), { recursive: true });
+    await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'teach.png'), fullPage: true });
     // the staging view is gone; the collect folder is as the user left it
     assert.deepEqual((await readdir(dir)).sort(), ['bar-h', 'bar-v', 'unlabelled']);
     assert.deepEqual(errors, []);
