@@ -69,7 +69,10 @@ describe('Teach page in a real browser (headless Chromium)', function () {
     const config = parseConfig(
       {
         model: { path: 'unused.onnx', adapter: 'yolox' },
-        cameras: [{ name: 'yard', url: 'unused.mp4', collect: { enabled: true, dir } }],
+        cameras: [
+          { name: 'yard', url: 'unused.mp4', collect: { enabled: true, dir } },
+          { name: 'gate', url: 'unused.mp4', collect: { enabled: true, dir: join(tmp(), 'gate') } },
+        ],
         http: { port: 0, host: '127.0.0.1', auth: { token: TOKEN } },
       },
       { env: {} },
@@ -182,6 +185,8 @@ describe('Teach page in a real browser (headless Chromium)', function () {
     assert.equal((await api(`/api/teach/image?folder=bar-h&id=${encodeURIComponent('../bar-v/x')}`)).status, 400);
     assert.equal((await api(`/api/teach/image?folder=bar-h&id=${id}`)).status, 200);
     assert.equal((await api('/api/teach/move', { id: 'not-there', from: 'bar-h', to: 'bar-v' })).status, 404);
+    for (const name of ['../x', 'Bars', '']) assert.equal((await api('/api/teach/train', { name })).status, 400, name);
+    assert.equal((await api('/api/teach?dataset=2')).status, 400);
     assert.deepEqual(await readdir(tmp()), before, 'nothing made outside');
     assert.deepEqual((await readdir(dir)).sort(), ['bar-h', 'bar-v', 'unlabelled']);
   });
@@ -220,6 +225,31 @@ describe('Teach page in a real browser (headless Chromium)', function () {
     await page.screenshot({ path: join(repoRoot, 'test-artifacts', 'teach.png'), fullPage: true });
     // the staging view is gone; the collect folder is as the user left it
     assert.deepEqual((await readdir(dir)).sort(), ['bar-h', 'bar-v', 'unlabelled']);
+    assert.deepEqual(errors, []);
+    await page.close();
+  });
+
+  it('shows why training failed (one class only), on the second collect folder picked in the page', async () => {
+    // the gate camera's folder: one class with crops, one still empty
+    const gate = join(tmp(), 'gate');
+    for (const cls of ['open', 'closed']) await mkdir(join(gate, cls), { recursive: true });
+    for (let i = 0; i < 3; i++) await sharp({ create: { width: 32, height: 32, channels: 3, background: { r: 40 * i, g: 90, b: 90 } } }).jpeg().toFile(join(gate, 'open', `c${i}.jpg`));
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(`${server.url}/teach?token=${TOKEN}`);
+    await page.waitForSelector('#dataset:not([hidden])');
+    await page.selectOption('#dataset', '1');
+    await page.waitForFunction(() => document.querySelector('#classes button[data-class="open"] .count')?.textContent === '3');
+    assert.equal(await page.textContent('#classes button[data-class="closed"] .count'), '0');
+    await page.fill('#model-name', 'gate');
+    await page.click('#train-button');
+    await page.waitForSelector('#training[data-state="failed"]', { timeout: 60000 });
+    const status = (await page.textContent('#train-status')) ?? '';
+    assert.match(status, /training gate failed: .*only class "open" has examples; a classifier needs at least 2 classes/);
+    assert.ok(!status.includes('.train-view'), `the message names the collect folder, not the staging view: ${status}`);
+    assert.deepEqual((await readdir(gate)).sort(), ['closed', 'open'], 'no staging view left behind');
+    assert.ok(!existsSync(join(modelsDir, 'gate.onnx')));
     assert.deepEqual(errors, []);
     await page.close();
   });
