@@ -1,8 +1,9 @@
 // The `collect` sink: crops for teaching new classes, saved into `<collect.dir>/unlabelled/` (collect-store.ts).
 // Objects: while an object of a collected label is tracked, its best crop (the `new` picture, then each better snapshot:
 // the frames Frigate's `bestFrameTime` points at) is copied out of the detect-resolution picture with the margin; it is
-// saved once, at the object's `end`, so an object gives one crop, its best. States: each `states.<name>` box is saved
-// every `stateIntervalSeconds` of stream time and when a motion box touches it (at most once a second).
+// saved once, at the object's `end` (or after LONG_LIVED_SECONDS of tracking), so an object gives one crop. States:
+// each `states.<name>` box is saved every `stateIntervalSeconds` of stream time and when a motion box touches it (at
+// most once a second).
 // Only crops are copied (never a frame); a picture that is not the frame an update was computed from is not used.
 import type { Observable, Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
@@ -38,6 +39,12 @@ interface Camera {
   stateSaved: Map<string, number>;
 }
 
+/**
+ * An object tracked this long (stream seconds) has its best crop so far written then, once, instead of at its end: a
+ * car parked for the day would otherwise give nothing until it leaves.
+ */
+export const LONG_LIVED_SECONDS = 300;
+
 /** motion-triggered state crops at most this often (stream seconds) */
 const MOTION_GAP_SECONDS = 1;
 
@@ -49,6 +56,8 @@ export class Collector implements Sink {
   /** one store per folder: cameras sharing a folder share its bounds */
   readonly stores = new Map<string, CollectStore>();
   private readonly best = new Map<string, Best>();
+  /** objects still open whose crop was written early (long-lived) */
+  private readonly written = new Set<string>();
   private readonly subscriptions: Subscription[];
 
   constructor(
@@ -93,12 +102,18 @@ export class Collector implements Sink {
       if (e.type === 'end') {
         const best = this.best.get(o.id);
         this.best.delete(o.id);
-        if (best) {
-          const [x, y, w, h] = [best.crop.rect.x, best.crop.rect.y, best.crop.rect.width, best.crop.rect.height];
-          cam.store.add(best.crop, { kind: 'object', camera: u.camera, label: best.label, time: best.time, score: best.score, box: best.box, crop: [x, y, w, h], picture: best.picture, eventId: o.id });
-        }
+        if (best && !this.written.delete(o.id)) this.save(cam, u.camera, o.id, best);
         continue;
       }
+      if (!this.written.has(o.id) && u.pts - o.startTime >= LONG_LIVED_SECONDS) {
+        const best = this.best.get(o.id);
+        if (best) {
+          this.written.add(o.id);
+          this.best.delete(o.id);
+          this.save(cam, u.camera, o.id, best);
+        }
+      }
+      if (this.written.has(o.id)) continue;
       // `new`: the object is in this frame above its threshold; `update`: a better snapshot moves the best crop, and
       // any update gives an object without a crop yet one (its `new` frame may have been overwritten in the store
       // already when inference runs behind, as it does on a file read at full speed)
@@ -112,6 +127,11 @@ export class Collector implements Sink {
       if (prev && prev.score >= o.score) continue;
       this.best.set(o.id, { crop: copyCrop(stored.picture, rect), label: o.label, score: o.score, box: [...o.box] as Box, time: u.pts + u.epochOffset, picture: [stored.picture.width, stored.picture.height] });
     }
+  }
+
+  private save(cam: Camera, camera: string, id: string, best: Best): void {
+    const { x, y, width, height } = best.crop.rect;
+    cam.store.add(best.crop, { kind: 'object', camera, label: best.label, time: best.time, score: best.score, box: best.box, crop: [x, y, width, height], picture: best.picture, eventId: id });
   }
 
   private onResult(r: FrameResult): void {
@@ -149,6 +169,7 @@ export class Collector implements Sink {
   async close(): Promise<void> {
     for (const s of this.subscriptions) s.unsubscribe();
     this.best.clear();
+    this.written.clear();
     await Promise.all([...this.stores.values()].map((s) => s.close()));
   }
 }
