@@ -53,7 +53,7 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
   process.on('unhandledRejection', onRejection);
   process.on('uncaughtException', onException);
   try {
-    sinks = await createSinks(runtime, config, { logger, json: opts.json });
+    sinks = await createSinks(runtime, config, { logger, json: opts.json, registry: opts.registry });
     opts.onReady?.(runtime, sinks);
     runtime.start();
     const signalled = await Promise.race([runtime.done.then(() => false), stopping.then(() => true)]);

@@ -30,7 +30,7 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
   const config = {
     ...parsed,
     model: { ...parsed.model, path: rel(parsed.model.path), labels: parsed.model.labels === undefined ? undefined : rel(parsed.model.labels) },
-    cameras: parsed.cameras.map((c) => ({ ...c, url: c.url.startsWith('lavfi:') || c.url.includes('://') ? c.url : rel(c.url), record: { ...c.record, dir: resolve(baseDir, c.record.dir) } })),
+    cameras: parsed.cameras.map((c) => ({ ...c, url: c.url.startsWith('lavfi:') || c.url.includes('://') ? c.url : rel(c.url), record: { ...c.record, dir: resolve(baseDir, c.record.dir) }, collect: { ...c.collect, dir: resolve(baseDir, c.collect.dir) } })),
     mqtt: parsed.mqtt?.tls?.ca === undefined ? parsed.mqtt : { ...parsed.mqtt, tls: { ...parsed.mqtt.tls, ca: isAbsolute(parsed.mqtt.tls.ca) ? parsed.mqtt.tls.ca : resolve(baseDir, parsed.mqtt.tls.ca) } },
   };
   return deepFreeze(config) as Config;

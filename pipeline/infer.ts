@@ -83,12 +83,13 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
             (out) => {
               if (out.results.length !== frames.length) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `the detector returned ${out.results.length} results for ${frames.length} frames`);
               opts.onBatch?.({ size: frames.length, inferenceMs: out.inferenceMs, queueDepth });
-              for (const f of frames) {
-                opts.onFrame?.(f);
-                f.release();
-              }
+              // each frame is handed to onFrame (the frame store) right before its own result goes out, so what
+              // reacts to that result synchronously (snapshots, collected crops) finds that frame's picture in the
+              // store, not a later frame of the same camera from the same batch
               frames.forEach((f, i) => {
                 const r = out.results[i];
+                opts.onFrame?.(f);
+                f.release();
                 if (!closed) {
                   subscriber.next({
                     frame: metaOf(f),

@@ -12,6 +12,8 @@ import { Api, HttpError, sendJson, type ApiInputs, type ApiOptions } from './api
 import { bindProblem, refuseUpgrade, RequestGate, TOKEN_COOKIE, type AuthConfig } from './auth.js';
 import { AuthFailureLimiter } from './auth-limiter.js';
 import { loadDashboard, type StaticFile } from './static-files.js';
+import { TeachApi } from './teach-api.js';
+import type { TeachTrain } from '../../core/teach.js';
 
 export interface HttpServerOptions extends ApiOptions {
   host: string;
@@ -20,6 +22,8 @@ export interface HttpServerOptions extends ApiOptions {
   /** failed authentications per client address and window before 429 */
   authFailures?: { max: number; windowSeconds: number };
   logger: Logger;
+  /** the Teach page's Train button (pipeline/teach-train.ts); absent: it answers 503 */
+  teachTrain?: TeachTrain;
 }
 
 export class HttpServer implements Sink {
@@ -33,6 +37,7 @@ export class HttpServer implements Sink {
     private readonly gate: RequestGate,
     private readonly files: Map<string, StaticFile>,
     private readonly logger: Logger,
+    private readonly teach: TeachApi,
   ) {
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
@@ -68,11 +73,13 @@ export class HttpServer implements Sink {
     const server = createServer((req, res) => void self!.serve(req, res));
     const failures = opts.authFailures ?? DEFAULTS.http.authFailures;
     const gate = new RequestGate(opts.auth ?? 'none', new AuthFailureLimiter({ max: failures.max, windowMs: failures.windowSeconds * 1000 }));
-    self = new HttpServer(server, api, gate, files, log);
+    const teach = new TeachApi({ cameras: opts.cameras, train: opts.teachTrain, logger: opts.logger });
+    self = new HttpServer(server, api, gate, files, log, teach);
     try {
       await listen(server, opts.host, opts.port, 'http', 'set http.port');
     } catch (err) {
       api.close();
+      teach.close();
       throw err;
     }
     return self;
@@ -116,7 +123,7 @@ export class HttpServer implements Sink {
         res.writeHead(200, { 'content-type': file.type, 'cache-control': 'no-cache', 'content-length': file.body.length });
         return void res.end(req.method === 'HEAD' ? undefined : file.body);
       }
-      if (!(await this.api.handle(req, res, url))) sendJson(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
+      if (!(await this.api.handle(req, res, url)) && !(await this.teach.handle(req, res, url))) sendJson(res, 404, { error: `no such endpoint: ${req.method} ${url.pathname}` });
     } catch (err) {
       // a client that went away mid-request (an aborted upload) is its business: debug, and nobody to answer
       if (req.destroyed && (res.destroyed || !res.writable || isAborted(err))) {
@@ -137,6 +144,7 @@ export class HttpServer implements Sink {
   close(): Promise<void> {
     this.closing ??= new Promise<void>((resolve) => {
       this.api.close();
+      this.teach.close();
       this.server.close(() => resolve());
       this.server.closeIdleConnections();
       for (const s of this.sockets) s.destroy();

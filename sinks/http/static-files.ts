@@ -18,9 +18,10 @@ export const DASHBOARD_DIR = new URL('../../../sinks/dashboard/', import.meta.ur
 
 export async function loadDashboard(dir: URL = DASHBOARD_DIR): Promise<Map<string, StaticFile>> {
   const files = new Map<string, StaticFile>();
-  for (const name of ['index.html', 'app.js', 'app.css', 'favicon.svg']) {
+  for (const name of ['index.html', 'app.js', 'app.css', 'favicon.svg', 'teach.html', 'teach.js', 'teach.css']) {
     const ext = name.slice(name.lastIndexOf('.'));
-    files.set(name === 'index.html' ? '/' : `/${name}`, { type: TYPES[ext], body: await readFile(new URL(name, dir)) });
+    const path = name === 'index.html' ? '/' : name === 'teach.html' ? '/teach' : `/${name}`;
+    files.set(path, { type: TYPES[ext], body: await readFile(new URL(name, dir)) });
   }
   return files;
 }

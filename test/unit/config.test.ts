@@ -30,6 +30,7 @@ describe('config', () => {
     assert.equal(c.cameras[0].realtime, true);
     assert.equal(c.cameras[0].loop, false);
     assert.equal(c.cameras[0].url, '/cfg/clips/front.mp4');
+    assert.equal(c.cameras[0].collect.dir, '/cfg/collect', 'the collect folder is beside the config file');
     assert.equal(c.model.path, 'yolox-nano', 'a registry name stays a name');
     assert.ok(Object.isFrozen(c) && Object.isFrozen(c.cameras[0]) && Object.isFrozen(c.model.providers));
   });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { Subject, take, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
+import { Subject, take, tap, VirtualAction, VirtualTimeScheduler, type Subscription } from 'rxjs';
 import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../../core/detector.js';
 import { BatchLostError } from '../../models/detector-supervisor.js';
 import { inferFrames, metaOf, type InferOptions } from '../../pipeline/infer.js';
@@ -328,6 +328,23 @@ describe('inferFrames operator', () => {
   });
 
   describe('results', () => {
+    it('hands each frame to onFrame right before its own result, so the store holds that frame when the result is seen', async () => {
+      // given one batch holding two frames of the same camera
+      const kept: string[] = [];
+      const t = setup(dynamic(), { onFrame: (f) => kept.push(`${f.camera}#${f.seq}`) });
+      const seenWith: string[] = [];
+      t.subscribe((o) => o.pipe(tap((r) => seenWith.push(`${r.frame.camera}#${r.frame.seq} store ${kept.at(-1)}`))));
+      t.push('A');
+      t.push('A');
+      t.push('B');
+      t.push('A');
+      await t.advance(20);
+      // then every result is seen while the frame store's newest frame is that result's own frame
+      assert.equal(t.batchInfo[0]?.size, 4, 'the four frames went as one batch');
+      assert.equal(seenWith.length, 4);
+      for (const line of seenWith) assert.equal(line.split(' store ')[0], line.split(' store ')[1]);
+    });
+
     it('maps every result to its own camera and seq, and releases every frame exactly once', async () => {
       // given frames of 3 cameras arriving at uneven times, some while batches are in flight
       const detector = dynamic(true);
