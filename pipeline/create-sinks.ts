@@ -13,7 +13,7 @@ import { Snapshots } from '../sinks/snapshot/snapshots.js';
 import { WebSocketSink } from '../sinks/websocket-sink.js';
 
 /** What the sinks read from the runtime (the Runtime class provides all of it). */
-export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips'>>;
+export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'classifyImage'>> & Partial<Pick<Runtime, 'clips'>>;
 
 export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean }): Promise<Sink[]> {
   const { logger } = opts;
