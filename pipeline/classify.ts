@@ -6,6 +6,7 @@
 // shared by every camera that names it; crops queued while a run is in flight go together in the next (a batch).
 // Nothing here exists for a config without `classify` or `states` models: the runtime then holds no Classification.
 import { Subject, type Observable, type Subscription } from 'rxjs';
+import { DEFAULTS } from '../config/defaults.js';
 import type { CameraConfig, Config } from '../config/types.js';
 import type { Detector } from '../core/detector.js';
 import { describeError, LookoutError } from '../core/errors.js';
@@ -17,6 +18,8 @@ import { OnnxDetector } from '../models/onnx-detector.js';
 import { isModelName, loadClassifierModel, trainedModelsDir } from '../models/trained-models.js';
 import { ObjectConsensus, StateConsensus } from './classify-consensus.js';
 
+/** a state result counts only at this score or above (the object rule's default threshold) */
+const STATE_THRESHOLD = DEFAULTS.classify.threshold;
 /** crops of one model that may go in one run */
 export const CLASSIFY_MAX_BATCH = 16;
 /** around an object's box, as a share of its longer side on each side: a little context helps a classifier */
@@ -303,6 +306,8 @@ export class Classification {
   }
 
   private stateResult(run: StateRun, c: Classified, pts: number): void {
+    // an unsure answer (a crop between two classes) neither starts nor breaks a run
+    if (!(c.score >= STATE_THRESHOLD)) return;
     run.recent.push({ label: c.label, score: c.score });
     if (run.recent.length > run.consecutive) run.recent.shift();
     const changed = run.consensus.add(c.label);
