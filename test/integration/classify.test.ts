@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
+import WebSocket from 'ws';
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { Logger } from '../../core/logger.js';
@@ -106,6 +107,14 @@ describe('classifiers on the cameras and behind the API', function () {
   it('a tracked square gets the sub-label "red": an update on lookout/<camera>/events, /api/events and the stats', async () => {
     const cfg = config({ realtime: true, classify: { square: { model: colour, minAttempts: 1 } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
     const { runtime, rec, http } = await start(cfg, ['lookout/#']);
+    const ws = new WebSocket(`${http!.url.replace('http', 'ws')}/ws`);
+    const wsEvents: EventMsg[] = [];
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString()) as { topic: string; payload: EventMsg };
+      if (msg.topic === 'lookout/yard/events') wsEvents.push(msg.payload);
+    });
+    cleanups.push(async () => ws.close());
+    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
     runtime.start();
     const labelled = await rec.waitFor((r) => r.json<EventMsg>('lookout/yard/events').find((e) => e.after.sub_label !== null), 'an event with a sub-label', 30000);
     assert.equal(labelled.type, 'update', 'the sub-label goes out as an update');
@@ -117,6 +126,7 @@ describe('classifiers on the cameras and behind the API', function () {
     await runtime.done;
     const end = await rec.waitFor((r) => r.json<EventMsg>('lookout/yard/events').find((e) => e.type === 'end'), 'the end');
     assert.equal(end.after.sub_label, 'red', 'the end carries it too');
+    await until('the sub-label on /ws', () => wsEvents.find((e) => e.type === 'update' && e.after.sub_label === 'red'));
     const api = (await (await fetch(`${http!.url}/api/events?camera=yard`)).json()) as { type: string; object: { sub_label: string | null } }[];
     assert.ok(api.some((e) => e.type === 'update' && e.object.sub_label === 'red'), JSON.stringify(api.map((e) => [e.type, e.object.sub_label])));
     const stats = runtime.snapshot().classify!.models[colour]!;
