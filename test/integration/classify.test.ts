@@ -167,6 +167,23 @@ describe('classifiers on the cameras and behind the API', function () {
     await runtime.done;
   });
 
+  it('onMotion: a crop whose colour changes is classified on the motion in it, not only every intervalSeconds', async () => {
+    // an interval longer than the clip: the only crops after the first come from motion touching the box
+    const state = { box: [110, 70, 210, 170], model: 'colour', intervalSeconds: 3600, consecutive: 3 };
+    const cfg = config(
+      { url: stateClip, realtime: false, motion: { improveContrast: false }, states: { door: { ...state, onMotion: true }, still: { ...state, onMotion: false } } },
+      { mqtt: { statsIntervalSeconds: 0 } },
+    );
+    const { runtime, rec } = await start(cfg, ['lookout/#']);
+    runtime.start();
+    await rec.waitFor((r) => r.texts('lookout/yard/state/door').includes('blue'), 'the state blue on motion', 30000);
+    await runtime.done;
+    const states = runtime.snapshot().classify!.states.yard!;
+    assert.equal(states.door!.state, 'blue');
+    assert.equal(states.still!.state, null, 'one crop at the start is not 3 identical results');
+    assert.deepEqual(rec.texts('lookout/yard/state/still'), []);
+  });
+
   it('a missing classifier stops the start and validate, naming the camera setting', async () => {
     const cfg = config({ classify: { square: { model: 'nosuchmodel' } } }, {});
     const problems = await staticProblems(cfg);
