@@ -150,14 +150,23 @@ describe('classifiers on the cameras and behind the API', function () {
     await runtime.done;
   });
 
-  it('a state crop that turns from red to blue: retained lookout/<camera>/state/<name> after K results, a discovery sensor, stats', async () => {
+  it('a state crop that turns from red to blue: retained lookout/<camera>/state/<name> after K results (MQTT and /ws), a discovery sensor, stats', async () => {
     const cfg = config(
       { url: stateClip, realtime: false, states: { door: { box: [110, 70, 210, 170], model: 'colour', intervalSeconds: 0.2, consecutive: 3, onMotion: false } } },
-      { mqtt: { statsIntervalSeconds: 0 } },
+      { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } },
     );
-    const { runtime, rec, broker } = await start(cfg, ['lookout/#']);
+    const { runtime, rec, broker, http } = await start(cfg, ['lookout/#']);
     runtime.start();
     await rec.waitFor((r) => r.texts('lookout/yard/state/door').includes('blue'), 'the state blue', 30000);
+    // a WebSocket client connecting now gets the state among the retained topics
+    const ws = new WebSocket(`${http!.url.replace('http', 'ws')}/ws`);
+    cleanups.push(async () => ws.close());
+    const wsStates: unknown[] = [];
+    ws.on('message', (m) => {
+      const msg = JSON.parse(m.toString()) as { topic: string; payload: unknown };
+      if (msg.topic === 'lookout/yard/state/door') wsStates.push(msg.payload);
+    });
+    await until('the retained state on /ws', () => wsStates.includes('blue'));
     assert.deepEqual(rec.texts('lookout/yard/state/door'), ['red', 'blue'], 'one message per change, none per result');
     const retained = await retainedOn(broker.url, ['lookout/yard/state/door', 'homeassistant/#'], 'lookout/available');
     assert.equal(retained.get('lookout/yard/state/door'), 'blue');
