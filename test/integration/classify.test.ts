@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import sharp from 'sharp';
 import WebSocket from 'ws';
+import { chromium } from 'playwright-core';
 import { parseConfig } from '../../config/load.js';
 import type { Config } from '../../config/types.js';
 import { Logger } from '../../core/logger.js';
@@ -131,6 +132,21 @@ describe('classifiers on the cameras and behind the API', function () {
     assert.ok(api.some((e) => e.type === 'update' && e.object.sub_label === 'red'), JSON.stringify(api.map((e) => [e.type, e.object.sub_label])));
     const stats = runtime.snapshot().classify!.models[colour]!;
     assert.ok(stats.crops >= 1 && stats.batches >= 1, JSON.stringify(stats));
+  });
+
+  it('the dashboard shows the sub-label next to the label (headless Chromium)', async () => {
+    const cfg = config({ realtime: true, classify: { square: { model: colour, minAttempts: 1 } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
+    const { runtime, http } = await start(cfg, ['lookout/#']);
+    const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(http!.url);
+    runtime.start();
+    await page.waitForSelector('#events li.event[data-type="update"]', { timeout: 30000 });
+    const texts = await page.locator('#events li.event .what').allTextContents();
+    assert.ok(texts.includes('square · red on yard'), JSON.stringify(texts));
+    assert.ok(texts.includes('square on yard'), 'the new event before the sub-label had none');
+    await runtime.done;
   });
 
   it('frigate dialect: after.sub_label is [name, score] as Frigate 0.17 sends it; a state sensor on frigate/<camera>/classification/<name>', async () => {
