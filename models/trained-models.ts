@@ -18,7 +18,7 @@ export function trainedModelsDir(env: Env = process.env): string {
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 export function isModelName(ref: string): boolean {
-  return NAME.test(ref) && !ref.endsWith('.onnx');
+  return NAME.test(ref) && !/\.onnx$/i.test(ref);
 }
 
 export interface ClassifierFiles {

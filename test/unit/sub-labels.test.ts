@@ -8,6 +8,7 @@ import { CameraObjects } from '../../pipeline/events.js';
 import { trackObjects } from '../../pipeline/track-operator.js';
 import { classifierFiles, isModelName } from '../../models/trained-models.js';
 import { lookoutObject } from '../../sinks/mqtt/lookout-dialect.js';
+import { parseConfig } from '../../config/load.js';
 import { clip, det, square } from './object-fixtures.js';
 
 describe('sub-labels', () => {
@@ -58,5 +59,21 @@ describe('sub-labels', () => {
     assert.equal(isModelName('/abs/gate'), false);
     assert.deepEqual(classifierFiles('gate', '/m'), { modelPath: join('/m', 'gate.onnx'), labelsPath: join('/m', 'gate.labels.txt') });
     assert.deepEqual(classifierFiles('/x/y/car.onnx', '/m'), { modelPath: '/x/y/car.onnx', labelsPath: join('/x/y', 'car.labels.txt') });
+    assert.equal(isModelName('Car.ONNX'), false);
+  });
+
+  it('config: classifier paths are relative to the config file, names stay names', () => {
+    const config = parseConfig(
+      {
+        model: { path: 'yolox-nano' },
+        cameras: [{ name: 'front', url: 'lavfi:testsrc2', classify: { person: { model: 'models/courier.onnx' }, car: { model: 'mine' } }, states: { gate: { box: [0, 0, 10, 10], model: 'gate.v2' }, bin: { box: [0, 0, 10, 10] } } }],
+      },
+      { env: {}, baseDir: '/etc/lookout' },
+    );
+    const c = config.cameras[0];
+    assert.equal(c.classify.person.model, '/etc/lookout/models/courier.onnx');
+    assert.equal(c.classify.car.model, 'mine');
+    assert.equal(c.states.gate.model, 'gate.v2', 'a dotted name is still a name');
+    assert.equal(c.states.bin.model, undefined);
   });
 });
