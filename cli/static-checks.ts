@@ -29,6 +29,7 @@ export async function staticProblems(config: Config): Promise<string[]> {
   for (const c of config.cameras) {
     if (!c.enabled) continue;
     for (const [label, e] of Object.entries(c.classify)) {
+      if (!c.objects.track.includes(label)) problems.push(`cameras.${c.name}.classify.${label}: the camera does not track ${label} (objects.track: ${c.objects.track.join(', ')})`);
       const p = await classifierProblem(e.model, modelsDir);
       if (p) problems.push(`cameras.${c.name}.classify.${label}.model: ${p}`);
     }

@@ -213,6 +213,8 @@ describe('classifiers on the cameras and behind the API', function () {
     const cfg = config({ classify: { square: { model: 'nosuchmodel' } } }, {});
     const problems = await staticProblems(cfg);
     assert.ok(problems.some((p) => /cameras\.yard\.classify\.square\.model: no trained model named nosuchmodel/.test(p)), problems.join('\n'));
+    const untracked = await staticProblems(config({ classify: { person: { model: colour } } }, {}));
+    assert.deepEqual(untracked, ['cameras.yard.classify.person: the camera does not track person (objects.track: square)']);
     await assert.rejects(Runtime.create(cfg, { logger: quiet, modelsDir: join(tmp(), 'models') }), /cameras\.yard\.classify\.square\.model: no trained model named nosuchmodel in .*models \(train one with lookout train --name nosuchmodel/);
   });
 
