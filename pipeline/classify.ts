@@ -234,6 +234,8 @@ export class Classification {
           ...Object.entries(c.states).flatMap(([name, s]): [string, string][] => (s.model === undefined ? [] : [[`cameras.${c.name}.states.${name}.model`, s.model]])),
         ];
         if (refs.length === 0) continue;
+        const untracked = Object.keys(c.classify).find((label) => !c.objects.track.includes(label));
+        if (untracked !== undefined) throw new LookoutError('LOOKOUT_ERR_CONFIG', `invalid config: cameras.${c.name}.classify.${untracked}: the camera does not track ${untracked} (objects.track: ${c.objects.track.join(', ')})`);
         cameras.set(c.name, c);
         for (const [where, ref] of refs) {
           if (sessions.has(ref)) continue;

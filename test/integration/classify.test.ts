@@ -215,6 +215,7 @@ describe('classifiers on the cameras and behind the API', function () {
     assert.ok(problems.some((p) => /cameras\.yard\.classify\.square\.model: no trained model named nosuchmodel/.test(p)), problems.join('\n'));
     const untracked = await staticProblems(config({ classify: { person: { model: colour } } }, {}));
     assert.deepEqual(untracked, ['cameras.yard.classify.person: the camera does not track person (objects.track: square)']);
+    await assert.rejects(Runtime.create(config({ classify: { person: { model: colour } } }, {}), { logger: quiet }), /cameras\.yard\.classify\.person: the camera does not track person/);
     await assert.rejects(Runtime.create(cfg, { logger: quiet, modelsDir: join(tmp(), 'models') }), /cameras\.yard\.classify\.square\.model: no trained model named nosuchmodel in .*models \(train one with lookout train --name nosuchmodel/);
   });
 
