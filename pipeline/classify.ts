@@ -382,13 +382,6 @@ export class Classification {
     return { models, states };
   }
 
-  /** The current state of every state crop (re-sent on an MQTT connect). */
-  currentStates(): StateChange[] {
-    const out: StateChange[] = [];
-    for (const runs of this.stateRuns.values()) for (const r of runs) if (r.state !== null) out.push({ camera: r.camera, name: r.name, state: r.state, score: r.score ?? 0, pts: r.lastRun ?? 0 });
-    return out;
-  }
-
   /** Idempotent: stops following updates, completes the streams and closes every session. */
   async close(): Promise<void> {
     if (this.closed) return;
