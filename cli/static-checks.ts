@@ -1,11 +1,13 @@
 // What `lookout run` would refuse before opening a camera, checked without running anything, so that `validate`
 // passes exactly what `run` accepts: binding beyond loopback without auth, the model file, its adapter, the labels,
 // classifier preprocessing (its values are checked by the schema, config/preprocess.ts; here, that the adapter takes it).
+// the classifiers cameras name.
 import { stat } from 'node:fs/promises';
 import { ADAPTER_NAMES } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
 import { findAsset, isRegistryName } from '../models/registry.js';
 import { bindProblem } from '../sinks/http/auth.js';
+import { classifierProblem, trainedModelsDir } from '../models/trained-models.js';
 
 /** One line per problem, each naming its config path; the real cause first (a missing file before its adapter). */
 export async function staticProblems(config: Config): Promise<string[]> {
@@ -26,6 +28,20 @@ export async function staticProblems(config: Config): Promise<string[]> {
   if (model.labels !== undefined && !isRegistryName(model.labels)) {
     const missing = await fileProblem(model.labels);
     if (missing) problems.push(`model.labels: ${missing}`);
+  }
+  // the classifiers cameras name (sub-labels, states): a trained model's name or an .onnx path with labels beside it
+  const modelsDir = trainedModelsDir();
+  for (const c of config.cameras) {
+    if (!c.enabled) continue;
+    for (const [label, e] of Object.entries(c.classify)) {
+      if (!c.objects.track.includes(label)) problems.push(`cameras.${c.name}.classify.${label}: the camera does not track ${label} (objects.track: ${c.objects.track.join(', ')})`);
+      const p = await classifierProblem(e.model, modelsDir);
+      if (p) problems.push(`cameras.${c.name}.classify.${label}.model: ${p}`);
+    }
+    for (const [name, st] of Object.entries(c.states)) {
+      const p = st.model === undefined ? undefined : await classifierProblem(st.model, modelsDir);
+      if (p) problems.push(`cameras.${c.name}.states.${name}.model: ${p}`);
+    }
   }
   if (config.http) {
     const p = bindProblem(config.http.host, config.http.auth);

@@ -1,12 +1,12 @@
 // `lookout train`: trains a classifier on labelled images and writes it as one ONNX file the `classifier` adapter
 // serves, with its labels, a model card and the test split. The report goes to stdout (text, or JSON with --json);
 // progress (a bar on a TTY, one line per epoch otherwise) goes to stderr.
+import { trainedModelsDir } from '../models/trained-models.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../core/logger.js';
 import { formatReport } from '../pipeline/eval/report.js';
 import { renderProgress } from './progress.js';
-import { cacheDir } from '../models/registry.js';
 import { trainHeadModel } from '../pipeline/train-head.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { train, type TrainArchitecture, type TrainPipelineProgress, type TrainResult } from '../pipeline/train.js';
@@ -36,7 +36,7 @@ export interface TrainCommandOptions {
 
 /** Where trained models go unless --out says otherwise. */
 export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return join(cacheDir(env), 'models');
+  return trainedModelsDir(env);
 }
 
 const PROGRESS_INTERVAL_MS = 100;

@@ -30,10 +30,21 @@ export function parseConfig(raw: unknown, opts: { env?: NodeJS.ProcessEnv; baseD
   const config = {
     ...parsed,
     model: { ...parsed.model, path: rel(parsed.model.path), labels: parsed.model.labels === undefined ? undefined : rel(parsed.model.labels) },
-    cameras: parsed.cameras.map((c) => ({ ...c, url: c.url.startsWith('lavfi:') || c.url.includes('://') ? c.url : rel(c.url), record: { ...c.record, dir: resolve(baseDir, c.record.dir) }, collect: { ...c.collect, dir: resolve(baseDir, c.collect.dir) } })),
+    cameras: parsed.cameras.map((c) => classifierPaths({ ...c, url: c.url.startsWith('lavfi:') || c.url.includes('://') ? c.url : rel(c.url), record: { ...c.record, dir: resolve(baseDir, c.record.dir) }, collect: { ...c.collect, dir: resolve(baseDir, c.collect.dir) } }, baseDir)),
     mqtt: parsed.mqtt?.tls?.ca === undefined ? parsed.mqtt : { ...parsed.mqtt, tls: { ...parsed.mqtt.tls, ca: isAbsolute(parsed.mqtt.tls.ca) ? parsed.mqtt.tls.ca : resolve(baseDir, parsed.mqtt.tls.ca) } },
   };
   return deepFreeze(config) as Config;
+}
+
+/**
+ * A camera's classifier paths (`classify.<label>.model`, `states.<name>.model`) relative to the config file; a bare
+ * name (no slash, not `.onnx`) is a trained model's name and stays one (models/trained-models.ts has the same rule).
+ */
+function classifierPaths<C extends { classify: Record<string, { model: string }>; states: Record<string, { model?: string }> }>(c: C, baseDir: string): C {
+  const path = (p: string) => (isAbsolute(p) || !(p.includes('/') || p.toLowerCase().endsWith('.onnx')) ? p : resolve(baseDir, p));
+  const classify = Object.fromEntries(Object.entries(c.classify).map(([label, e]) => [label, { ...e, model: path(e.model) }]));
+  const states = Object.fromEntries(Object.entries(c.states).map(([name, st]) => [name, st.model === undefined ? st : { ...st, model: path(st.model) }]));
+  return { ...c, classify, states };
 }
 
 /** Registry names (`yolox-nano`) stay names; anything with a slash or a dot is a path. */

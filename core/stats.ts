@@ -48,6 +48,15 @@ export interface StatsSnapshot {
   detector: DetectorStats;
   /** per camera with motion on (pipeline/camera-motion.ts) */
   motion?: Record<string, MotionStats>;
+  /** only with `classify` or `states` models (pipeline/classify.ts) */
+  classify?: ClassifyStats;
+}
+
+export interface ClassifyStats {
+  /** per classifier model (as config names it): crops classified, model runs, ms of those runs */
+  models: Record<string, { crops: number; batches: number; inferenceMs: number; msPerCrop: number }>;
+  /** per camera and state crop: the published state (null before K identical results) and its score */
+  states: Record<string, Record<string, { state: string | null; score: number | null }>>;
 }
 
 export interface MotionStats {

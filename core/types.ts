@@ -117,6 +117,34 @@ export interface TrackedObject {
   currentSpeed: number;
   /** mean of the speeds measured in such zones so far (0 if none) */
   averageSpeed: number;
+  /** what a camera's `classify.<label>` classifier agreed on (pipeline/classify.ts); absent until then */
+  subLabel?: SubLabel;
+}
+
+/** A second-stage classifier's agreed answer about a tracked object: the class and the mean score of the votes for it. */
+export interface SubLabel {
+  label: string;
+  score: number;
+}
+
+/** A sub-label agreed for one object of a camera; the tracker turns it into an `update` event. */
+export interface SubLabelDecision {
+  camera: string;
+  id: string;
+  subLabel: SubLabel;
+}
+
+/** A camera's fixed crop (`states.<name>`) changed state after `consecutive` identical results. */
+export interface StateChange {
+  camera: string;
+  /** the state's name in config */
+  name: string;
+  /** the class the state's model agreed on */
+  state: string;
+  /** the mean score of the identical results that decided it */
+  score: number;
+  /** stream time of the frame that decided it */
+  pts: number;
 }
 
 export interface ObjectEvent {

@@ -4,7 +4,7 @@
 import { DEFAULT_LABEL_FILTER, DetectionFilter, computedScore, type LabelFilter, type ObjectsOptions } from './filters.js';
 import { DEFAULT_TRACKER_OPTIONS, Tracker, type Track, type TrackerOptions } from './track.js';
 import { type RandomSource } from '../core/random.js';
-import type { CameraUpdate, CrossingDirection, FrameResult, LineCrossing, ObjectCounts, ObjectEvent, TrackedObject } from '../core/types.js';
+import type { CameraUpdate, CrossingDirection, FrameResult, LineCrossing, ObjectCounts, ObjectEvent, SubLabel, TrackedObject } from '../core/types.js';
 import type { Polygon } from '../core/geometry.js';
 import { DEFAULTS } from '../config/defaults.js';
 import { DEFAULT_ZONE_INERTIA, Zones, type ZoneOptions } from './zones.js';
@@ -108,7 +108,9 @@ interface ObjectState {
 }
 
 function copyObject(o: TrackedObject): TrackedObject {
-  return { ...o, box: [...o.box], currentZones: [...o.currentZones], enteredZones: [...o.enteredZones] };
+  const copy: TrackedObject = { ...o, box: [...o.box], currentZones: [...o.currentZones], enteredZones: [...o.enteredZones] };
+  if (o.subLabel) copy.subLabel = { ...o.subLabel };
+  return copy;
 }
 
 function sameMembers(a: readonly string[], b: readonly string[]): boolean {
@@ -366,6 +368,22 @@ export class CameraObjects {
     }
     // keep config order, so equal zone sets always look the same
     if (changed) o.currentZones.sort((a, b) => this.zones.names.indexOf(a) - this.zones.names.indexOf(b));
+  }
+
+  /**
+   * A classifier agreed on the object's sub-label (pipeline/classify.ts): an `update` goes out now, between frames, and
+   * later events carry it. Undefined when the object is gone, not an event yet, or already has that sub-label.
+   */
+  setSubLabel(id: string, subLabel: SubLabel): CameraUpdate | undefined {
+    const s = this.states.get(id);
+    if (s === undefined || s.published === null) return undefined;
+    const had = s.obj.subLabel;
+    if (had && had.label === subLabel.label && had.score === subLabel.score) return undefined;
+    s.obj.subLabel = { ...subLabel };
+    const pts = this.lastPts ?? s.obj.lastSeen;
+    const events: ObjectEvent[] = [];
+    this.publish(s, 'update', pts, events);
+    return this.finish(pts, events);
   }
 
   private publish(s: ObjectState, type: 'new' | 'update', pts: number, events: ObjectEvent[]): void {

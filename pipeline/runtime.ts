@@ -24,9 +24,11 @@ import type { ClipsView } from '../core/clips.js';
 import { FrameStore } from './frame-store.js';
 import { CameraMotion } from './camera-motion.js';
 import { inferFrames } from './infer.js';
+import { ClassifierPool, Classification, wantsClassification } from './classify.js';
+import type { ClassifyImage } from '../core/image-classification.js';
 import type { Logger } from '../core/logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
-import type { Frame, FrameResult, MotionChange, Status } from '../core/types.js';
+import type { Frame, FrameResult, MotionChange, StateChange, Status } from '../core/types.js';
 
 export interface RuntimeOptions {
   logger: Logger;
@@ -37,6 +39,8 @@ export interface RuntimeOptions {
   drainTimeoutMs?: number;
   /** how the ONNX detector is restarted after a failure (backoff, hang timeout) */
   detectorRestart?: DetectorSupervisorOptions;
+  /** where classifiers named by a bare name are found (default: `lookout train`'s default folder) */
+  modelsDir?: string;
 }
 
 /** Uploads ride the camera pipeline under a name no camera can have (camera names are [a-z0-9_-]+). */
@@ -70,6 +74,8 @@ export class Runtime {
   readonly motion: CameraMotion;
   /** a camera's motion turned ON or OFF (the MQTT motion topic) */
   readonly motion$: Observable<MotionChange>;
+  /** a state crop changed (pipeline/classify.ts); absent without state models */
+  readonly states$?: Observable<StateChange>;
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -87,11 +93,15 @@ export class Runtime {
     private readonly drainTimeoutMs: number,
     /** event clips: segment recorders and clip stores of the cameras that record (pipeline/recording.ts) */
     readonly recording: Recording,
+    /** sub-labels and states (pipeline/classify.ts); absent when no camera names a classifier */
+    readonly classification?: Classification,
+    private readonly modelsDir?: string,
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
     this.motion = new CameraMotion((camera) => config.cameras.find((c) => c.name === camera)?.motion);
     this.motion$ = this.motion.changes$;
+    if (classification && classification.hasStates) this.states$ = classification.states$;
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     this.detectorStates = detector.states$?.subscribe((s) => {
@@ -114,7 +124,9 @@ export class Runtime {
         onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
         onDrop: (camera, err?: unknown) => this.frameDropped(camera, err),
         onFrame: (f) => {
-          if (!isUpload(f.camera)) this.frames.keep(f);
+          if (isUpload(f.camera)) return;
+          this.frames.keep(f);
+          this.classification?.keep(f);
         },
       }),
       filter((r) => this.resultFor(r)),
@@ -133,12 +145,14 @@ export class Runtime {
       trackObjects({
         cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker, lines: c.lines }])),
         flush$: this.flush$,
+        subLabels$: classification?.subLabels$,
       }),
     );
     this.updates = connectable(tracked, { connector: () => new Subject<CameraUpdate>(), resetOnDisconnect: false });
     this.updates$ = this.updates;
     // first subscriber: an event's clip is known to be coming before any sink publishes the event
     recording.attach(this.results, this.updates);
+    classification?.attach(this.updates);
   }
 
   /** What sinks see of the event clips. */
@@ -184,13 +198,17 @@ export class Runtime {
     const onWarning = (camera: string, code: string, message: string) => runtime?.cameraState(camera, { status: runtime.stats.statusOf(camera), severity: 'warning', code, message });
     const recording = await Recording.create(config.cameras, { logger: opts.logger, emitStatus: (s) => runtime?.recordStatus(s) });
     let sources: FrameSource[];
+    let classification: Classification | undefined;
     try {
+      if (wantsClassification(config)) classification = await Classification.create(config, { logger: opts.logger, modelsDir: opts.modelsDir, keepFrames: config.model.batch.maxSize + 1 });
       sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
     } catch (err) {
+      await classification?.close();
       await recording.close();
+      if (!opts.detector) await detector.close();
       throw err;
     }
-    runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000, recording);
+    runtime = new Runtime(config, detector, sources, opts.logger, opts.drainTimeoutMs ?? 5000, recording, classification, opts.modelsDir);
     return runtime;
   }
 
@@ -222,8 +240,9 @@ export class Runtime {
               this.stats.setStatus(source.camera, 'online');
               this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
             }
-            // motion runs also while detection is paused, as Frigate's does
-            this.motion.observe(f);
+            // motion runs also while detection is paused, as Frigate's does (and so do state crops)
+            const motion = this.motion.observe(f);
+            this.classification?.observeFrame(f, motion);
             if (this.detectOff.has(source.camera)) return f.release();
             this.outstanding.set(source.camera, (this.outstanding.get(source.camera) ?? 0) + 1);
             subscriber.next(f);
@@ -315,6 +334,21 @@ export class Runtime {
     return out;
   };
 
+  /** trained classifiers opened for POST /api/classify (the cameras' own are shared, not opened twice) */
+  private classifierPool: ClassifierPool | undefined;
+  private get classifiers(): ClassifierPool {
+    return (this.classifierPool ??= new ClassifierPool(this.modelsDir, (name) => this.classification?.session(name)));
+  }
+
+  /** One still image through a trained classifier by name (the HTTP API's classify). */
+  readonly classifyImage: ClassifyImage = async (bytes, model, what) => {
+    if (this.state === 'stopping' || this.state === 'stopped') throw new LookoutError('LOOKOUT_ERR_DETECTOR_CLOSED', 'the classifiers are closed');
+    const session = await this.classifiers.get(model);
+    const image = await decodeImage(bytes, session.detector.info.format, what);
+    const c = await session.classify(image.data);
+    return { model, probabilities: c.probabilities, inferenceMs: c.inferenceMs };
+  };
+
   /** Starts the cameras; results flow to whoever subscribed to `results$` and `updates$` (subscribe first). */
   start(): void {
     if (this.state !== 'created') throw new Error(`runtime cannot start from state ${this.state}`);
@@ -352,7 +386,7 @@ export class Runtime {
 
   snapshot(): StatsSnapshot {
     const motion = this.motion.stats();
-    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}) };
+    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}), ...(this.classification ? { classify: this.classification.stats() } : {}) };
   }
 
   /**
@@ -394,6 +428,8 @@ export class Runtime {
     await this.drain();
     this.state = 'stopping';
     await this.detector.close();
+    await this.classifierPool?.close();
+    await this.classification?.close();
     // clips of events that just ended are made from what was recorded; then the segment cache goes
     await this.recording.close();
     this.detectorStates?.unsubscribe();

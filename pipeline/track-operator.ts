@@ -2,7 +2,7 @@
 // CameraObjects (tracker, zones, event state) per camera, created on its first frame and owned by the subscription.
 import { Observable, type OperatorFunction } from 'rxjs';
 import { CameraObjects, hasNews, type CameraObjectsInput } from './events.js';
-import type { CameraUpdate } from '../core/types.js';
+import type { CameraUpdate, SubLabelDecision } from '../core/types.js';
 import type { RandomSource } from '../core/random.js';
 import type { FrameResult } from '../core/types.js';
 
@@ -24,6 +24,8 @@ export interface TrackObjectsOptions {
    * keeps its state object, so ids stay unique when it resumes
    */
   flush$?: Observable<string>;
+  /** sub-labels a classifier agreed on: the object gets an `update` at once (pipeline/classify.ts) */
+  subLabels$?: Observable<SubLabelDecision>;
 }
 
 /**
@@ -72,7 +74,13 @@ export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunctio
         const update = c.flush();
         if (wanted(update)) subscriber.next(update);
       });
+      const subLabels = options.subLabels$?.subscribe((d) => {
+        if (subscriber.closed) return;
+        const update = cameras.get(d.camera)?.setSubLabel(d.id, d.subLabel);
+        if (update) subscriber.next(update);
+      });
       return () => {
+        subLabels?.unsubscribe();
         flushes?.unsubscribe();
         subscription.unsubscribe();
       };

@@ -10,12 +10,12 @@ import { statsPayload } from './stats-payload.js';
 import { listen } from './listen.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { interval, type Subscription } from 'rxjs';
+import { interval, type Observable, type Subscription } from 'rxjs';
 import { WebSocket, WebSocketServer, type RawData } from 'ws';
 import type { CameraConfig, WebSocketConfig } from '../config/types.js';
 import type { Logger } from '../core/logger.js';
 import type { StatsSnapshot } from '../core/stats.js';
-import type { Status } from '../core/types.js';
+import type { StateChange, Status } from '../core/types.js';
 import { detectStateTopic, ONLINE } from './mqtt/dialect.js';
 import { LookoutDialect } from './mqtt/lookout-dialect.js';
 import { topicFilterProblem, topicMatches } from './mqtt/topics.js';
@@ -28,6 +28,8 @@ export interface WebSocketSinkInputs extends SinkInputs {
   snapshot(): StatsSnapshot;
   detectEnabled(camera: string): boolean;
   emitStatus(status: Omit<Status, 'at'>): void;
+  /** state crops' changes: retained on `<prefix>/<camera>/state/<name>`, as in the Lookout MQTT dialect */
+  states$?: Observable<StateChange>;
 }
 
 export interface WebSocketSinkOptions {
@@ -135,6 +137,7 @@ export class WebSocketSink implements Sink {
         }
       }),
     );
+    if (inputs.states$) this.subscriptions.push(inputs.states$.subscribe((st) => this.publish(this.dialect.stateTopic(st.camera, st.name), st.state, true)));
     this.timers.push(setInterval(() => this.heartbeat(), cfg.heartbeatSeconds * 1000));
     if (cfg.statsIntervalSeconds > 0) this.subscriptions.push(interval(cfg.statsIntervalSeconds * 1000).subscribe(() => this.publish(this.dialect.statsTopic, statsPayload(inputs.snapshot()), false)));
     for (const t of this.timers) t.unref();

@@ -150,7 +150,7 @@ function addEvent(type, o) {
   const item = el('li', { class: 'event', 'data-id': o.id, 'data-type': type },
     thumb,
     el('div', {},
-      el('div', {}, el('span', { class: 'what' }, `${o.label} on ${o.camera}`), el('span', { class: `type ${type}` }, type)),
+      el('div', {}, el('span', { class: 'what' }, `${o.label}${o.sub_label ? ` · ${o.sub_label}` : ''} on ${o.camera}`), el('span', { class: `type ${type}` }, type)),
       el('div', { class: 'when' }, `${Math.round(o.score * 100)}%${zones} · ${type === 'end' ? `gone after ${timeText((o.end_time ?? o.last_seen) - o.start_time)}` : `at ${clockText(o.start_time)}`}`)));
   if (type === 'end' && o.has_clip) item.lastElementChild.append(clipButton(o.id));
   eventsList.prepend(item);

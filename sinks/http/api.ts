@@ -20,6 +20,7 @@ import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
 import { trackedDetections } from '../tracked-labels.js';
 import { lookoutObject } from '../mqtt/lookout-dialect.js';
+import type { ClassifyImage } from '../../core/image-classification.js';
 import { createReadStream } from 'node:fs';
 import type { ClipsView } from '../../core/clips.js';
 import { parseRange } from './byte-range.js';
@@ -39,6 +40,8 @@ export interface ApiInputs {
   /** the runtime's way in to the detector: through the batcher, with the cameras' frames */
   readonly detectImage: DetectImage;
   readonly failure: unknown;
+  /** trained classifiers by name (POST /api/classify); absent: the route answers 404 */
+  readonly classifyImage?: ClassifyImage;
   /** whether detection runs on a camera (false while paused by a `detect/set OFF`) */
   detectEnabled?(camera: string): boolean;
   /** event clips (cameras with `record`); absent: no clips */
@@ -162,6 +165,10 @@ export class Api {
     if (path === '/api/detect') {
       if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body');
       return await this.detect(req, res), true;
+    }
+    if (path === '/api/classify') {
+      if (method !== 'POST') throw new HttpError(405, 'use POST with a JPEG or PNG body and ?model=NAME');
+      return await this.classify(req, res, url), true;
     }
     return false;
   }
@@ -344,6 +351,40 @@ export class Api {
     } catch (err) {
       if (err instanceof HttpError) throw err;
       throw new HttpError(uploadStatus(err), describeError(err));
+    } finally {
+      this.decoding--;
+    }
+  }
+
+  /**
+   * `POST /api/classify?model=NAME`: the image through a trained classifier, every class's probability out, best
+   * first. Same limits as /api/detect (type, bytes, pixels, concurrent decodes); no such model is 404.
+   */
+  private async classify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    const model = url.searchParams.get('model');
+    if (!model) throw new HttpError(400, 'name the model: POST /api/classify?model=NAME');
+    if (!this.inputs.classifyImage) throw new HttpError(404, 'this server has no classifiers');
+    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
+    if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
+    const maxDecodes = this.opts.maxConcurrentDecodes ?? DEFAULTS.http.maxConcurrentDecodes;
+    if (this.decoding >= maxDecodes) {
+      req.resume();
+      throw new HttpError(503, `${maxDecodes} uploads are being decoded; try again shortly`, 1);
+    }
+    this.decoding++;
+    try {
+      const body = await readBody(req, this.opts.maxUploadBytes);
+      if (body.length === 0) throw new HttpError(400, 'the request has no body');
+      const what = `the uploaded ${type.slice(6).toUpperCase()}`;
+      await this.checkPixels(body, what);
+      const out = await this.inputs.classifyImage(body, model, what);
+      const probabilities = out.probabilities.map((p) => ({ label: p.label, score: Number(p.score.toFixed(6)) }));
+      sendJson(res, 200, { model: out.model, label: probabilities[0]?.label ?? null, score: probabilities[0]?.score ?? null, probabilities, inferenceMs: Number(out.inferenceMs.toFixed(2)) });
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      throw new HttpError(isLookoutError(err) && err.code === 'LOOKOUT_ERR_MODEL_LOAD' ? 404 : uploadStatus(err), describeError(err));
     } finally {
       this.decoding--;
     }

@@ -35,6 +35,12 @@ export interface Dialect {
   zoneCountTopic(camera: string, zone: string, label: string): string;
   /** the daily count topic of a line, label and direction; absent in a dialect without lines (Frigate's) */
   lineCountTopic?(camera: string, line: string, label: string, direction: CrossingDirection): string;
+  /**
+   * a camera's state crop (`states.<name>`), retained, the state's class as plain text: Lookout `<p>/<camera>/state/<name>`,
+   * Frigate `<p>/<camera>/classification/<name>` (Frigate 0.17's state-classification topic, docs.frigate.video
+   * configuration/custom_classification/state_classification)
+   */
+  stateTopic(camera: string, name: string): string;
   /** frame metadata as it passes (frame sizes for Frigate's `region`) */
   observeFrame(frame: FrameMeta): void;
 }

@@ -15,6 +15,8 @@ export interface DiscoveryCamera {
   motion?: boolean;
   /** the camera's zones and the labels counted in each: an occupancy count sensor per zone and label (and `all`) */
   zones?: readonly { name: string; labels: readonly string[] }[];
+  /** state crops with a model (`states.<name>`): a sensor each on the dialect's state topic */
+  states?: readonly string[];
   /** retained JPEG snapshots are published (`<prefix>/<camera>/<label>/snapshot`): an `image` entity per label */
   snapshots?: boolean;
 }
@@ -142,6 +144,20 @@ export function discoveryMessages(dialect: Dialect, discoveryPrefix: string, cam
           payload_on: 'ON',
           payload_off: 'OFF',
           device_class: 'motion',
+          availability,
+          device,
+        },
+      });
+    }
+    for (const name of camera.states ?? []) {
+      const objectId = `${id(camera.name)}_${id(name)}_state`;
+      out.push({
+        topic: `${discoveryPrefix}/sensor/${node}/${objectId}/config`,
+        config: {
+          name: `${name} state`,
+          unique_id: `${node}_${objectId}`,
+          object_id: `${node}_${objectId}`,
+          state_topic: dialect.stateTopic(camera.name, name),
           availability,
           device,
         },

@@ -24,7 +24,11 @@ export interface FrigateObjectPayload {
   frame_time: number;
   snapshot: FrigateSnapshot;
   label: string;
-  sub_label: null;
+  /**
+   * `[name, score]` once set, else null: what Frigate 0.17 sends (after.sub_label = ["Eli", 0.514], seen on its MQTT
+   * events; Home Assistant automations read `after.sub_label[0]`, github.com/blakeblackshear/frigate/discussions/21793)
+   */
+  sub_label: [string, number] | null;
   top_score: number;
   false_positive: boolean;
   start_time: number;
@@ -111,6 +115,10 @@ export class FrigateDialect implements Dialect {
     this.statsTopic = `${prefix}/stats`;
     this.eventsTopic = `${prefix}/events`;
     this.now = opts.now ?? Date.now;
+  }
+
+  stateTopic(camera: string, name: string): string {
+    return `${this.prefix}/${topicLevel(camera)}/classification/${topicLevel(name)}`;
   }
 
   countTopic(cameraOrZone: string, label: string): string {
@@ -204,7 +212,7 @@ export class FrigateDialect implements Dialect {
       frame_time: frameTime,
       snapshot,
       label: o.label,
-      sub_label: null,
+      sub_label: o.subLabel ? [o.subLabel.label, round(o.subLabel.score, 4)] : null,
       top_score: round(o.topScore, 4),
       false_positive: o.falsePositive,
       start_time: this.epoch(o.camera, o.startTime),

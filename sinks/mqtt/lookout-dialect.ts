@@ -14,6 +14,9 @@ export interface LookoutObjectPayload {
   id: string;
   camera: string;
   label: string;
+  /** the class a camera's `classify.<label>` classifier agreed on (null until then) and the mean score of its votes */
+  sub_label: string | null;
+  sub_label_score: number | null;
   score: number;
   top_score: number;
   box: number[];
@@ -55,6 +58,8 @@ export function lookoutObject(o: TrackedObject, epochOffset: number, hasClip: (i
     id: o.id,
     camera: o.camera,
     label: o.label,
+    sub_label: o.subLabel?.label ?? null,
+    sub_label_score: o.subLabel ? round(o.subLabel.score, 4) : null,
     score: round(o.score, 4),
     top_score: round(o.topScore, 4),
     box: o.box.map((v) => Math.round(v)),
@@ -99,6 +104,10 @@ export class LookoutDialect implements Dialect {
 
   eventsTopic(camera: string): string {
     return `${this.prefix}/${topicLevel(camera)}/events`;
+  }
+
+  stateTopic(camera: string, name: string): string {
+    return `${this.prefix}/${topicLevel(camera)}/state/${topicLevel(name)}`;
   }
 
   countTopic(camera: string, label: string, zone?: string): string {

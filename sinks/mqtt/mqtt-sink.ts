@@ -7,7 +7,7 @@ import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { LookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { StatsSnapshot } from '../../core/stats.js';
-import type { MotionChange, Status } from '../../core/types.js';
+import type { MotionChange, StateChange, Status } from '../../core/types.js';
 import type { Sink, SinkInputs } from '../../core/sink.js';
 import type { Snapshot } from '../snapshot/snapshots.js';
 import { MqttConnection, type MqttConnectionStats, type MqttLinkStatus } from './connection.js';
@@ -33,6 +33,8 @@ export interface MqttSinkInputs extends SinkInputs {
   emitStatus(status: Omit<Status, 'at'>): void;
   /** motion ON/OFF per camera, published retained on `<prefix>/<camera>/motion` */
   motion$?: Observable<MotionChange>;
+  /** state crops' changes, published retained on the dialect's state topic (with a discovery sensor each) */
+  states$?: Observable<StateChange>;
 }
 
 export interface MqttSinkOptions {
@@ -74,6 +76,8 @@ export class MqttSink implements Sink {
   private readonly retainedWarned = new Set<string>();
   /** each camera's motion state, re-sent on every connect (a broker may have restarted empty) */
   private readonly motion = new Map<string, boolean>();
+  /** each state crop's current state, re-sent on every connect */
+  private readonly states = new Map<string, OutboxMessage>();
   /** this run's marker on `<prefix>/available/instance` */
   private readonly instance: string;
   /** another run's marker seen on our prefix after we started: it owns the prefix now, our clean stop says nothing */
@@ -123,6 +127,15 @@ export class MqttSink implements Sink {
         }),
       );
     }
+    if (inputs.states$) {
+      this.subscriptions.push(
+        inputs.states$.subscribe((st) => {
+          const m: OutboxMessage = { topic: this.dialect.stateTopic(st.camera, st.name), payload: st.state, qos: 1, retain: true };
+          this.states.set(m.topic, m);
+          this.connection.publish(m, 'state');
+        }),
+      );
+    }
     if (this.dialect.name === 'frigate') this.subscriptions.push(inputs.results$.subscribe((r) => this.dialect.observeFrame(r.frame)));
     if (opts.snapshots) {
       this.subscriptions.push(
@@ -150,7 +163,7 @@ export class MqttSink implements Sink {
     if (opts.mqtt.url !== undefined) {
       // an embedded broker is fresh and ours: nothing to check or clean
       const dialect = createDialect(opts.mqtt, opts.cameras);
-      const record = opts.mqtt.discovery.enabled ? discoveryRecord(dialect, opts.mqtt.discovery.prefix, discoveryCameras(opts, inputs.motion$ !== undefined)) : undefined;
+      const record = opts.mqtt.discovery.enabled ? discoveryRecord(dialect, opts.mqtt.discovery.prefix, discoveryCameras(opts, inputs.motion$ !== undefined, inputs.states$ !== undefined)) : undefined;
       checked = await preflight({
         url: opts.mqtt.url,
         client: { username: opts.mqtt.username, password: opts.mqtt.password, protocolVersion: 4, ...(ca ? { ca } : {}), ...(opts.mqtt.tls ? { rejectUnauthorized: opts.mqtt.tls.rejectUnauthorized } : {}) },
@@ -207,8 +220,9 @@ export class MqttSink implements Sink {
     send({ topic: this.dialect.availableTopic, payload: ONLINE, qos: 1, retain: true });
     for (const c of this.opts.cameras) send(this.detectState(c.name));
     for (const c of this.opts.cameras) if (this.inputs.motion$ && c.motion.enabled) send(this.motionState(c.name, this.motion.get(c.name) ?? false));
+    for (const m of this.states.values()) send(m);
     if (mqtt.discovery.enabled) {
-      const cameras = discoveryCameras(this.opts, this.inputs.motion$ !== undefined);
+      const cameras = discoveryCameras(this.opts, this.inputs.motion$ !== undefined, this.inputs.states$ !== undefined);
       for (const d of discoveryMessages(this.dialect, mqtt.discovery.prefix, cameras)) send({ topic: d.topic, payload: JSON.stringify(d.config), qos: 1, retain: true });
       const record = discoveryRecord(this.dialect, mqtt.discovery.prefix, cameras);
       send({ topic: recordTopic(mqtt.discovery.prefix, discoveryNode(this.dialect)), payload: JSON.stringify(record), qos: 1, retain: true });
@@ -304,10 +318,11 @@ export function discoveryNode(dialect: Dialect): string {
   return dialect.prefix.replace(/[^a-zA-Z0-9_-]+/g, '_');
 }
 
-function discoveryCameras(opts: MqttSinkOptions, motion: boolean): DiscoveryCamera[] {
+function discoveryCameras(opts: MqttSinkOptions, motion: boolean, states: boolean): DiscoveryCamera[] {
   return opts.cameras.map((c) => ({
     name: c.name,
     motion: motion && c.motion.enabled,
+    states: states ? Object.entries(c.states).flatMap(([name, s]) => (s.model === undefined ? [] : [name])) : [],
     labels: c.objects.track,
     lines: Object.entries(c.lines).map(([name, l]) => ({ name, labels: countedLabels(l, c.objects.track), directions: countedDirections(l.direction) })),
     zones: Object.entries(c.zones).map(([name, z]) => ({ name, labels: (z.objects ?? c.objects.track).filter((l) => c.objects.track.includes(l)) })),
@@ -323,7 +338,7 @@ function discoveryRecord(dialect: Dialect, prefix: string, cameras: readonly Dis
     for (const key of ['state_topic', 'image_topic']) {
       const t = m.config[key];
       // only retained states linger (Frigate's counts are not retained; its motion, detect state and snapshots are)
-      if (typeof t === 'string' && (dialect.countsRetained || key === 'image_topic' || /\/(motion|detect\/state)$/.test(t))) states.add(t);
+      if (typeof t === 'string' && (dialect.countsRetained || key === 'image_topic' || /\/(motion|detect\/state|state\/[^/]+|classification\/[^/]+)$/.test(t))) states.add(t);
     }
   }
   return { available: dialect.availableTopic, configs: messages.map((m) => m.topic), states: [...states] };
