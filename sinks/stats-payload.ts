@@ -1,7 +1,7 @@
 // Lookout's stats as the outside reads them (`GET /api/stats` or `/api/lookout/stats`, the `<prefix>/stats` topic of
 // the Lookout dialect, the WebSocket): snake_case, as MQTT and Frigate name things. The runtime's StatsSnapshot keeps
 // TypeScript's camelCase inside; this is the one place the two meet, spelled out so a renamed field fails to compile.
-import type { CameraStats, DetectorStats, MotionStats, StatsSnapshot } from '../core/stats.js';
+import type { CameraStats, ClassifyStats, DetectorStats, MotionStats, StatsSnapshot } from '../core/stats.js';
 
 export interface CameraStatsPayload {
   frames_in: number;
@@ -40,6 +40,13 @@ export interface MotionStatsPayload {
   recalibrations: number;
 }
 
+export interface ClassifyStatsPayload {
+  /** per classifier model: crops classified, model runs, ms of those runs */
+  models: Record<string, { crops: number; batches: number; inference_ms: number; ms_per_crop: number }>;
+  /** per camera and state crop: the published state (null before K identical results) and its score */
+  states: Record<string, Record<string, { state: string | null; score: number | null }>>;
+}
+
 export interface StatsPayload {
   at: number;
   uptime_seconds: number;
@@ -47,6 +54,7 @@ export interface StatsPayload {
   cameras: Record<string, CameraStatsPayload>;
   detector: DetectorStatsPayload;
   motion?: Record<string, MotionStatsPayload>;
+  classify?: ClassifyStatsPayload;
 }
 
 function cameraPayload(c: CameraStats): CameraStatsPayload {
@@ -82,6 +90,13 @@ function detectorPayload(d: DetectorStats): DetectorStatsPayload {
   };
 }
 
+function classifyPayload(c: ClassifyStats): ClassifyStatsPayload {
+  return {
+    models: mapValues(c.models, (m) => ({ crops: m.crops, batches: m.batches, inference_ms: m.inferenceMs, ms_per_crop: m.msPerCrop })),
+    states: c.states,
+  };
+}
+
 function motionPayload(m: MotionStats): MotionStatsPayload {
   return { motion: m.motion, fraction: m.fraction, frames_with_motion: m.framesWithMotion, frames_without_motion: m.framesWithoutMotion, recalibrations: m.recalibrations };
 }
@@ -95,5 +110,6 @@ export function statsPayload(s: StatsSnapshot): StatsPayload {
     cameras: mapValues(s.cameras, cameraPayload),
     detector: detectorPayload(s.detector),
     ...(s.motion ? { motion: mapValues(s.motion, motionPayload) } : {}),
+    ...(s.classify ? { classify: classifyPayload(s.classify) } : {}),
   };
 }

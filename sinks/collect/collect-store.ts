@@ -30,7 +30,7 @@ export interface CropSidecar {
   crop: [number, number, number, number];
   picture: [number, number];
   /** the object's event id (objects only) */
-  eventId?: string;
+  event_id?: string;
 }
 
 export interface CollectLimits {

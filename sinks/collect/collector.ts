@@ -131,7 +131,7 @@ export class Collector implements Sink {
 
   private save(cam: Camera, camera: string, id: string, best: Best): void {
     const { x, y, width, height } = best.crop.rect;
-    cam.store.add(best.crop, { kind: 'object', camera, label: best.label, time: best.time, score: best.score, box: best.box, crop: [x, y, width, height], picture: best.picture, eventId: id });
+    cam.store.add(best.crop, { kind: 'object', camera, label: best.label, time: best.time, score: best.score, box: best.box, crop: [x, y, width, height], picture: best.picture, event_id: id });
   }
 
   private onResult(r: FrameResult): void {

@@ -3,7 +3,7 @@
 const $ = (id) => document.getElementById(id);
 const params = new URLSearchParams(location.search);
 let dataset = Number(params.get('dataset') ?? 0) || 0;
-let view = { classes: [], unlabelled: [], unlabelledTotal: 0, datasets: [] };
+let view = { classes: [], unlabelled: [], unlabelled_total: 0, datasets: [] };
 let selected; // id of the picked crop
 /** assignments, newest last: { id, to } */
 const undo = [];
@@ -37,7 +37,7 @@ function renderDatasets() {
   sel.hidden = view.datasets.length < 2;
   sel.replaceChildren(...view.datasets.map((d) => Object.assign(document.createElement('option'), { value: d.index, textContent: d.dir, selected: d.index === dataset })));
   const labelled = view.classes.reduce((n, c) => n + c.count, 0);
-  $('summary').textContent = `${view.datasets[dataset]?.dir ?? ''}: ${view.unlabelledTotal} unlabelled, ${labelled} labelled in ${view.classes.length} classes`;
+  $('summary').textContent = `${view.datasets[dataset]?.dir ?? ''}: ${view.unlabelled_total} unlabelled, ${labelled} labelled in ${view.classes.length} classes`;
 }
 
 function renderClasses() {
@@ -80,7 +80,7 @@ function renderGrid() {
       return fig;
     }),
   );
-  $('unlabelled-count').textContent = `(${view.unlabelledTotal})`;
+  $('unlabelled-count').textContent = `(${view.unlabelled_total})`;
   $('empty').hidden = crops.length > 0;
   $('delete').disabled = selected === undefined;
   $('undo').disabled = undo.length === 0;

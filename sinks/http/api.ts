@@ -381,7 +381,7 @@ export class Api {
       await this.checkPixels(body, what);
       const out = await this.inputs.classifyImage(body, model, what);
       const probabilities = out.probabilities.map((p) => ({ label: p.label, score: Number(p.score.toFixed(6)) }));
-      sendJson(res, 200, { model: out.model, label: probabilities[0]?.label ?? null, score: probabilities[0]?.score ?? null, probabilities, inferenceMs: Number(out.inferenceMs.toFixed(2)) });
+      sendJson(res, 200, { model: out.model, label: probabilities[0]?.label ?? null, score: probabilities[0]?.score ?? null, probabilities, inference_ms: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
       if (err instanceof HttpError) throw err;
       throw new HttpError(isLookoutError(err) && err.code === 'LOOKOUT_ERR_MODEL_LOAD' ? 404 : uploadStatus(err), describeError(err));

@@ -127,7 +127,7 @@ export class TeachApi {
       datasets: this.datasets.map((d, index) => ({ index, dir: d })),
       dataset,
       classes: await this.classes(dataset),
-      unlabelledTotal: crops.length,
+      unlabelled_total: crops.length,
       unlabelled: crops.slice(0, MAX_LISTED),
       training: this.training,
     };

@@ -83,7 +83,7 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
     const o = objects[0]!;
     assert.equal(o.camera, 'yard');
     assert.equal(o.label, 'square');
-    assert.match(o.eventId ?? '', /^\d+\.\d{6}-[a-z0-9]{6}$/);
+    assert.match(o.event_id ?? '', /^\d+\.\d{6}-[a-z0-9]{6}$/);
     assert.ok(o.score! > 0.5 && o.score! <= 1, `score ${o.score}`);
     assert.ok(Math.abs(o.time - Date.now() / 1000) < 120, `time ${o.time} is epoch seconds of now`);
     assert.deepEqual(o.picture, [240, 136]);
@@ -112,7 +112,7 @@ describe('collect: crops of tracked objects and state boxes saved for teaching',
     for (const s of states) {
       assert.equal(s.label, 'gate');
       assert.deepEqual(s.box, stateBox);
-      assert.equal(s.eventId, undefined);
+      assert.equal(s.event_id, undefined);
       assert.deepEqual(s.crop, [100, 45, 60, 46]);
       const meta = await sharp(s.file).metadata();
       assert.deepEqual([meta.width, meta.height], [60, 46]);

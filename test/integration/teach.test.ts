@@ -62,7 +62,7 @@ describe('Teach page in a real browser (headless Chromium)', function () {
       const id = `object_yard_thing_${1_700_000_000_000 + i * 1000}_${String(i).padStart(6, '0')}`;
       const grey = kind === 'junk' ? new Uint8Array(64 * 64).fill(128) : glyph(kind, 64, random);
       await sharp(Buffer.from(grey), { raw: { width: 64, height: 64, channels: 1 } }).toColourspace('srgb').jpeg().toFile(join(unlabelled, `${id}.jpg`));
-      const sidecar: CropSidecar = { kind: 'object', camera: 'yard', label: 'thing', time: 1_700_000_000 + i, score: 0.9, box: [0, 0, 64, 64], crop: [0, 0, 64, 64], picture: [640, 360], eventId: `1700000000.000000-${String(i).padStart(6, 'a')}` };
+      const sidecar: CropSidecar = { kind: 'object', camera: 'yard', label: 'thing', time: 1_700_000_000 + i, score: 0.9, box: [0, 0, 64, 64], crop: [0, 0, 64, 64], picture: [640, 360], event_id: `1700000000.000000-${String(i).padStart(6, 'a')}` };
       await writeFile(join(unlabelled, `${id}.json`), JSON.stringify(sidecar));
       truth.set(id, kind);
     }

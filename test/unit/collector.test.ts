@@ -106,6 +106,6 @@ describe('collector: which picture, and when', () => {
     updates.next(update(2 + LONG_LIVED_SECONDS, 'end', car, { ...car, endTime: 2 + LONG_LIVED_SECONDS }));
     const all = await saved();
     assert.equal(all.length, 1, 'not written again at its end; the car (not in collect.labels) never');
-    assert.equal(all[0]!.eventId, 'c');
+    assert.equal(all[0]!.event_id, 'c');
   });
 });
