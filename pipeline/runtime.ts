@@ -23,6 +23,7 @@ import { Recording } from './recording.js';
 import type { ClipsView } from '../core/clips.js';
 import { FrameStore } from './frame-store.js';
 import { CameraMotion } from './camera-motion.js';
+import { RegionPlanner } from './region-planner.js';
 import { inferFrames } from './infer.js';
 import type { Logger } from '../core/logger.js';
 import { StatsCollector, type StatsSnapshot } from './stats.js';
@@ -70,6 +71,8 @@ export class Runtime {
   readonly motion: CameraMotion;
   /** a camera's motion turned ON or OFF (the MQTT motion topic) */
   readonly motion$: Observable<MotionChange>;
+  /** where the model looks in each frame (`detectMode: regions`) */
+  readonly regions: RegionPlanner;
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -92,6 +95,8 @@ export class Runtime {
     const bySource = new Map(sources.map((s) => [s.camera, s]));
     this.motion = new CameraMotion((camera) => config.cameras.find((c) => c.name === camera)?.motion);
     this.motion$ = this.motion.changes$;
+    const { format } = detector.info;
+    this.regions = new RegionPlanner((camera) => config.cameras.find((c) => c.name === camera), format.width === format.height ? format.width : 0);
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     this.detectorStates = detector.states$?.subscribe((s) => {
@@ -111,7 +116,7 @@ export class Runtime {
         maxWaitMs: config.model.batch.maxWaitMs,
         cameras: sources.length,
         policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
-        onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
+        onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth, b.regions),
         onDrop: (camera, err?: unknown) => this.frameDropped(camera, err),
         onFrame: (f) => {
           if (!isUpload(f.camera)) this.frames.keep(f);
@@ -222,10 +227,10 @@ export class Runtime {
               this.emitStatus({ severity: 'info', code: 'CAMERA_ONLINE', camera: source.camera, message: `${source.camera} is online` });
             }
             // motion runs also while detection is paused, as Frigate's does
-            this.motion.observe(f);
+            const motion = this.motion.observe(f);
             if (this.detectOff.has(source.camera)) return f.release();
             this.outstanding.set(source.camera, (this.outstanding.get(source.camera) ?? 0) + 1);
-            subscriber.next(f);
+            subscriber.next(this.regions.plan(f, motion));
           },
           complete: () => {
             this.sourceEnded.add(source.camera);
@@ -293,6 +298,7 @@ export class Runtime {
       return false;
     }
     this.stats.frameDetected(camera, r.frame.capturedAt);
+    this.regions.observe(r);
     return true;
   }
 
@@ -351,7 +357,8 @@ export class Runtime {
 
   snapshot(): StatsSnapshot {
     const motion = this.motion.stats();
-    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}) };
+    const regions = this.regions.stats();
+    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}), ...(Object.keys(regions).length > 0 ? { regions } : {}) };
   }
 
   /**
