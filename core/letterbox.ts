@@ -37,5 +37,5 @@ export function toSourceBox(x1: number, y1: number, x2: number, y2: number, t: I
 export function cropTransform(frame: Pick<ImageTransform, 'srcWidth' | 'srcHeight'>, picture: { width: number; height: number }, crop: { x0: number; y0: number; scaleX: number; scaleY: number }): ImageTransform {
   const px = picture.width / frame.srcWidth;
   const py = picture.height / frame.srcHeight;
-  return { srcWidth: frame.srcWidth, srcHeight: frame.srcHeight, scaleX: crop.scaleX * px, scaleY: crop.scaleY * py, padX: crop.x0 * crop.scaleX, padY: crop.y0 * crop.scaleY };
+  return { srcWidth: frame.srcWidth, srcHeight: frame.srcHeight, scaleX: crop.scaleX * px, scaleY: crop.scaleY * py, padX: -crop.x0 * crop.scaleX, padY: -crop.y0 * crop.scaleY };
 }

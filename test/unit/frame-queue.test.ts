@@ -166,4 +166,43 @@ describe('FrameQueue', () => {
     assert.deepEqual([...releases.keys()], ['live#0', 'live#1', 'live#2']);
     assert.equal(q.size, 4);
   });
+
+  describe('items with several inputs (regions)', () => {
+    it('cuts batches in inputs: regions of two cameras share a batch, and a frame may span batches', () => {
+      const { make } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      q.push(make('A', 0), 'wait', 3);
+      q.push(make('B', 0), 'wait', 2);
+      assert.equal(q.size, 5);
+      const first = q.take(4);
+      assert.deepEqual(first.map((t) => `${t.item.camera}#${t.item.seq}/${t.index}`), ['A#0/0', 'B#0/0', 'A#0/1', 'B#0/1']);
+      assert.deepEqual(first.map((t) => t.last), [false, false, false, true]);
+      const second = q.take(4);
+      assert.deepEqual(second.map((t) => `${t.item.camera}#${t.item.seq}/${t.index}/${t.last}`), ['A#0/2/true']);
+      assert.equal(q.size, 0);
+    });
+
+    it('a live camera drops only frames not started: a frame with regions in a batch stays', () => {
+      const { make, releases } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      q.push(make('live', 0), 'latest', 2);
+      q.take(1); // live#0 started
+      q.push(make('live', 1), 'latest', 2);
+      q.push(make('live', 2), 'latest', 2);
+      assert.deepEqual([...releases.keys()], ['live#1']);
+      assert.equal(q.size, 3);
+      assert.deepEqual(q.take(4).map((t) => `${t.item.seq}/${t.index}`), ['0/1', '2/0', '2/1']);
+    });
+
+    it('remove() takes the inputs still waiting of an item out', () => {
+      const { make } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      const a = make('A', 0);
+      q.push(a, 'wait', 3);
+      q.take(1);
+      assert.equal(q.remove(a), true);
+      assert.equal(q.size, 0);
+      assert.equal(q.remove(a), false);
+    });
+  });
 });
