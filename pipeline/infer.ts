@@ -1,5 +1,8 @@
 // The inference stage: frames from every camera are queued, cut into batches (size or timeout, whichever first, like
-// DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time.
+// DeepStream's batch-size + batched-push-timeout) and sent to the one detector, one batch at a time. A frame is one
+// input (the whole frame) or, in regions mode, one input per region: batches count inputs, so regions of several
+// cameras share one; a frame's result (its regions' detections merged) leaves once all its inputs are answered, in
+// arrival order per camera, and a frame with no region leaves with no detections in its turn.
 import { asyncScheduler, Observable, type OperatorFunction, type SchedulerLike, type Subscription } from 'rxjs';
 import type { DetectInput, DetectOutput, Detector } from '../core/detector.js';
 import { mergeRegionDetections, regionToSource } from './region-merge.js';
@@ -9,7 +12,7 @@ import { FrameQueue } from './frame-queue.js';
 import type { Frame, FrameMeta, FrameResult } from '../core/types.js';
 
 export interface InferOptions {
-  /** most frames in one batch (capped by what the detector takes) */
+  /** most inputs (frames or regions) in one batch (capped by what the detector takes) */
   maxSize: number;
   /** longest a waiting frame is held back for a fuller batch */
   maxWaitMs: number;
@@ -20,7 +23,7 @@ export interface InferOptions {
   now?: () => number;
   /** sees each frame of a successful batch just before its buffer goes back to the pool (e.g. to copy the pixels) */
   onFrame?: (frame: Frame) => void;
-  /** called once per batch, for stats */
+  /** called once per batch, for stats (`size` inputs, `regions` of them crops) */
   onBatch?: (info: { size: number; inferenceMs: number; queueDepth: number; regions: number }) => void;
   /** called for every frame of a live camera replaced in the queue by a newer one, and of a batch the detector lost, for stats */
   onDrop?: (camera: string, err?: unknown) => void;

@@ -12,7 +12,11 @@ import { sourceToPicture } from './region-merge.js';
 import { SampleRing } from './stats.js';
 import { planRegions } from './regions.js';
 
-export type RegionSettings = Pick<CameraConfig, 'detectMode' | 'regions'> & { tracker: Pick<CameraConfig['tracker'], 'maxDisappearedSeconds'> };
+export type RegionSettings = Pick<CameraConfig, 'detectMode' | 'regions'> & {
+  tracker: Pick<CameraConfig['tracker'], 'maxDisappearedSeconds'>;
+  /** only labels the camera tracks become known objects (a chair the model sees must not keep a region open) */
+  objects: { track: readonly string[] };
+};
 
 interface Known {
   label: string;
@@ -101,6 +105,7 @@ export class RegionPlanner {
     const s = this.stateOf(result.frame.camera);
     const pts = result.frame.pts;
     for (const d of result.detections) {
+      if (!settings.objects.track.includes(d.label)) continue;
       const k = s.known.find((o) => o.label === d.label && iou(o.box, d.box) > SAME_OBJECT_IOU);
       if (k) {
         k.box = [...d.box];

@@ -97,7 +97,7 @@ describe('tracker with regions', () => {
 });
 
 describe('RegionPlanner', () => {
-  const settings: RegionSettings = { detectMode: 'regions', regions: { fullScanSeconds: 2, stationaryRecheckFrames: 5 }, tracker: { maxDisappearedSeconds: 1 } };
+  const settings: RegionSettings = { detectMode: 'regions', regions: { fullScanSeconds: 2, stationaryRecheckFrames: 5 }, tracker: { maxDisappearedSeconds: 1 }, objects: { track: ['person'] } };
   const frameAt = (pts: number): Frame => ({
     camera: 'c', seq: Math.round(pts * 10), pts, capturedAt: 0,
     format: { width: 160, height: 160, layout: 'gbrp', resize: 'letterbox', padValue: 114 },
