@@ -3,7 +3,7 @@
 // config, 1 for runtime failures; stack traces only with --verbose.
 import { readFileSync } from 'node:fs';
 import { demoCommand } from './cli/demo.js';
-import { commandHelp, helpText, parseCommandLine, usageError } from './cli/options.js';
+import { commandHelp, helpText, parseCommandLine, preprocessFromOptions, usageError } from './cli/options.js';
 import { detectCommand } from './cli/detect.js';
 import { evalCommand } from './cli/eval.js';
 import { modelsListCommand, modelsPullCommand } from './cli/models.js';
@@ -59,6 +59,7 @@ async function main(argv: string[]): Promise<number> {
         model: values.model,
         adapter: values.adapter,
         labels: values.labels,
+        preprocess: preprocessFromOptions(values),
         threshold: numberOption('threshold', values.threshold, DEFAULTS.model.threshold, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
         iou: numberOption('iou', values.iou, DEFAULTS.model.iou, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
         providers: providersOption(values.providers),
@@ -77,6 +78,7 @@ async function main(argv: string[]): Promise<number> {
         model: values.model,
         adapter: values.adapter,
         labels: values.labels,
+        preprocess: preprocessFromOptions(values),
         dataset: values.dataset,
         threshold: numberOption('threshold', values.threshold, DEFAULTS.model.threshold, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),
         iou: numberOption('iou', values.iou, DEFAULTS.model.iou, (v) => v >= 0 && v <= 1, 'a number from 0 to 1'),

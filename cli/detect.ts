@@ -5,6 +5,7 @@ import { extname, resolve } from 'node:path';
 import { lastValueFrom, tap } from 'rxjs';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { resolveModel } from '../models/model-spec.js';
+import type { PreprocessSettings } from '../config/preprocess.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import { chooseInferenceThreads } from '../models/inference-threads.js';
 import type { ResolveOptions } from '../models/registry.js';
@@ -23,6 +24,8 @@ export interface DetectOptions {
   model: string;
   adapter?: string;
   labels?: string;
+  /** classifiers: preset and overrides from the command line */
+  preprocess?: PreprocessSettings;
   threshold: number;
   iou: number;
   providers: ExecutionProviderName[];
@@ -39,7 +42,7 @@ export interface DetectOutcome {
 
 export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome> {
   const write = opts.write ?? ((line: string) => process.stdout.write(line + '\n'));
-  const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels }, opts.registry);
+  const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels, preprocess: opts.preprocess }, opts.registry);
   // files run one after another: one stream to decode at a time
   const threads = chooseInferenceThreads({ streams: 1 });
   // debug: detect's stderr carries only what went wrong unless --verbose
@@ -49,6 +52,7 @@ export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome>
     modelPath: model.modelPath,
     adapter: model.adapter,
     labels: model.labels,
+    preprocess: model.preprocess,
     threshold: opts.threshold,
     iou: opts.iou,
     providers: opts.providers,

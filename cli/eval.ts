@@ -6,6 +6,7 @@ import { formatReport, reportToJson } from '../pipeline/eval/report.js';
 import { ProgressLine, renderProgress } from './progress.js';
 import { checkTask, detectorSettings, runEval, taskOf } from '../pipeline/eval/run-eval.js';
 import { resolveModel } from '../models/model-spec.js';
+import type { PreprocessSettings } from '../config/preprocess.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import type { ResolveOptions } from '../models/registry.js';
 import type { Logger } from '../core/logger.js';
@@ -14,6 +15,8 @@ export interface EvalOptions {
   model: string;
   adapter?: string;
   labels?: string;
+  /** classifiers: preset and overrides from the command line */
+  preprocess?: PreprocessSettings;
   /** `mnist:DIR`, `coco:ANNOTATIONS.json[:IMAGES_DIR]`, `folder:DIR` or `DIR` */
   dataset: string;
   /** detectors: the score at which precision, recall and F1 are reported (mAP uses every box down to 0.001) */
@@ -37,13 +40,14 @@ export async function evalCommand(opts: EvalOptions): Promise<void> {
   const write = opts.write ?? ((text: string) => void process.stdout.write(text));
   // the dataset first: a wrong path or a broken JSON should fail before the model loads
   const dataset = await openDataset(parseDatasetSpec(opts.dataset));
-  const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels }, opts.registry);
+  const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels, preprocess: opts.preprocess }, opts.registry);
   checkTask(model.adapter, dataset);
   const task = taskOf(dataset);
   const detector = await OnnxDetector.create({
     modelPath: model.modelPath,
     adapter: model.adapter,
     labels: model.labels,
+    preprocess: model.preprocess,
     iou: opts.iou,
     providers: opts.providers,
     maxBatch: opts.batch,

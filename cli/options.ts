@@ -2,6 +2,7 @@
 // naming it, exit 2) and the help text is generated from the same table, so the two cannot drift apart.
 import { parseArgs } from 'node:util';
 import { describeError, LookoutError } from '../core/errors.js';
+import { CHANNEL_ORDERS, CLASSIFIER_RESIZE_MODES, PREPROCESS_PRESETS, preprocessProblems, type PreprocessSettings } from '../config/preprocess.js';
 
 export interface OptionSpec {
   type: 'string' | 'boolean';
@@ -29,6 +30,16 @@ const iou: OptionSpec = { type: 'string', arg: 'X', help: 'NMS IoU, 0..1 (defaul
 const providers: OptionSpec = { type: 'string', arg: 'cpu,cuda,...', help: 'execution providers, in order of preference' };
 const batch: OptionSpec = { type: 'string', arg: 'N', help: 'frames per inference batch, 1..64 (default 4)' };
 const from: OptionSpec = { type: 'string', arg: 'DIR', help: 'take models and media from DIR instead of downloading' };
+// classifiers' input recipe (config/preprocess.ts): a preset, then any field that differs from it
+const preprocessOptions = {
+  preprocess: { type: 'string', arg: PREPROCESS_PRESETS.join('|'), help: "classifiers: the input normalisation preset (default the registry entry's, else mnist: 0..1)" },
+  resize: { type: 'string', arg: CLASSIFIER_RESIZE_MODES.join('|'), help: 'classifiers: stretch to the input, keep the aspect and pad, or keep it and cut the overflow' },
+  'channel-order': { type: 'string', arg: CHANNEL_ORDERS.join('|'), help: 'classifiers: channel order of the tensor' },
+  scale: { type: 'string', arg: 'X', help: 'classifiers: each byte is multiplied by X first (1/255 is 0.00392156862745098)' },
+  mean: { type: 'string', arg: 'M|R,G,B', help: 'classifiers: subtracted after scale, one value or one per channel' },
+  std: { type: 'string', arg: 'S|R,G,B', help: 'classifiers: divides after the mean, one value or one per channel' },
+} as const satisfies Record<string, OptionSpec>;
+
 const config: OptionSpec = { type: 'string', short: 'c', arg: 'FILE', required: true, help: 'the config file (YAML)' };
 
 export const COMMANDS = {
@@ -38,7 +49,7 @@ export const COMMANDS = {
       'Images: one JSON line each {"file","width","height","detections":[{"label","classId","score","box"}]}.',
       'Videos: one JSON line per frame (with "frame"), then {"summary":{"frames","seconds","fps"}}.',
     ],
-    options: { model, adapter, labels, threshold, iou, providers, batch, from },
+    options: { model, adapter, labels, threshold, iou, providers, batch, from, ...preprocessOptions },
   },
   eval: {
     about: [
@@ -60,6 +71,7 @@ export const COMMANDS = {
       limit: { type: 'string', arg: 'N', help: 'evaluate only the first N items' },
       json: { type: 'boolean', help: 'the report as JSON' },
       from,
+      ...preprocessOptions,
     },
   },
   train: {
@@ -112,7 +124,8 @@ export const COMMANDS = {
   },
   models: {
     positionals: 'list | pull NAME',
-    about: ['list: known models and media, and what is cached.', 'pull: download a pinned model into the cache and verify its SHA-256 (or take it from DIR / $LOOKOUT_ASSETS).'],
+    about: ['list: known models and media, and what is cached.', 'pull: put a pinned model (and its labels) into the cache, its SHA-256 verified: copied from --from DIR or',
+      '$LOOKOUT_ASSETS, else downloaded (from $LOOKOUT_REGISTRY_MIRROR when set). Later runs then need neither.'],
     options: { from },
   },
 } as const satisfies Record<string, CommandSpec>;
@@ -165,7 +178,8 @@ export function helpText(): string {
     ...optionLines({ ...GLOBAL_OPTIONS, version: VERSION }, '  '),
     '',
     'Models by name: yolox-nano, fastestdet, ultraface (pulled on first use). Environment: LOOKOUT_ASSETS=DIR (local',
-    'copies of models and clips), LOOKOUT_CACHE=DIR. Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.',
+    'copies of models and clips), LOOKOUT_CACHE=DIR, LOOKOUT_REGISTRY_MIRROR=URL (a mirror of the pinned files).',
+    'Exit codes: 0 ok, 1 runtime failure, 2 usage or config error.',
   ].join('\n');
 }
 
@@ -217,4 +231,44 @@ export function parseCommandLine(argv: readonly string[]): ParsedCommandLine {
   }
   if (parsed.values.help) return { kind: 'help', command: first };
   return { kind: 'command', command: first, values: parsed.values, positionals: parsed.positionals };
+}
+
+/**
+ * The classifier recipe the command line asks for (`--preprocess`, `--resize`, `--channel-order`, `--scale`, `--mean`,
+ * `--std`), or undefined when it names none of them. A value that cannot be used is a usage error naming its option.
+ */
+export function preprocessFromOptions(values: Readonly<Record<string, unknown>>): PreprocessSettings | undefined {
+  const text = (name: string): string | undefined => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const choice = <T extends string>(name: string, allowed: readonly T[]): T | undefined => {
+    const v = text(name);
+    if (v !== undefined && !(allowed as readonly string[]).includes(v)) throw usageError(`--${name}: expected ${allowed.join(', ')}, got ${JSON.stringify(v)}`);
+    return v as T | undefined;
+  };
+  const numbers = (name: string): number[] | undefined => {
+    const v = text(name);
+    if (v === undefined) return undefined;
+    const parts = v.split(',').map((p) => p.trim());
+    const out = parts.map(Number);
+    if (parts.some((p) => p === '') || out.some((n) => !Number.isFinite(n))) throw usageError(`--${name}: expected a number or numbers separated by commas, got ${JSON.stringify(v)}`);
+    return out;
+  };
+  const settings: PreprocessSettings = {};
+  const preset = choice('preprocess', PREPROCESS_PRESETS);
+  if (preset !== undefined) settings.preset = preset;
+  const resize = choice('resize', CLASSIFIER_RESIZE_MODES);
+  if (resize !== undefined) settings.resize = resize;
+  const order = choice('channel-order', CHANNEL_ORDERS);
+  if (order !== undefined) settings.channelOrder = order;
+  const scale = numbers('scale');
+  if (scale !== undefined) {
+    if (scale.length !== 1) throw usageError(`--scale: expected one number, got ${scale.length}`);
+    settings.scale = scale[0]!;
+  }
+  const mean = numbers('mean');
+  if (mean !== undefined) settings.mean = mean;
+  const std = numbers('std');
+  if (std !== undefined) settings.std = std;
+  const problems = preprocessProblems(settings);
+  if (problems.length > 0) throw usageError(problems.map((p) => `--${p}`).join('; '));
+  return Object.keys(settings).length > 0 ? settings : undefined;
 }

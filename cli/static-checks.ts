@@ -1,5 +1,6 @@
 // What `lookout run` would refuse before opening a camera, checked without running anything, so that `validate`
-// passes exactly what `run` accepts: binding beyond loopback without auth, the model file, its adapter, the labels.
+// passes exactly what `run` accepts: binding beyond loopback without auth, the model file, its adapter, the labels,
+// classifier preprocessing (its values are checked by the schema, config/preprocess.ts; here, that the adapter takes it).
 import { stat } from 'node:fs/promises';
 import { ADAPTER_NAMES } from '../config/defaults.js';
 import type { Config } from '../config/types.js';
@@ -17,6 +18,10 @@ export async function staticProblems(config: Config): Promise<string[]> {
     if (model.adapter === undefined) problems.push(`model.adapter: a model file needs its adapter (one of ${ADAPTER_NAMES.join(', ')}); only registry names imply one`);
   } else if (entry.kind !== 'model') {
     problems.push(`model.path: ${model.path} is a ${entry.kind} asset, not a model`);
+  }
+  const adapter = model.adapter ?? (entry?.kind === 'model' ? entry.adapter : undefined);
+  if (model.preprocess !== undefined && adapter !== undefined && adapter !== 'classifier') {
+    problems.push(`model.preprocess: applies to the classifier adapter only, and this model's adapter is ${adapter}`);
   }
   if (model.labels !== undefined && !isRegistryName(model.labels)) {
     const missing = await fileProblem(model.labels);

@@ -29,7 +29,7 @@ const pixelBox = () =>
     if (!ok) return [`${path}: expected [x1, y1, x2, y2], four pixel coordinates >= 0`];
     const [x1, y1, x2, y2] = v as number[];
     return x1 < x2 && y1 < y2 ? [] : [`${path}: expected x1 < x2 and y1 < y2, got [${(v as number[]).join(', ')}]`];
-  });
+  }, '[x1, y1, x2, y2] in source pixels');
 
 /** `states.<name>`: a fixed crop of the camera whose class is a state (gate open/closed). */
 export const stateSchema = obj({

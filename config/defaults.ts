@@ -20,8 +20,8 @@ export const DEFAULTS = {
     /** a connected live camera that sends no frame for this long is restarted */
     stallTimeoutMs: 10_000,
   },
-  /** a camera's `objects`: which labels are tracked */
-  objects: { track: ['person'] as readonly string[] },
+  /** a camera's `objects`: which labels are tracked; showAll: debug logs and the live picture show untracked labels too */
+  objects: { track: ['person'] as readonly string[], showAll: false },
   /** each label's `objects.filters.<label>`, field by field (Frigate's: threshold 0.7, min_score 0.5, max_area 24 000 000) */
   labelFilter: { threshold: 0.7, minScore: 0.5, minArea: 0, maxArea: 24_000_000 },
   /** consecutive frames an object spends across a zone's edge before it enters or leaves (Frigate's inertia) */

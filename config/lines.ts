@@ -84,7 +84,7 @@ export function validateLinePoints(points: unknown, path: string): string[] {
 const label = () => str({ pattern: /^[A-Za-z0-9_ -]+$/, patternText: 'letters, digits, spaces, _ or -' });
 
 export const lineSchema = obj({
-  points: checked<readonly [Point, Point]>(validateLinePoints),
+  points: checked<readonly [Point, Point]>(validateLinePoints, 'two [x, y] points (fractions 0..1 or source pixels)'),
   labels: optional(list(label(), { minLength: 1 })),
   direction: withDefault(oneOf(LINE_DIRECTIONS), DEFAULT_LINE_OPTIONS.direction),
   anchor: withDefault(oneOf(LINE_ANCHORS), DEFAULT_LINE_OPTIONS.anchor),

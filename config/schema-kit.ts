@@ -21,18 +21,37 @@ export class Issues {
   }
 }
 
+/** What a schema accepts, in words and structure: read by the generated configuration reference (config/reference.ts). */
+export interface SchemaInfo {
+  /** the value in words: `a number from 0 to 1`, `tcp | udp`, `list of string` */
+  readonly type: string;
+  /** obj: its keys */
+  readonly fields?: Readonly<Record<string, Schema<unknown>>>;
+  /** list: its items */
+  readonly item?: Schema<unknown>;
+  /** record: its values (the keys are names the user picks) */
+  readonly value?: Schema<unknown>;
+}
+
 /** Parses `value` (found at `path`) into a T, recording problems in `issues`. Returns undefined when invalid. */
 export interface Schema<T> {
   parse(value: unknown, path: Path, issues: Issues): T | undefined;
   /** present in an object when the key is missing: undefined means required */
   readonly fallback?: () => T;
   readonly optional?: boolean;
+  readonly info?: SchemaInfo;
+}
+
+/** `schema` described as `type` in the reference (for hand-written schemas). */
+export function described<T>(schema: Schema<T>, type: string): Schema<T> {
+  return { ...schema, info: { ...schema.info, type } };
 }
 
 const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
 
 export function str(opts: { pattern?: RegExp; patternText?: string; nonEmpty?: boolean } = {}): Schema<string> {
   return {
+    info: { type: opts.pattern ? `string: ${opts.patternText ?? opts.pattern.source}` : 'string' },
     parse(v, path, issues) {
       if (typeof v !== 'string') return void issues.add(path, `must be a string, got ${describe(v)}`);
       if (opts.nonEmpty !== false && v.length === 0) return void issues.add(path, 'must not be empty');
@@ -45,6 +64,7 @@ export function str(opts: { pattern?: RegExp; patternText?: string; nonEmpty?: b
 /** A password or token: a string whose value no error message repeats. */
 export function secret(): Schema<string> {
   return {
+    info: { type: 'string (secret: never printed)' },
     parse(v, path, issues) {
       if (typeof v !== 'string') return void issues.add(path, `must be a string (quote it in YAML), got ${v === null ? 'null' : Array.isArray(v) ? 'a list' : `a${typeof v === 'object' ? 'n object' : ` ${typeof v}`}`}`);
       return v;
@@ -55,6 +75,7 @@ export function secret(): Schema<string> {
 export function num(opts: { min?: number; max?: number; exclusiveMin?: boolean; integer?: boolean; what?: string } = {}): Schema<number> {
   const what = opts.what ?? (opts.integer ? 'an integer' : 'a number');
   return {
+    info: { type: what },
     parse(v, path, issues) {
       if (typeof v !== 'number' || !Number.isFinite(v)) return void issues.add(path, `must be ${what}, got ${describe(v)}`);
       if (opts.integer && !Number.isInteger(v)) return void issues.add(path, `must be ${what}, got ${v}`);
@@ -70,6 +91,7 @@ export const fraction = () => num({ min: 0, max: 1, what: 'a number from 0 to 1'
 
 export function bool(): Schema<boolean> {
   return {
+    info: { type: 'true or false' },
     parse(v, path, issues) {
       if (typeof v !== 'boolean') return void issues.add(path, `must be true or false, got ${describe(v)}`);
       return v;
@@ -79,6 +101,7 @@ export function bool(): Schema<boolean> {
 
 export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
   return {
+    info: { type: `one of ${values.join(', ')}` },
     parse(v, path, issues) {
       if (typeof v !== 'string' || !(values as readonly string[]).includes(v)) {
         return void issues.add(path, `must be one of ${values.join(', ')}, got ${describe(v)}`);
@@ -90,6 +113,7 @@ export function oneOf<const T extends string>(values: readonly T[]): Schema<T> {
 
 export function list<T>(item: Schema<T>, opts: { minLength?: number } = {}): Schema<T[]> {
   return {
+    info: { type: `list of ${item.info?.type ?? 'values'}${opts.minLength ? ` (at least ${opts.minLength})` : ''}`, item: item as Schema<unknown> },
     parse(v, path, issues) {
       if (!Array.isArray(v)) return void issues.add(path, `must be a list, got ${describe(v)}`);
       if (opts.minLength !== undefined && v.length < opts.minLength) return void issues.add(path, `must have at least ${opts.minLength} item(s)`);
@@ -108,6 +132,7 @@ export function list<T>(item: Schema<T>, opts: { minLength?: number } = {}): Sch
 /** A map with free-form keys (zone names, labels) and uniform values. */
 export function record<T>(value: Schema<T>, opts: { keyPattern?: RegExp; keyText?: string } = {}): Schema<Record<string, T>> {
   return {
+    info: { type: `map of names${opts.keyPattern ? ` (${opts.keyText ?? opts.keyPattern.source})` : ''} to ${value.info?.fields ? 'settings' : value.info?.type ?? 'values'}`, value: value as Schema<unknown> },
     parse(v, path, issues) {
       if (typeof v !== 'object' || v === null || Array.isArray(v)) return void issues.add(path, `must be a map, got ${describe(v)}`);
       const out: Record<string, T> = {};
@@ -128,13 +153,13 @@ export function record<T>(value: Schema<T>, opts: { keyPattern?: RegExp; keyText
 }
 
 export function withDefault<T>(schema: Schema<T>, fallback: T | (() => T)): Schema<T> {
-  return { parse: schema.parse, fallback: typeof fallback === 'function' ? (fallback as () => T) : () => structuredClone(fallback) };
+  return { parse: schema.parse, info: schema.info, fallback: typeof fallback === 'function' ? (fallback as () => T) : () => structuredClone(fallback) };
 }
 
 export type OptionalSchema<T> = Schema<T | undefined> & { readonly optional: true };
 
 export function optional<T>(schema: Schema<T>): OptionalSchema<T> {
-  return { parse: schema.parse, optional: true };
+  return { parse: schema.parse, info: schema.info, optional: true };
 }
 
 export function refine<T>(schema: Schema<T>, check: (v: T) => string | undefined): Schema<T> {
@@ -151,8 +176,9 @@ export function refine<T>(schema: Schema<T>, check: (v: T) => string | undefined
 }
 
 /** A value checked by a function that returns complete `path: reason` messages (shared with non-config callers). */
-export function checked<T>(check: (v: unknown, path: string) => string[]): Schema<T> {
+export function checked<T>(check: (v: unknown, path: string) => string[], type = 'a value'): Schema<T> {
   return {
+    info: { type },
     parse(v, path, issues) {
       const problems = check(v, formatPath(path));
       for (const p of problems) issues.addMessage(p);
@@ -171,6 +197,7 @@ type ObjOut<S extends Record<string, Schema<unknown>>> = {
 export function obj<S extends Record<string, Schema<unknown>>>(fields: S): Schema<ObjOut<S>> {
   type Out = ObjOut<S>;
   return {
+    info: { type: 'settings', fields },
     parse(v, path, issues) {
       if (v === null || v === undefined) v = {};
       if (typeof v !== 'object' || Array.isArray(v)) return void issues.add(path, `must be a map of settings, got ${describe(v)}`);

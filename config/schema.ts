@@ -8,6 +8,7 @@ import { DETECT_MODES, HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 import { lineSchema, withLineLabels } from './lines.js';
 import { defaultRecord, recordSchema } from './record.js';
 import { classifySchema, collectSchema, defaultCollect, statesSchema } from './classify.js';
+import { preprocessSchema } from './preprocess.js';
 
 export const CAMERA_NAME = /^[a-z0-9_-]+$/;
 
@@ -33,6 +34,7 @@ function checkCameraFields(c: { url: string; username?: string; password?: strin
 /** A schema whose parsed value is then completed (for defaults that depend on another field). */
 function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
   return {
+    info: schema.info,
     parse(v, path, issues) {
       const parsed = schema.parse(v, path, issues);
       return parsed === undefined ? undefined : complete(parsed);
@@ -40,7 +42,7 @@ function completed<T, U>(schema: Schema<T>, complete: (v: T) => U): Schema<U> {
   };
 }
 
-const polygon = () => checked<Polygon>(validatePolygon);
+const polygon = () => checked<Polygon>(validatePolygon, 'polygon: list of [x, y] points (fractions 0..1 or source pixels)');
 const label = () => str({ pattern: /^[A-Za-z0-9_ -]+$/, patternText: 'letters, digits, spaces, _ or -' });
 const nonNegative = (what = 'a number >= 0') => num({ min: 0, what });
 
@@ -57,6 +59,8 @@ const objects = completed(
   obj({
     track: withDefault(list(label(), { minLength: 1 }), () => [...DEFAULTS.objects.track]),
     filters: withDefault(record(labelFilter), {}),
+    /** debug logs and the live picture show every label the model reports, not only the tracked ones */
+    showAll: withDefault(bool(), DEFAULTS.objects.showAll),
   }),
   (o) => ({ ...o, filters: { ...Object.fromEntries(o.track.map((l) => [l, { ...LF }])), ...o.filters } }),
 );
@@ -139,7 +143,7 @@ const camera = withLineLabels(refine(obj({
     { ...DEFAULTS.camera.reconnect },
   ),
   stallTimeoutMs: withDefault(num({ min: 100, max: 3_600_000, what: 'a number of milliseconds from 100 to 3600000' }), DEFAULTS.camera.stallTimeoutMs),
-  objects: withDefault(objects, () => ({ track: [...DEFAULTS.objects.track], filters: Object.fromEntries(DEFAULTS.objects.track.map((l) => [l, { ...LF }])) })),
+  objects: withDefault(objects, () => ({ track: [...DEFAULTS.objects.track], filters: Object.fromEntries(DEFAULTS.objects.track.map((l) => [l, { ...LF }])), showAll: DEFAULTS.objects.showAll })),
   zones: withDefault(record(zone, { keyPattern: /^(?!all$)[a-z0-9_-]+$/, keyText: "[a-z0-9_-]+ (and not 'all')" }), {}),
   masks: withDefault(list(polygon()), []),
   tracker: withDefault(tracker, () => ({ ...DEFAULTS.tracker })),
@@ -179,6 +183,8 @@ const model = obj({
   threads: optional(num({ min: 1, max: 256, integer: true, what: 'an integer from 1 to 256' })),
   inputWidth: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
   inputHeight: optional(num({ min: 1, integer: true, what: 'a positive integer' })),
+  /** classifiers: how pixels become the tensor (config/preprocess.ts); default the registry entry's preset, else 0..1 */
+  preprocess: optional(preprocessSchema),
   batch: withDefault(
     obj({
       maxSize: withDefault(num({ min: 1, max: 64, integer: true, what: 'an integer from 1 to 64' }), DEFAULTS.model.batch.maxSize),
@@ -256,6 +262,7 @@ const httpAuth = (): Schema<'none' | { token: string } | { username: string; pas
   const token = obj({ token: str() });
   const basic = obj({ username: str(), password: str() });
   return {
+    info: { type: 'none, {token: SECRET} or {username: NAME, password: SECRET}' },
     parse(v, path, issues) {
       if (v === 'none') return 'none';
       if (typeof v === 'object' && v !== null && !Array.isArray(v)) {

@@ -14,6 +14,16 @@ export function computeTransform(format: Pick<FrameFormat, 'width' | 'height' | 
   if (format.resize === 'stretch') {
     return { srcWidth, srcHeight, scaledWidth: width, scaledHeight: height, scaleX: width / srcWidth, scaleY: height / srcHeight, padX: 0, padY: 0 };
   }
+  if (format.resize === 'center-crop') {
+    // the shorter side fills the input; the longer one is cut, the same amount off each end
+    const r = Math.max(width / srcWidth, height / srcHeight);
+    const scaledWidth = Math.max(width, Math.round(srcWidth * r));
+    const scaledHeight = Math.max(height, Math.round(srcHeight * r));
+    // `0 -` rather than unary minus: no -0 where nothing is cut
+    const padX = 0 - Math.floor((scaledWidth - width) / 2);
+    const padY = 0 - Math.floor((scaledHeight - height) / 2);
+    return { srcWidth, srcHeight, scaledWidth, scaledHeight, scaleX: scaledWidth / srcWidth, scaleY: scaledHeight / srcHeight, padX, padY };
+  }
   const r = Math.min(width / srcWidth, height / srcHeight);
   const scaledWidth = Math.min(width, Math.max(1, Math.round(srcWidth * r)));
   const scaledHeight = Math.min(height, Math.max(1, Math.round(srcHeight * r)));

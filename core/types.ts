@@ -13,7 +13,9 @@ export type ResizeMode =
   /** keep aspect ratio, image centred (Ultralytics) */
   | 'letterbox-center'
   /** ignore aspect ratio (FastestDet, UltraFace, classifiers) */
-  | 'stretch';
+  | 'stretch'
+  /** keep aspect ratio, fill the input and cut the overflow off both sides evenly (ImageNet classifiers); pads are negative */
+  | 'center-crop';
 
 /** What a detector wants each frame to look like; sources ask ffmpeg for exactly this. */
 export interface FrameFormat {

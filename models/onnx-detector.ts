@@ -3,6 +3,8 @@ import { Worker } from 'node:worker_threads';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { LookoutError } from '../core/errors.js';
 import type { AdapterOptions } from './adapter.js';
+import type { ClassifierOptions } from './adapters/classifier.js';
+import { toByteUnits, type Preprocess } from '../config/preprocess.js';
 import type { BatchOutput, DetectInput, Detector, DetectorInfo } from '../core/detector.js';
 import type { InitReply, WorkerReply, WorkerRequest } from './detector-worker.js';
 import { defaultInferenceThreads } from './inference-threads.js';
@@ -21,10 +23,16 @@ export interface OnnxDetectorOptions {
   inputHeight?: number;
   /** onnxruntime intra-op threads; default `defaultInferenceThreads()` (undefined there: onnxruntime's own default) */
   intraOpThreads?: number;
+  /** classifiers: how pixels become the tensor (model-spec's resolveModel gives it); default the adapter's 0..1 */
+  preprocess?: Preprocess;
 }
 
 // the choice lives in inference-threads.ts; re-exported for the callers that imported it from here
 export { defaultInferenceThreads } from './inference-threads.js';
+
+function classifierFields(p: Preprocess): Pick<ClassifierOptions, 'mean' | 'std' | 'channelOrder' | 'resize'> {
+  return { ...toByteUnits(p), channelOrder: p.channelOrder, resize: p.resize };
+}
 
 type Pending = { resolve: (out: BatchOutput) => void; reject: (err: Error) => void };
 
@@ -50,13 +58,14 @@ export class OnnxDetector implements Detector {
 
   static async create(opts: OnnxDetectorOptions): Promise<OnnxDetector> {
     const worker = new Worker(new URL('./detector-worker.js', import.meta.url));
-    const options: AdapterOptions = {
+    const options: AdapterOptions | ClassifierOptions = {
       labels: opts.labels,
       threshold: opts.threshold,
       iou: opts.iou,
       topK: opts.topK ?? 5,
       inputWidth: opts.inputWidth,
       inputHeight: opts.inputHeight,
+      ...(opts.preprocess !== undefined ? classifierFields(opts.preprocess) : {}),
     };
     const maxBatch = opts.maxBatch ?? 1;
     const init: WorkerRequest = {

@@ -1,6 +1,8 @@
 // The table of assets Lookout knows by name. URLs are pinned to a commit and hashes come from ../shared/assets/SHA256SUMS,
 // so the bytes behind a name never change; a test compares this table with SHA256SUMS.
 
+import type { PreprocessPreset } from '../config/preprocess.js';
+
 export type AssetKind = 'model' | 'media' | 'labels';
 
 /** Model adapters the registry can name; the adapter table in models/adapters decides what each means. */
@@ -25,6 +27,8 @@ export interface AssetEntry {
    * for models whose classes are not worth a file.
    */
   readonly labels?: string | readonly string[];
+  /** classifiers only: the input normalisation it was trained with (config/preprocess.ts) */
+  readonly preprocess?: PreprocessPreset;
 }
 
 const DIGITS: readonly string[] = Object.freeze(['0', '1', '2', '3', '4', '5', '6', '7', '8', '9']);
@@ -78,6 +82,7 @@ const TABLE: AssetEntry[] = [
     size: 26463,
     adapter: 'classifier',
     labels: DIGITS,
+    preprocess: 'mnist',
   },
   {
     // a frozen backbone for heads trained on the box (lookout train --arch head); models/backbone.ts adds its pooled
@@ -90,6 +95,7 @@ const TABLE: AssetEntry[] = [
     size: 3655640,
     adapter: 'classifier',
     labels: 'imagenet-synset',
+    preprocess: 'imagenet',
   },
   {
     name: 'imagenet-synset',

@@ -110,6 +110,65 @@ export async function resolveAsset(name: string, options: ResolveOptions = {}): 
   return download(entry, dir, options, localDirs);
 }
 
+/**
+ * `lookout models pull`: the named asset verified INTO the cache, so later runs need no local folder. With `from`, the
+ * file must be in that folder (a missing or mismatching copy is an error naming it); it is copied and checked on the
+ * way, and the cache is left untouched if it does not match. Without `from`: LOOKOUT_ASSETS, the cache, a download.
+ * Returns the cached path.
+ */
+export async function pullAsset(name: string, options: ResolveOptions = {}): Promise<string> {
+  const entries = options.entries ?? ASSETS;
+  const entry = findAsset(name, entries);
+  if (entry === undefined) throw unknownName(name, entries);
+  const env = options.env ?? process.env;
+  const dir = options.cacheDir ?? cacheDir(env);
+  const from = nonEmpty(options.from);
+  if (from !== undefined) {
+    const found = await findLocal(from, entry.file);
+    if (found === undefined) {
+      throw new LookoutError('LOOKOUT_ERR_REGISTRY', `${entry.name}: ${from} has no ${entry.file} (looked for ${LOCAL_SUBDIRS.map((sub) => join(from, sub, entry.file)).join(', ')})`);
+    }
+    return copyIntoCache(found, entry, dir);
+  }
+  const assets = nonEmpty(env.LOOKOUT_ASSETS);
+  const local = assets !== undefined ? await findLocal(assets, entry.file) : undefined;
+  if (local !== undefined) return copyIntoCache(local, entry, dir);
+  return resolveAsset(name, { ...options, env: { ...env, LOOKOUT_ASSETS: undefined } });
+}
+
+/** Copies `source` to `<dir>/<file>` through a temporary name, hashing on the way; only a matching copy is renamed in. */
+async function copyIntoCache(source: string, entry: AssetEntry, dir: string): Promise<string> {
+  const final = join(dir, entry.file);
+  // already there and verified (e.g. a second pull): nothing to copy
+  if ((await fromCache(entry, dir)) !== undefined) {
+    await verifyFile(source, entry);
+    return final;
+  }
+  await mkdir(dir, { recursive: true });
+  const part = `${final}.part-${randomBytes(6).toString('hex')}`;
+  try {
+    const hash = createHash('sha256');
+    const file = await open(part, 'wx');
+    try {
+      for await (const chunk of createReadStream(source)) {
+        hash.update(chunk as Buffer);
+        await file.write(chunk as Buffer);
+      }
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    const actual = hash.digest('hex');
+    if (actual !== entry.sha256) throw checksumError(entry, source, actual);
+    await rename(part, final);
+  } catch (err) {
+    await rm(part, { force: true });
+    throw err;
+  }
+  await writeMarker(entry, final).catch(() => undefined);
+  return final;
+}
+
 /** An existing file is used as is; a registry name is resolved (pulled if need be); anything else is an error naming both. */
 export async function resolveModelPath(pathOrName: string, options: ResolveOptions = {}): Promise<string> {
   if ((await statOrUndefined(pathOrName))?.isFile() === true) return pathOrName;

@@ -30,7 +30,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
     let mqttSink: MqttSink | undefined;
     if (config.http) {
       const mqttLink = config.mqtt ? () => mqttSink?.link() : undefined;
-      http = await HttpServer.create(runtime, { ...config.http, auth: config.http.auth, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink });
+      http = await HttpServer.create(runtime, { ...config.http, auth: config.http.auth, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink, frigate: config.mqtt?.dialect === 'frigate' ? config.mqtt : undefined });
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });
     }

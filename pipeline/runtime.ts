@@ -163,6 +163,7 @@ export class Runtime {
         modelPath: model.modelPath,
         adapter: model.adapter,
         labels: model.labels,
+        preprocess: model.preprocess,
         threshold: config.model.threshold,
         iou: config.model.iou,
         topK: config.model.topK,

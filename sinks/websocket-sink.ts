@@ -6,6 +6,7 @@
 // matching client's socket without waiting. A client with more than `maxBufferedBytes` unsent is skipped (what it
 // misses is counted) and, once it has been over the limit for `stallSeconds`, terminated. Heartbeat pings terminate
 // clients that stop answering.
+import { statsPayload } from './stats-payload.js';
 import { listen } from './listen.js';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -135,7 +136,7 @@ export class WebSocketSink implements Sink {
       }),
     );
     this.timers.push(setInterval(() => this.heartbeat(), cfg.heartbeatSeconds * 1000));
-    if (cfg.statsIntervalSeconds > 0) this.subscriptions.push(interval(cfg.statsIntervalSeconds * 1000).subscribe(() => this.publish(this.dialect.statsTopic, inputs.snapshot(), false)));
+    if (cfg.statsIntervalSeconds > 0) this.subscriptions.push(interval(cfg.statsIntervalSeconds * 1000).subscribe(() => this.publish(this.dialect.statsTopic, statsPayload(inputs.snapshot()), false)));
     for (const t of this.timers) t.unref();
   }
 

@@ -73,7 +73,10 @@ export function videoFilter(fps: number | undefined, format: FrameFormat, t: Fit
   // The pixel format comes before the padding: in a chroma-subsampled format pad would round an odd offset down to
   // an even one, and the picture would sit a pixel away from where the transform says.
   filters.push(`scale=${t.scaledWidth}:${t.scaledHeight}:flags=bilinear`, `format=${format.layout}`);
-  if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
+  if (t.padX < 0 || t.padY < 0) {
+    // center-crop: the scaled picture overflows the input; keep its middle
+    filters.push(`crop=${format.width}:${format.height}:${-t.padX}:${-t.padY}`);
+  } else if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
     const grey = format.padValue.toString(16).padStart(2, '0');
     filters.push(`pad=${format.width}:${format.height}:${t.padX}:${t.padY}:color=0x${grey}${grey}${grey}`);
   }

@@ -143,7 +143,10 @@ async function decode(input: () => Sharp, format: FrameFormat, what: string): Pr
     if (t.scaledWidth !== width || t.scaledHeight !== height) pipeline = pipeline.resize(t.scaledWidth, t.scaledHeight, { fit: 'fill', kernel: 'linear' });
     const right = format.width - t.scaledWidth - t.padX;
     const bottom = format.height - t.scaledHeight - t.padY;
-    if (t.padX > 0 || t.padY > 0 || right > 0 || bottom > 0) {
+    if (t.padX < 0 || t.padY < 0) {
+      // center-crop: after the resize, the middle of the overflowing picture
+      pipeline = pipeline.extract({ left: -t.padX, top: -t.padY, width: format.width, height: format.height });
+    } else if (t.padX > 0 || t.padY > 0 || right > 0 || bottom > 0) {
       pipeline = pipeline.extend({ top: t.padY, left: t.padX, bottom, right, background: { r: pad, g: pad, b: pad } });
     }
     raw = await pipeline.raw({ depth: 'uchar' }).toBuffer();

@@ -18,6 +18,8 @@ export interface ClassifierOptions extends AdapterOptions {
   std?: number | readonly number[];
   /** channel order of a colour model; default rgb */
   channelOrder?: 'rgb' | 'bgr';
+  /** how the image is fitted into the input; default stretch (letterbox: aspect kept, centred, padded with the mean; center-crop: aspect kept, overflow cut) */
+  resize?: 'stretch' | 'letterbox' | 'center-crop';
 }
 
 /**
@@ -70,13 +72,18 @@ export const classifier = (io: ModelIO, options: ClassifierOptions): ModelAdapte
   if (isFixed(declared)) checkLabelCount(options.labels, declared, NAME);
 
   const grey = channels === 1;
-  const format: FrameFormat = { width, height, layout: grey ? 'gray' : 'gbrp', resize: 'stretch', padValue: 0 };
+  const mean = options.mean ?? 0;
+  const letterbox = options.resize === 'letterbox';
+  // padding at the (average) mean becomes ~0 once normalised: it reads as "nothing" rather than as black
+  const meanBytes = typeof mean === 'number' ? mean : mean.reduce((a, b) => a + b, 0) / Math.max(1, mean.length);
+  const padValue = letterbox ? Math.max(0, Math.min(255, Math.round(meanBytes))) : 0;
+  const format: FrameFormat = { width, height, layout: grey ? 'gray' : 'gbrp', resize: letterbox ? 'letterbox-center' : options.resize === 'center-crop' ? 'center-crop' : 'stretch', padValue };
   const prepare = createTensorWriter({
     width,
     height,
     layout: format.layout,
     order: grey ? 'gray' : options.channelOrder ?? 'rgb',
-    mean: options.mean ?? 0,
+    mean,
     std: options.std ?? 255,
   });
   const { threshold, labels } = options;

@@ -61,7 +61,7 @@ async function refreshCameras() {
       t.badge.textContent = c.status;
       t.badge.className = `badge ${c.status}`;
       t.badge.title = c.error ?? '';
-      t.figures.textContent = `${c.detectFps.toFixed(1)} fps · ${c.inferenceMs.toFixed(1)} ms`;
+      t.figures.textContent = `${c.detect_fps.toFixed(1)} fps · ${c.inference_ms.toFixed(1)} ms`;
       drawLines(t, c);
       if (c.status === 'online') online++;
     }
@@ -173,7 +173,7 @@ function clipButton(id) {
 
 async function loadRecentEvents() {
   try {
-    const res = await fetch('/api/events?limit=30', { cache: 'no-store' });
+    const res = await fetch('/api/lookout/events?limit=30', { cache: 'no-store' });
     if (!res.ok) return;
     const events = await res.json();
     for (const e of events.reverse()) {

@@ -1,10 +1,11 @@
-// The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection.
+// The HTTP API's handlers: health, stats, metrics, cameras, events, live image, snapshots and one-off detection;
+// under the Frigate dialect, Frigate's routes first (frigate-api.ts).
 import { countedLabels } from '../../config/lines.js';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sharp from 'sharp';
 import { DEFAULTS } from '../../config/defaults.js';
 import type { Subscription } from 'rxjs';
-import type { CameraConfig } from '../../config/types.js';
+import type { CameraConfig, MqttConfig } from '../../config/types.js';
 import { redactUrl } from '../../config/redact.js';
 import type { DetectImage } from '../../core/image-detection.js';
 import { describeError, isLookoutError } from '../../core/errors.js';
@@ -24,6 +25,9 @@ import type { ClipsView } from '../../core/clips.js';
 import { parseRange } from './byte-range.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
+import { HttpError } from './http-error.js';
+import { FrigateApi } from './frigate-api.js';
+import { statsPayload } from '../stats-payload.js';
 
 /** What the API reads from the running system. */
 export interface ApiInputs {
@@ -52,18 +56,11 @@ export interface ApiOptions {
   maxConcurrentDecodes?: number;
   /** width × height of an upload at most */
   maxUploadPixels?: number;
+  /** the MQTT section when it speaks the Frigate dialect: Frigate's API is served too (frigate-api.ts) */
+  frigate?: MqttConfig;
 }
 
-export class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-    /** seconds, for a 429 or 503 */
-    readonly retryAfter?: number,
-  ) {
-    super(message);
-  }
-}
+export { HttpError };
 
 /** A path segment decoded, or 400 for malformed escapes (`%zz`): the client's mistake, not an error of ours. */
 function pathSegment(text: string): string {
@@ -101,6 +98,7 @@ export class Api {
   private readonly liveCache = new Map<string, { seq: number; jpeg: Promise<Buffer> }>();
   /** uploads being read or decoded now */
   private decoding = 0;
+  private readonly frigate: FrigateApi | undefined;
 
   constructor(
     private readonly inputs: ApiInputs,
@@ -109,6 +107,7 @@ export class Api {
     this.events = new EventLog(opts.eventsKept);
     this.cameraNames = new Set(opts.cameras.map((c) => c.name));
     this.shown = trackedDetections(opts.cameras);
+    this.frigate = opts.frigate && this.frigateApi(opts.frigate);
     this.subscriptions = [
       inputs.results$.subscribe((r) => this.latest.set(r.frame.camera, r)),
       inputs.updates$.subscribe((u) => {
@@ -125,16 +124,35 @@ export class Api {
     for (const s of this.subscriptions) s.unsubscribe();
   }
 
+  private frigateApi(mqtt: MqttConfig): FrigateApi {
+    return new FrigateApi({
+      cameras: this.opts.cameras,
+      mqtt,
+      events: this.events,
+      snapshots: this.opts.snapshots,
+      clips: this.inputs.clips,
+      snapshot: () => this.inputs.snapshot(),
+      detectEnabled: (camera) => this.inputs.detectEnabled?.(camera) ?? true,
+      frameSize: (camera) => {
+        const t = this.latest.get(camera)?.frame.transform;
+        return t && [t.srcWidth, t.srcHeight];
+      },
+      liveJpeg: (camera) => this.liveJpeg(camera),
+    });
+  }
+
   /** Routes a request; returns false when no route matches (the caller answers 404). */
   async handle(req: IncomingMessage, res: ServerResponse, url: URL): Promise<boolean> {
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const get = method === 'GET' || method === 'HEAD';
+    // under the Frigate dialect, Frigate's routes first: `/api/stats` and `/api/events` answer in its shapes there
+    if (this.frigate && (await this.frigate.handle(req, res, url, pathSegment))) return true;
     if (path === '/api/health' && get) return this.health(res), true;
-    if (path === '/api/stats' && get) return sendJson(res, 200, this.inputs.snapshot()), true;
+    if ((path === '/api/stats' || path === '/api/lookout/stats') && get) return sendJson(res, 200, statsPayload(this.inputs.snapshot())), true;
     if (path === '/metrics' && get) return await this.metrics(res), true;
     if (path === '/api/cameras' && get) return this.camerasList(res), true;
-    if (path === '/api/events' && get) return this.eventsList(res, url), true;
+    if ((path === '/api/events' || path === '/api/lookout/events') && get) return this.eventsList(res, url), true;
     let m = /^\/api\/cameras\/([^/]+)\/latest\.jpg$/.exec(path);
     if (m && get) return await this.liveImage(res, pathSegment(m[1])), true;
     m = /^\/api\/events\/([^/]+)\/snapshot\.jpg$/.exec(path);
@@ -159,7 +177,7 @@ export class Api {
       this.opts.cameras.map((c) => [c.name, { status: snap.cameras[c.name]?.status ?? (c.enabled ? 'starting' : 'disabled'), detect: this.inputs.detectEnabled?.(c.name) ?? c.enabled }]),
     );
     const link = this.opts.mqttLink?.();
-    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outboxSize: link.outboxSize, dropped: link.dropped, connects: link.connects };
+    const mqtt = link && { state: link.state, ...(link.reason ? { reason: link.reason } : {}), since: link.since, outbox: link.outbox, outbox_size: link.outboxSize, dropped: link.dropped, connects: link.connects };
     sendJson(res, reasons.length === 0 ? 200 : 503, { healthy: reasons.length === 0, reasons, detector: snap.detector.provider, cameras, ...(mqtt ? { mqtt } : {}) });
   }
 
@@ -204,11 +222,11 @@ export class Api {
           fps: c.fps,
           status: s?.status ?? (c.enabled ? 'starting' : 'disabled'),
           error: s?.error ?? null,
-          detectFps: s?.detectFps ?? 0,
-          framesDetected: s?.framesDetected ?? 0,
+          detect_fps: s?.detectFps ?? 0,
+          frames_detected: s?.framesDetected ?? 0,
           dropped: s?.dropped ?? 0,
-          lastFrameAgeMs: s?.lastFrameAgeMs ?? null,
-          inferenceMs: snap.detector.inferenceMsP50,
+          last_frame_age_ms: s?.lastFrameAgeMs ?? null,
+          inference_ms: snap.detector.inferenceMsP50,
           width: this.latest.get(c.name)?.frame.transform.srcWidth ?? null,
           height: this.latest.get(c.name)?.frame.transform.srcHeight ?? null,
           // what the dashboard draws on the tile: points as configured (fractions or source pixels)
@@ -239,19 +257,25 @@ export class Api {
   }
 
   private async liveImage(res: ServerResponse, camera: string): Promise<void> {
+    const { jpeg, headers } = await this.liveJpeg(camera);
+    sendJpeg(res, jpeg, headers);
+  }
+
+  /** The newest frame with its detections drawn, encoded once per frame however many ask. */
+  private async liveJpeg(camera: string): Promise<{ jpeg: Buffer; headers: Record<string, string> }> {
     if (!this.cameraNames.has(camera)) throw new HttpError(404, `no camera named ${JSON.stringify(camera)}`);
     const stored = this.inputs.frames.latest(camera);
     if (!stored) throw new HttpError(404, `camera ${camera} has no frame yet`);
     // which frame this is: clients (and tests) can tell how fresh the picture is
     const headers = { 'x-frame-seq': String(stored.meta.seq), 'x-frame-pts': String(stored.meta.pts) };
     const cached = this.liveCache.get(camera);
-    if (cached && cached.seq === stored.meta.seq) return sendJpeg(res, await cached.jpeg, headers);
+    if (cached && cached.seq === stored.meta.seq) return { jpeg: await cached.jpeg, headers };
     const result = this.latest.get(camera);
     // only what the camera tracks: the model's other classes are noise to the person looking
     const overlays = result && result.frame.seq === stored.meta.seq ? this.shown(camera, result.detections) : [];
     const jpeg = renderJpeg(stored, overlays);
     this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
-    sendJpeg(res, await jpeg, headers);
+    return { jpeg: await jpeg, headers };
   }
 
   private snapshotImage(res: ServerResponse, id: string): void {
@@ -314,7 +338,9 @@ export class Api {
       const what = `the uploaded ${type.slice(6).toUpperCase()}`;
       await this.checkPixels(body, what);
       const out = await this.inputs.detectImage(body, what);
-      sendJson(res, 200, { width: out.width, height: out.height, detections: out.detections.map(roundDetection), inferenceMs: Number(out.inferenceMs.toFixed(2)) });
+      // snake_case, as every payload of the API
+      const detections = out.detections.map(roundDetection).map((d) => ({ label: d.label, class_id: d.classId, score: d.score, box: d.box }));
+      sendJson(res, 200, { width: out.width, height: out.height, detections, inference_ms: Number(out.inferenceMs.toFixed(2)) });
     } catch (err) {
       if (err instanceof HttpError) throw err;
       throw new HttpError(uploadStatus(err), describeError(err));

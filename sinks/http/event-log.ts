@@ -37,4 +37,17 @@ export class EventLog {
     }
     return out;
   }
+
+  /** Each object's newest event, newest first (Frigate keeps one row per object). */
+  latestPerObject(): LoggedEvent[] {
+    const seen = new Set<string>();
+    const out: LoggedEvent[] = [];
+    for (let i = this.events.length - 1; i >= 0; i--) {
+      const e = this.events[i];
+      if (seen.has(e.object.id)) continue;
+      seen.add(e.object.id);
+      out.push(e);
+    }
+    return out;
+  }
 }

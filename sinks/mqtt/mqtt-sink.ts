@@ -22,6 +22,8 @@ import { topicLevel } from './topics.js';
 import { recordTopic, type DiscoveryRecord } from './discovery-record.js';
 import { preflight, type Preflight } from './preflight.js';
 import { instanceTopic, newInstanceId } from './prefix-owner.js';
+import { statsPayload } from '../stats-payload.js';
+import { FrigateStatsView } from '../frigate-stats.js';
 
 /** What the MQTT sink reads from and commands (the Runtime provides all of it). */
 export interface MqttSinkInputs extends SinkInputs {
@@ -62,6 +64,8 @@ export function payloadText(payload: unknown): string {
 export class MqttSink implements Sink {
   readonly name = 'mqtt';
   readonly dialect: Dialect;
+  /** the Frigate dialect's stats view (rates measured between publishes) */
+  private readonly frigateStats: FrigateStatsView | undefined;
   private readonly connection: MqttConnection;
   private readonly subscriptions: Subscription[] = [];
   private readonly log: Logger;
@@ -92,6 +96,7 @@ export class MqttSink implements Sink {
     const clips = inputs.clips;
     this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false, clips && ((id) => clips.has(id)));
     const prefix = this.dialect.prefix;
+    this.frigateStats = this.dialect.name === 'frigate' ? new FrigateStatsView((c) => inputs.detectEnabled(c)) : undefined;
     this.connection = MqttConnection.create({
       url,
       clientId: mqtt.clientId ?? `${prefix.replace(/\//g, '-')}-${randomBytes(4).toString('hex')}`,
@@ -257,8 +262,13 @@ export class MqttSink implements Sink {
     this.connection.publish(this.detectState(camera), 'state');
   }
 
+  /**
+   * Lookout's stats in snake_case with the link's counters; in the Frigate dialect, Frigate's stats shape (what a
+   * Frigate publishes on `frigate/stats`, the same as its `/api/stats`).
+   */
   private publishStats(): void {
-    const payload = JSON.stringify({ ...this.inputs.snapshot(), mqtt: this.connection.stats() });
+    const snap = this.inputs.snapshot();
+    const payload = JSON.stringify(this.frigateStats ? this.frigateStats.stats(snap) : { ...statsPayload(snap), mqtt: mqttStatsPayload(this.connection.stats()) });
     this.connection.publishIfConnected({ topic: this.dialect.statsTopic, payload, qos: this.opts.mqtt.qos, retain: false });
   }
 
@@ -317,4 +327,20 @@ function discoveryRecord(dialect: Dialect, prefix: string, cameras: readonly Dis
     }
   }
   return { available: dialect.availableTopic, configs: messages.map((m) => m.topic), states: [...states] };
+}
+
+/** The link's counters in the stats payload (`mqtt`), snake_case. */
+export interface MqttStatsPayload {
+  connected: boolean;
+  outbox: number;
+  outbox_size: number;
+  inflight: number;
+  published: number;
+  dropped: number;
+  discarded: number;
+  connects: number;
+}
+
+function mqttStatsPayload(s: MqttConnectionStats): MqttStatsPayload {
+  return { connected: s.connected, outbox: s.outbox, outbox_size: s.outboxSize, inflight: s.inflight, published: s.published, dropped: s.dropped, discarded: s.discarded, connects: s.connects };
 }

@@ -45,8 +45,8 @@ export async function startLookout(dir: string, opts: { http?: (port: number) =>
   const api = `http://127.0.0.1:${port}`;
   const framesDetected = async () => {
     const res = await fetch(`${api}/api/cameras`, { headers: BEARER });
-    const cams = (await res.json()) as { framesDetected: number }[];
-    return cams[0]?.framesDetected ?? 0;
+    const cams = (await res.json()) as { frames_detected: number }[];
+    return cams[0]?.frames_detected ?? 0;
   };
   let last = 0;
   const self: RunningLookout = {

@@ -204,7 +204,7 @@ describe('lookout CLI', function () {
   });
 
   describe('models', () => {
-    it('lists the registry and pulls a model from LOOKOUT_ASSETS, verified, without the network', async function () {
+    it('lists the registry and pulls a model and its labels from LOOKOUT_ASSETS into the cache, verified, without the network', async function () {
       requireAsset(this, 'models/yolox_nano.onnx');
       const cache = join(tmp(), 'cache-list');
       const list = await lookout(['models', 'list'], { env: { LOOKOUT_CACHE: cache } });
@@ -213,7 +213,8 @@ describe('lookout CLI', function () {
       assert.match(list.stdout, /^fastestdet\s+model/m);
       const pull = await lookout(['models', 'pull', 'yolox-nano'], { env: { LOOKOUT_CACHE: cache, LOOKOUT_ASSETS: assetPath('') } });
       assert.equal(pull.code, 0, pull.stderr);
-      assert.equal(pull.stdout.trim(), assetPath('models/yolox_nano.onnx'));
+      assert.deepEqual(pull.stdout.trim().split('\n'), [join(cache, 'yolox_nano.onnx'), join(cache, 'coco.names')]);
+      assert.deepEqual(await readFile(join(cache, 'yolox_nano.onnx')), await readFile(assetPath('models/yolox_nano.onnx')));
     });
 
     it('downloads from a mirror into the cache, and refuses a file whose checksum is wrong, leaving nothing behind', async function () {

@@ -377,8 +377,8 @@ describe('fault injection (real ffmpeg, onnxruntime, servers and clients on loop
         async () => {
           const res = await fetch(`http://127.0.0.1:${httpPort}/api/stats`).catch(() => undefined);
           if (!res?.ok) return false;
-          const stats = (await res.json()) as { cameras: Record<string, { framesDetected: number }> };
-          return Object.values(stats.cameras).length === 6 && Object.values(stats.cameras).every((c) => c.framesDetected > 3);
+          const stats = (await res.json()) as { cameras: Record<string, { frames_detected: number }> };
+          return Object.values(stats.cameras).length === 6 && Object.values(stats.cameras).every((c) => c.frames_detected > 3);
         },
         30_000,
         100,

@@ -79,11 +79,16 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
     it('serves stats, cameras (URL redacted) and Prometheus metrics', async () => {
       // a camera is online at its first frame, a moment before that frame's result: wait for one
       const stats = await until('a detected frame in stats', async () => {
-        const s = (await (await fetch(`${r.server.url}/api/stats`)).json()) as { cameras: Record<string, { framesDetected: number }>; detector: { provider: string } };
-        return s.cameras.yard.framesDetected > 0 ? s : undefined;
+        const s = (await (await fetch(`${r.server.url}/api/stats`)).json()) as { cameras: Record<string, { frames_detected: number }>; detector: { provider: string } };
+        return s.cameras.yard.frames_detected > 0 ? s : undefined;
       });
       assert.equal(stats.detector.provider, 'cpu');
-      assert.ok(stats.cameras.yard.framesDetected > 0);
+      assert.ok(stats.cameras.yard.frames_detected > 0);
+      // the same at /api/lookout/stats; Frigate's routes are served only under the Frigate dialect
+      const again = (await (await fetch(`${r.server.url}/api/lookout/stats`)).json()) as { uptime_seconds: number; detector: { inference_ms_p50: number } };
+      assert.equal(typeof again.uptime_seconds, 'number');
+      assert.equal(typeof again.detector.inference_ms_p50, 'number');
+      for (const path of ['/api/version', '/api/config', '/api/yard/latest.jpg']) assert.equal((await fetch(`${r.server.url}${path}`)).status, 404, path);
       const cameras = (await (await fetch(`${r.server.url}/api/cameras`)).json()) as { name: string; status: string; width: number }[];
       assert.equal(cameras[0].name, 'yard');
       assert.equal(cameras[0].status, 'online');
@@ -158,7 +163,9 @@ describe('HTTP API (real server, runtime, ffmpeg and onnxruntime)', function () 
       });
       const res = await fetch(`${r.server.url}/api/detect`, { method: 'POST', headers: { 'content-type': 'image/png' }, body: await readFile(png) });
       assert.equal(res.status, 200);
-      const body = (await res.json()) as { width: number; height: number; detections: { label: string; box: number[] }[] };
+      const body = (await res.json()) as { width: number; height: number; detections: { label: string; class_id: number; box: number[] }[]; inference_ms: number };
+      assert.ok(body.inference_ms > 0);
+      assert.equal(body.detections[0]?.class_id, 0);
       assert.equal(body.width, 400);
       assert.equal(body.height, 300);
       assert.equal(body.detections.length, 1);

@@ -149,7 +149,7 @@ describe('MQTT sink (real mosquitto, aedes and mqtt.js)', function () {
     runtime.start();
     await runtime.done;
     await rec.waitFor((r) => r.json<EventMsg>('lookout/yard/events').some((e) => e.type === 'end'), 'the end event');
-    await rec.waitFor((r) => r.json<{ cameras: Record<string, { framesDetected: number }> }>('lookout/stats').some((s) => s.cameras.yard?.framesDetected === 40), 'stats after the last frame');
+    await rec.waitFor((r) => r.json<{ cameras: Record<string, { frames_detected: number }> }>('lookout/stats').some((s) => s.cameras.yard?.frames_detected === 40), 'stats after the last frame');
     await sink.close();
     await runtime.stop();
     await rec.waitForText('lookout/available', 'stopped');

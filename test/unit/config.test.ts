@@ -138,7 +138,7 @@ describe('config', () => {
       const c = parseConfig(full(), { env: {}, baseDir: '/cfg' });
       assert.deepEqual(c.cameras[1].tracker, DEFAULTS.tracker);
       assert.deepEqual(c.cameras[0].tracker, { ...DEFAULTS.tracker, iou: 0.4 });
-      assert.deepEqual(c.cameras[1].objects, { track: ['person'], filters: { person: DEFAULTS.labelFilter } });
+      assert.deepEqual(c.cameras[1].objects, { track: ['person'], filters: { person: DEFAULTS.labelFilter }, showAll: false });
       assert.deepEqual(c.cameras[0].objects.filters, { person: DEFAULTS.labelFilter, car: { ...DEFAULTS.labelFilter, threshold: 0.8 } });
       assert.equal(c.cameras[0].zones.door.inertia, DEFAULTS.zone.inertia);
     });

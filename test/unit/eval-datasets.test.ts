@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { canonicalCategoryName, matchCategories } from '../../pipeline/eval/categories.js';
+import { canonicalCategoryName, matchCategories, shortLabelNames } from '../../pipeline/eval/categories.js';
 import { parseCocoAnnotations, readCocoDataset } from '../../pipeline/eval/coco.js';
 import { openDataset, parseDatasetSpec } from '../../pipeline/eval/datasets.js';
 import { readImageFolder, type FolderDataset } from '../../pipeline/eval/folder.js';
@@ -99,6 +99,39 @@ describe('eval datasets', () => {
 
     it('throws when two dataset categories would land on one model class', () => {
       assert.throws(() => matchCategories([{ id: 1, name: 'tv' }, { id: 2, name: 'tvmonitor' }], ['tv']), datasetError(/"tv" and "tvmonitor" both match/));
+    });
+
+    describe('ImageNet-style label lines', () => {
+      const labels = ['n02123045 tabby, tabby cat', 'n02012849 crane', 'n03126707 crane', 'n02110063 malamute, malemute, Alaskan malamute', 'traffic light'];
+      it('reads the id and the first name of a label line; a plain name has none', () => {
+        assert.deepEqual(shortLabelNames('n02123045 tabby, tabby cat'), ['n02123045', 'tabby']);
+        assert.deepEqual(shortLabelNames('n03126707 crane'), ['n03126707', 'crane']);
+        assert.deepEqual(shortLabelNames('traffic light'), []);
+        assert.deepEqual(shortLabelNames('tabby, tabby cat'), ['tabby']);
+      });
+
+      it('matches a class folder by its full label line, its synset id or its first name', () => {
+        const m = matchCategories(
+          [
+            { id: 0, name: 'n02123045 tabby, tabby cat' },
+            { id: 1, name: 'n02012849' },
+            { id: 2, name: 'Malamute' },
+            { id: 3, name: 'traffic_light' },
+          ],
+          labels,
+        );
+        assert.deepEqual([...m.datasetToModel], [[0, 0], [1, 1], [2, 3], [3, 4]]);
+      });
+
+      it('refuses a first name two classes share, naming both, and takes the id instead', () => {
+        assert.throws(() => matchCategories([{ id: 0, name: 'crane' }], labels), datasetError(/"crane" is the short name of several model classes \("n02012849 crane", "n03126707 crane"\)/));
+        assert.deepEqual([...matchCategories([{ id: 0, name: 'n03126707' }], labels).datasetToModel], [[0, 2]]);
+      });
+
+      it('lets a whole label line win over another label\'s short name', () => {
+        // "tabby" is the whole of label 1 and the first name of label 0
+        assert.deepEqual([...matchCategories([{ id: 0, name: 'tabby' }], ['n02123045 tabby, tabby cat', 'tabby']).datasetToModel], [[0, 1]]);
+      });
     });
 
     it("matches all 80 COCO category names to the shared assets' darknet coco.names", function () {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import type { FittedTransform } from '../../core/letterbox.js';
+import { computeTransform, type FittedTransform } from '../../core/letterbox.js';
 import type { FrameFormat } from '../../core/types.js';
 import { buildFfmpegArgs, frameBytes, inputArgs, planesOf, videoFilter, type FfmpegInput } from '../../sources/ffmpeg-args.js';
 
@@ -71,6 +71,12 @@ describe('ffmpeg args', () => {
 
     it('passes a fractional fps through', () => {
       assert.equal(videoFilter(2.5, format, stretched).split(',')[0], 'fps=2.5');
+    });
+
+    it('center-crop scales to overflow the input, then crops its middle (no pad)', () => {
+      const square = { width: 224, height: 224, layout: 'gbrp' as const, resize: 'center-crop' as const, padValue: 0 };
+      const filter = videoFilter(undefined, square, computeTransform(square, 1280, 720));
+      assert.equal(filter, 'scale=398:224:flags=bilinear,format=gbrp,crop=224:224:87:0');
     });
 
     it('pads only when the scaled size differs from the model size', () => {

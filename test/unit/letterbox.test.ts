@@ -40,6 +40,14 @@ describe('letterbox geometry', () => {
       assert.equal(t.scaleX, 416 / 1000);
     });
 
+    it('center-crop fills the input with the shorter side and cuts the longer one evenly (negative pads)', () => {
+      // given a 224x224 input and a 1280x720 source: r = 224/720, the width becomes round(1280 * r) = 398
+      const t = computeTransform({ width: 224, height: 224, resize: 'center-crop' }, 1280, 720);
+      // then (398 - 224) / 2 = 87 columns are cut on the left, none on top, and box mapping stays (x - padX) / scale
+      assert.deepEqual({ w: t.scaledWidth, h: t.scaledHeight, padX: t.padX, padY: t.padY }, { w: 398, h: 224, padX: -87, padY: 0 });
+      assert.deepEqual(toSourceBox(0, 0, 224, 224, t).map(Math.round), [280, 0, 1000, 720]);
+    });
+
     it('rejects a source without area', () => {
       // given a zero-width source, then computing a transform throws a RangeError naming the sizes
       assert.throws(() => computeTransform({ width: 64, height: 64, resize: 'stretch' }, 0, 10), { name: 'RangeError', message: /0x10/ });

@@ -7,6 +7,7 @@ import type { CameraUpdate, FrameResult } from '../../core/types.js';
 import { newEventUpdate } from '../helpers/sink-inputs.js';
 import { LogSink } from '../../sinks/log-sink.js';
 import { trackedDetections } from '../../sinks/tracked-labels.js';
+import { parseConfig } from '../../config/load.js';
 import { det, frameResult, square } from './object-fixtures.js';
 
 function capture(level: LogLevel, json = false) {
@@ -16,10 +17,10 @@ function capture(level: LogLevel, json = false) {
 
 const cameras = [{ name: 'cam', objects: { track: ['person'] } }];
 
-function feed(level: LogLevel, frames: FrameResult[]): string[] {
+function feed(level: LogLevel, frames: FrameResult[], cams: Parameters<typeof trackedDetections>[0] = cameras): string[] {
   const { lines, log } = capture(level);
   const results = new Subject<FrameResult>();
-  const sink = new LogSink({ results$: results, status$: NEVER, updates$: NEVER }, { logger: log, json: false, shown: trackedDetections(cameras) });
+  const sink = new LogSink({ results$: results, status$: NEVER, updates$: NEVER }, { logger: log, json: false, shown: trackedDetections(cams) });
   for (const f of frames) results.next(f);
   void sink.close();
   return lines;
@@ -41,6 +42,19 @@ describe('log lines', () => {
 
   it('a frame with only untracked labels writes nothing, even at debug', () => {
     assert.deepEqual(feed('debug', [frameResult(0, 0, [det(square(1, 1), 0.9, 'chair')])]), []);
+  });
+
+  it('with objects.showAll, a camera logs (and draws) every label, tracked or not', () => {
+    const lines = feed('debug', frames.slice(0, 3), [{ name: 'cam', objects: { track: ['person'], showAll: true } }]);
+    assert.equal(lines.length, 3);
+    assert.ok(lines.every((l) => / person 0\.90 .* chair 0\.80 /.test(l)), lines[0]);
+    const config = parseConfig({ model: { path: 'yolox-nano' }, cameras: [{ name: 'a', url: 'lavfi:testsrc' }, { name: 'b', url: 'lavfi:testsrc', objects: { showAll: true } }] });
+    assert.deepEqual(config.cameras.map((c) => c.objects.showAll), [false, true]);
+    const shown = trackedDetections(config.cameras);
+    const both = [det(square(0, 0)), det(square(0, 0), 0.9, 'chair')];
+    assert.deepEqual(shown('a', both).map((d) => d.label), ['person']);
+    assert.deepEqual(shown('b', both).map((d) => d.label), ['person', 'chair']);
+    assert.throws(() => parseConfig({ model: { path: 'yolox-nano' }, cameras: [{ name: 'a', url: 'lavfi:testsrc', objects: { showAll: 'yes' } }] }), /cameras\[0\]\.objects\.showAll: must be true or false/);
   });
 
   it('trackedDetections keeps every detection of an unknown camera (an upload)', () => {
