@@ -41,6 +41,13 @@ export const DEFAULTS = {
   },
   /** a camera's `motion` (Frigate's defaults and meanings; frameHeight: rows of the grey picture motion runs on) */
   motion: { enabled: true, threshold: 30, contourArea: 10, lightningThreshold: 0.8, frameAlpha: 0.01, improveContrast: true, frameHeight: 100, offFrames: 30 },
+  /**
+   * a camera's `detectMode` and `regions` (issue 12): `full` runs the model on every whole frame; `regions` only where
+   * motion and tracked objects are, with a whole-frame scan at start and every `fullScanSeconds`, and stationary
+   * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them)
+   */
+  detectMode: 'full' as DetectMode,
+  regions: { fullScanSeconds: 10, stationaryRecheckFrames: 10 },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {
     dialect: 'lookout' as MqttDialect,
@@ -136,6 +143,8 @@ export const DEFAULTS = {
 export const ADAPTER_NAMES = ['yolox', 'fastestdet', 'ultralytics', 'ultraface', 'classifier'] as const;
 export type AdapterName = (typeof ADAPTER_NAMES)[number];
 
+export const DETECT_MODES = ['full', 'regions'] as const;
+export type DetectMode = (typeof DETECT_MODES)[number];
 export const RTSP_TRANSPORTS = ['tcp', 'udp'] as const;
 export type RtspTransport = (typeof RTSP_TRANSPORTS)[number];
 export const HWACCELS = ['cuda', 'vaapi', 'qsv'] as const;

@@ -4,7 +4,7 @@ import { ADAPTER_NAMES, DEFAULTS, EXECUTION_PROVIDERS, MQTT_DIALECTS } from './d
 import { validatePolygon, type Polygon } from '../core/geometry.js';
 import { bool, checked, fraction, list, num, obj, oneOf, optional, positive, record, refine, secret, str, withDefault, type Schema } from './schema-kit.js';
 import { cameraUrlKind, hasUserInfo } from './camera-url.js';
-import { HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
+import { DETECT_MODES, HWACCELS, RTSP_TRANSPORTS } from './defaults.js';
 import { lineSchema, withLineLabels } from './lines.js';
 import { defaultRecord, recordSchema } from './record.js';
 import { classifySchema, collectSchema, defaultCollect, statesSchema } from './classify.js';
@@ -151,6 +151,15 @@ const camera = withLineLabels(refine(obj({
   detect: withDefault(obj({ width: optional(detectSide()), height: optional(detectSide()) }), () => ({})),
   /** motion on a small grey picture (sources/motion-detector.ts) */
   motion: withDefault(motion, () => ({ ...DEFAULTS.motion, mask: [] })),
+  /** where the model looks: every whole frame (`full`) or regions around motion and tracked objects */
+  detectMode: withDefault(oneOf(DETECT_MODES), DEFAULTS.detectMode),
+  regions: withDefault(
+    obj({
+      fullScanSeconds: withDefault(num({ min: 0.1, max: 86_400, what: 'a number of seconds from 0.1 to 86400' }), DEFAULTS.regions.fullScanSeconds),
+      stationaryRecheckFrames: withDefault(num({ min: 1, max: 100_000, integer: true, what: 'an integer from 1 to 100000' }), DEFAULTS.regions.stationaryRecheckFrames),
+    }),
+    () => ({ ...DEFAULTS.regions }),
+  ),
   /** counting lines (config/lines.ts) */
   lines: withDefault(record(lineSchema, { keyPattern: /^[a-z0-9_-]+$/, keyText: '[a-z0-9_-]+' }), {}),
   /** event clips (config/record.ts) */

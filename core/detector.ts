@@ -1,7 +1,7 @@
 // The Detector contract: frames in, detections out. The ONNX implementation lives in onnx-detector.ts; tests and other
 // backends (a remote KServe v2 server, say) implement the same interface.
 import type { Observable } from 'rxjs';
-import type { Detection, FrameFormat, ImageTransform } from './types.js';
+import type { Box, Detection, FrameFormat, ImageTransform, Picture } from './types.js';
 
 /** A model input or output as the session reports it; a dynamic dimension is -1. */
 export interface TensorInfo {
@@ -35,6 +35,11 @@ export interface DetectInput {
   /** pixels in `info.format` (planar), ideally backed by a SharedArrayBuffer so the worker reads it without a copy */
   data: Uint8Array;
   transform: ImageTransform;
+  /**
+   * detect in this square of the picture instead (regions mode): the detector crops and resizes it into its input
+   * (square inputs only) and maps boxes back through `transform`'s source size; `data` is then not read
+   */
+  crop?: { picture: Picture; region: Box };
 }
 
 export interface DetectOutput {

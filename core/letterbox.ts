@@ -38,3 +38,14 @@ export function toSourceBox(x1: number, y1: number, x2: number, y2: number, t: I
   const clampY = (v: number) => Math.min(t.srcHeight, Math.max(0, v));
   return [clampX((x1 - t.padX) / t.scaleX), clampY((y1 - t.padY) / t.scaleY), clampX((x2 - t.padX) / t.scaleX), clampY((y2 - t.padY) / t.scaleY)];
 }
+
+/**
+ * The transform of a crop (regions mode): model-input pixels → source pixels for a square `[x0, y0, …)` of the
+ * picture (picture pixels) resized by `scaleX/scaleY` (model pixels per picture pixel). The picture is the whole
+ * source at `picture.width × picture.height`, so one more scale takes picture pixels to source pixels.
+ */
+export function cropTransform(frame: Pick<ImageTransform, 'srcWidth' | 'srcHeight'>, picture: { width: number; height: number }, crop: { x0: number; y0: number; scaleX: number; scaleY: number }): ImageTransform {
+  const px = picture.width / frame.srcWidth;
+  const py = picture.height / frame.srcHeight;
+  return { srcWidth: frame.srcWidth, srcHeight: frame.srcHeight, scaleX: crop.scaleX * px, scaleY: crop.scaleY * py, padX: -crop.x0 * crop.scaleX, padY: -crop.y0 * crop.scaleY };
+}

@@ -29,6 +29,8 @@ export interface DetectorStats {
   avgBatchSize: number;
   inferenceMsP50: number;
   inferenceMsP95: number;
+  /** regions (crops of a picture, regions mode) per batch, over all batches: above 1, regions share batches */
+  regionsPerBatch: number;
   /** frames waiting for inference when the last batch was taken */
   queueDepth: number;
   /** capture (frame bytes complete) to result, over recent frames of every camera */
@@ -50,6 +52,8 @@ export interface StatsSnapshot {
   motion?: Record<string, MotionStats>;
   /** only with `classify` or `states` models (pipeline/classify.ts) */
   classify?: ClassifyStats;
+  /** per camera in `detectMode: regions`: where the model looked (pipeline/region-planner.ts) */
+  regions?: Record<string, CameraRegionStats>;
 }
 
 export interface ClassifyStats {
@@ -57,6 +61,20 @@ export interface ClassifyStats {
   models: Record<string, { crops: number; batches: number; inferenceMs: number; msPerCrop: number }>;
   /** per camera and state crop: the published state (null before K identical results) and its score */
   states: Record<string, Record<string, { state: string | null; score: number | null }>>;
+}
+
+export interface CameraRegionStats {
+  frames: number;
+  /** frames with no motion and no known object: no inference at all */
+  framesSkipped: number;
+  /** frames looked at whole (full mode, the scan at start and every `fullScanSeconds`, regions covering most of it) */
+  fullFrames: number;
+  /** frames looked at through regions */
+  regionFrames: number;
+  /** mean regions of the frames looked at through regions */
+  regionsPerFrame: number;
+  /** model inputs (whole frames and regions) per second over the last 5 s */
+  inferencesPerSecond: number;
 }
 
 export interface MotionStats {

@@ -59,6 +59,12 @@ export interface Frame extends FrameMeta {
   data: Uint8Array;
   /** the same moment at detect resolution (packed RGB, `transform` source pixels × picture/source size); pooled too */
   picture?: Picture;
+  /**
+   * where to look (`detectMode: regions`): squares of `picture` in picture pixels, each cropped and resized into the
+   * model's input; empty: nothing to look at (no motion, no tracked object), the frame skips inference; absent: the
+   * whole frame (`data`)
+   */
+  regions?: readonly Box[];
   /** returns `data` and `picture` to their pools */
   release(): void;
 }
@@ -80,7 +86,7 @@ export interface FrameTimings {
   inferenceMs: number;
   /** output decoding and NMS for this frame */
   postprocessMs: number;
-  /** frames that went through the model together with this one */
+  /** inputs (frames or regions) that went through the model together with this frame's last one; 0: skipped */
   batchSize: number;
 }
 
@@ -88,6 +94,11 @@ export interface FrameResult {
   frame: FrameMeta;
   detections: Detection[];
   timings: FrameTimings;
+  /**
+   * where the model looked, in source pixels (regions mode); absent: the whole frame. A tracked object outside every
+   * region was not looked for, so not finding it says nothing (the tracker does not age it)
+   */
+  regions?: Box[];
 }
 
 /** An object followed across frames by the tracker (Frigate's field meanings). */

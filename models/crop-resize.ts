@@ -1,6 +1,6 @@
 // Crops a square region out of a packed RGB picture and resizes it (bilinear) into the planar layout a model's tensor
-// is prepared from, in one pass: the step that lets regions be batched like frames (issue 12 step 3; not wired into
-// the worker yet). Plain typed-array code, so it can run in the detector's worker thread.
+// is prepared from, in one pass: the step that lets regions be batched like frames (issue 12; run by the detector's
+// worker for each region). Plain typed-array code, so it can run in the detector's worker thread.
 import type { Box, PixelLayout } from '../core/types.js';
 
 export interface CropSource {

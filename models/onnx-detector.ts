@@ -108,7 +108,7 @@ export class OnnxDetector implements Detector {
     const id = this.nextId++;
     return new Promise<BatchOutput>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ type: 'run', id, frames: frames.map((f) => ({ data: f.data, transform: f.transform })) } satisfies WorkerRequest);
+      this.worker.postMessage({ type: 'run', id, frames: frames.map((f) => ({ data: f.data, transform: f.transform, ...(f.crop ? { crop: f.crop } : {}) })) } satisfies WorkerRequest);
     });
   }
 

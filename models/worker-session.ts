@@ -5,7 +5,9 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { isLookoutError, LookoutError, type ErrorCode } from '../core/errors.js';
-import type { ImageTransform } from '../core/types.js';
+import type { Box, ImageTransform, Picture } from '../core/types.js';
+import { cropTransform } from '../core/letterbox.js';
+import { cropResize } from './crop-resize.js';
 import type { AdapterOptions, ModelAdapter, ModelIO, OutputTensor, TensorInfo } from './adapter.js';
 import { createAdapter } from './adapters/index.js';
 import type { DetectOutput } from '../core/detector.js';
@@ -23,7 +25,7 @@ export interface InitRequest {
 export interface RunRequest {
   type: 'run';
   id: number;
-  frames: { data: Uint8Array; transform: ImageTransform }[];
+  frames: { data: Uint8Array; transform: ImageTransform; crop?: { picture: Picture; region: Box } }[];
 }
 export type WorkerRequest = InitRequest | RunRequest | { type: 'close' };
 
@@ -55,6 +57,8 @@ export class WorkerSession {
   private dynamicBatch = false;
   private tensorData: Float32Array | undefined;
   private inputDims: number[] = [];
+  /** a region's pixels in the model's planar layout, before tensor preparation (regions mode) */
+  private cropData: Uint8Array | undefined;
 
   /** the live session, for tests that check an old one was released */
   get current(): ort.InferenceSession | undefined {
@@ -119,7 +123,15 @@ export class WorkerSession {
     for (let start = 0; start < req.frames.length; start += chunk) {
       const frames = req.frames.slice(start, start + chunk);
       const t0 = performance.now();
-      frames.forEach((f, i) => a.prepare(f.data, tensorData, i * a.frameElements));
+      const transforms = frames.map((f, i) => {
+        if (!f.crop) {
+          a.prepare(f.data, tensorData, i * a.frameElements);
+          return f.transform;
+        }
+        const crop = this.cropInto(f.crop, a.format);
+        a.prepare(this.cropData!, tensorData, i * a.frameElements);
+        return cropTransform(f.transform, f.crop.picture, crop);
+      });
       const input = new ort.Tensor('float32', tensorData.subarray(0, frames.length * a.frameElements), [frames.length, ...this.inputDims]);
       let raw: ort.InferenceSession.ReturnType;
       try {
@@ -132,12 +144,20 @@ export class WorkerSession {
       for (const [name, t] of Object.entries(raw)) outputs[name] = { data: asFloat32(t.data), dims: t.dims };
       frames.forEach((f, i) => {
         const t1 = performance.now();
-        const detections = a.decode(outputs, i, f.transform);
+        const detections = a.decode(outputs, i, transforms[i]);
         results.push({ detections, postprocessMs: performance.now() - t1 });
       });
       for (const t of Object.values(raw)) t.dispose();
     }
     return { type: 'result', id: req.id, results, inferenceMs };
+  }
+
+  /** Crops and resizes a region of the picture into `cropData`, in the model's layout; square model inputs only. */
+  private cropInto(crop: { picture: Picture; region: Box }, format: ModelAdapter['format']): ReturnType<typeof cropResize> {
+    if (format.width !== format.height) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `regions need a square model input, this one is ${format.width}x${format.height}`);
+    const bytes = format.width * format.height * (format.layout === 'gray' ? 1 : 3);
+    if (this.cropData?.length !== bytes) this.cropData = new Uint8Array(bytes);
+    return cropResize(crop.picture, crop.region, format.width, format.layout, this.cropData);
   }
 
   /** Idempotent: releases the session (its native memory) and forgets the adapter. */

@@ -23,6 +23,7 @@ import { Recording } from './recording.js';
 import type { ClipsView } from '../core/clips.js';
 import { FrameStore } from './frame-store.js';
 import { CameraMotion } from './camera-motion.js';
+import { RegionPlanner } from './region-planner.js';
 import { inferFrames } from './infer.js';
 import { ClassifierPool, Classification, wantsClassification } from './classify.js';
 import type { ClassifyImage } from '../core/image-classification.js';
@@ -76,6 +77,8 @@ export class Runtime {
   readonly motion$: Observable<MotionChange>;
   /** a state crop changed (pipeline/classify.ts); absent without state models */
   readonly states$?: Observable<StateChange>;
+  /** where the model looks in each frame (`detectMode: regions`) */
+  readonly regions: RegionPlanner;
   /** resolves when every camera has ended (files without loop) or the runtime is stopped */
   readonly done: Promise<void>;
   private resolveDone!: () => void;
@@ -102,6 +105,8 @@ export class Runtime {
     this.motion = new CameraMotion((camera) => config.cameras.find((c) => c.name === camera)?.motion);
     this.motion$ = this.motion.changes$;
     if (classification && classification.hasStates) this.states$ = classification.states$;
+    const { format } = detector.info;
+    this.regions = new RegionPlanner((camera) => config.cameras.find((c) => c.name === camera), format.width === format.height ? format.width : 0);
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     this.detectorStates = detector.states$?.subscribe((s) => {
@@ -121,7 +126,7 @@ export class Runtime {
         maxWaitMs: config.model.batch.maxWaitMs,
         cameras: sources.length,
         policyOf: (camera) => bySource.get(camera)?.policy ?? 'wait',
-        onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth),
+        onBatch: (b) => this.stats.batch(b.size, b.inferenceMs, b.queueDepth, b.regions),
         onDrop: (camera, err?: unknown) => this.frameDropped(camera, err),
         onFrame: (f) => {
           if (isUpload(f.camera)) return;
@@ -245,7 +250,7 @@ export class Runtime {
             this.classification?.observeFrame(f, motion);
             if (this.detectOff.has(source.camera)) return f.release();
             this.outstanding.set(source.camera, (this.outstanding.get(source.camera) ?? 0) + 1);
-            subscriber.next(f);
+            subscriber.next(this.regions.plan(f, motion));
           },
           complete: () => {
             this.sourceEnded.add(source.camera);
@@ -313,6 +318,7 @@ export class Runtime {
       return false;
     }
     this.stats.frameDetected(camera, r.frame.capturedAt);
+    this.regions.observe(r);
     return true;
   }
 
@@ -386,7 +392,8 @@ export class Runtime {
 
   snapshot(): StatsSnapshot {
     const motion = this.motion.stats();
-    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}), ...(this.classification ? { classify: this.classification.stats() } : {}) };
+    const regions = this.regions.stats();
+    return { ...this.stats.snapshot(), ...(Object.keys(motion).length > 0 ? { motion } : {}), ...(Object.keys(regions).length > 0 ? { regions } : {}), ...(this.classification ? { classify: this.classification.stats() } : {}) };
   }
 
   /**

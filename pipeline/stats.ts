@@ -75,6 +75,7 @@ export class StatsCollector {
   readonly inferenceHistogram = new LatencyHistogram();
   private batches = 0;
   private batchedFrames = 0;
+  private batchedRegions = 0;
   private queueDepth = 0;
   private detectorState: Pick<DetectorStats, 'status' | 'restarts' | 'error'> = { status: 'running', restarts: 0, error: null };
   private readonly startedAt: number;
@@ -125,8 +126,10 @@ export class StatsCollector {
     this.camera(camera).queueDropped++;
   }
 
-  batch(size: number, inferenceMs: number, queueDepth: number): void {
+  /** A batch of `size` inputs, `regions` of them crops (regions mode). */
+  batch(size: number, inferenceMs: number, queueDepth: number, regions = 0): void {
     this.batches++;
+    this.batchedRegions += regions;
     this.batchedFrames += size;
     this.queueDepth = queueDepth;
     this.inference.push(inferenceMs);
@@ -166,6 +169,7 @@ export class StatsCollector {
         batches: this.batches,
         frames: this.batchedFrames,
         avgBatchSize: this.batches ? this.batchedFrames / this.batches : 0,
+        regionsPerBatch: this.batches ? this.batchedRegions / this.batches : 0,
         inferenceMsP50: this.inference.percentile(50),
         inferenceMsP95: this.inference.percentile(95),
         queueDepth: this.queueDepth,

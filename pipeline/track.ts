@@ -85,6 +85,10 @@ class TrackState implements Track {
   stationary = false;
   motionlessFrames = 0;
   predicted: Box;
+  /** seconds since the latest match during which it was not looked for (outside every region): they do not age it */
+  heldSeconds = 0;
+  /** stream time of the latest update it went through */
+  lastUpdate: number;
   private vx = 0;
   private vy = 0;
   private hasVelocity = false;
@@ -102,6 +106,7 @@ class TrackState implements Track {
     this.predicted = this.box;
     this.score = detection.score;
     this.lastSeen = startTime;
+    this.lastUpdate = startTime;
     [this.anchorX, this.anchorY] = centre(this.box);
   }
 
@@ -150,11 +155,18 @@ class TrackState implements Track {
     this.box = [...detection.box];
     this.score = detection.score;
     this.lastSeen = Math.max(this.lastSeen, pts);
+    this.heldSeconds = 0;
   }
 }
 
 function centre(box: Box): [number, number] {
   return [(box[0] + box[2]) / 2, (box[1] + box[3]) / 2];
+}
+
+/** Whether a box's centre lies in one of the regions. */
+function lookedAt(box: Box, regions: readonly Box[]): boolean {
+  const [cx, cy] = centre(box);
+  return regions.some((r) => cx >= r[0] && cx < r[2] && cy >= r[1] && cy < r[3]);
 }
 
 function groupByLabel<T extends { label: string }>(items: readonly T[]): Map<string, T[]> {
@@ -190,9 +202,11 @@ export class Tracker {
   /**
    * Advances to stream time `pts` with this frame's detections: `high` may match any track and starts tracks,
    * `low` only keeps tracks that were matched on the previous update. A pts earlier than a track's last sighting
-   * predicts no motion and removes nothing.
+   * predicts no motion and removes nothing. `regions` (source pixels) says where the frame was looked at (regions
+   * mode); a track whose box centre is in none was not looked for: not being found neither ages it nor marks it
+   * unmatched (Frigate feeds such objects their own box).
    */
-  update(pts: number, high: readonly Detection[], low: readonly Detection[] = []): TrackerUpdate {
+  update(pts: number, high: readonly Detection[], low: readonly Detection[] = [], regions?: readonly Box[]): TrackerUpdate {
     if (!Number.isFinite(pts)) throw new RangeError(`pts must be finite, got ${pts}`);
     const o = this.options;
     // `matched` still says whether each track was matched on the previous update until association is done
@@ -237,9 +251,12 @@ export class Tracker {
     const live: TrackState[] = [];
     const removed: TrackState[] = [];
     for (const t of this.tracks) {
-      t.matched = updated.has(t);
+      const held = regions !== undefined && !updated.has(t) && !lookedAt(t.box, regions);
+      if (held) t.heldSeconds += Math.max(0, pts - t.lastUpdate);
+      else t.matched = updated.has(t);
+      t.lastUpdate = Math.max(t.lastUpdate, pts);
       // a small epsilon so that 5 frames of 0.2 s (summing to 0.9999999) count as the full second
-      if (!t.matched && pts - t.lastSeen >= o.maxDisappearedSeconds - 1e-9) removed.push(t);
+      if (!held && !t.matched && pts - t.lastSeen - t.heldSeconds >= o.maxDisappearedSeconds - 1e-9) removed.push(t);
       else live.push(t);
     }
     this.tracks = live.concat(born);

@@ -1,7 +1,7 @@
 // Lookout's stats as the outside reads them (`GET /api/stats` or `/api/lookout/stats`, the `<prefix>/stats` topic of
 // the Lookout dialect, the WebSocket): snake_case, as MQTT and Frigate name things. The runtime's StatsSnapshot keeps
 // TypeScript's camelCase inside; this is the one place the two meet, spelled out so a renamed field fails to compile.
-import type { CameraStats, ClassifyStats, DetectorStats, MotionStats, StatsSnapshot } from '../core/stats.js';
+import type { CameraRegionStats, CameraStats, ClassifyStats, DetectorStats, MotionStats, StatsSnapshot } from '../core/stats.js';
 
 export interface CameraStatsPayload {
   frames_in: number;
@@ -22,6 +22,7 @@ export interface DetectorStatsPayload {
   batches: number;
   frames: number;
   avg_batch_size: number;
+  regions_per_batch: number;
   inference_ms_p50: number;
   inference_ms_p95: number;
   queue_depth: number;
@@ -47,6 +48,15 @@ export interface ClassifyStatsPayload {
   states: Record<string, Record<string, { state: string | null; score: number | null }>>;
 }
 
+export interface RegionStatsPayload {
+  frames: number;
+  frames_skipped: number;
+  full_frames: number;
+  region_frames: number;
+  regions_per_frame: number;
+  inferences_per_second: number;
+}
+
 export interface StatsPayload {
   at: number;
   uptime_seconds: number;
@@ -55,6 +65,8 @@ export interface StatsPayload {
   detector: DetectorStatsPayload;
   motion?: Record<string, MotionStatsPayload>;
   classify?: ClassifyStatsPayload;
+  /** cameras in `detectMode: regions` */
+  regions?: Record<string, RegionStatsPayload>;
 }
 
 function cameraPayload(c: CameraStats): CameraStatsPayload {
@@ -79,6 +91,7 @@ function detectorPayload(d: DetectorStats): DetectorStatsPayload {
     batches: d.batches,
     frames: d.frames,
     avg_batch_size: d.avgBatchSize,
+    regions_per_batch: d.regionsPerBatch,
     inference_ms_p50: d.inferenceMsP50,
     inference_ms_p95: d.inferenceMsP95,
     queue_depth: d.queueDepth,
@@ -101,6 +114,10 @@ function motionPayload(m: MotionStats): MotionStatsPayload {
   return { motion: m.motion, fraction: m.fraction, frames_with_motion: m.framesWithMotion, frames_without_motion: m.framesWithoutMotion, recalibrations: m.recalibrations };
 }
 
+function regionPayload(r: CameraRegionStats): RegionStatsPayload {
+  return { frames: r.frames, frames_skipped: r.framesSkipped, full_frames: r.fullFrames, region_frames: r.regionFrames, regions_per_frame: r.regionsPerFrame, inferences_per_second: r.inferencesPerSecond };
+}
+
 const mapValues = <A, B>(record: Record<string, A>, f: (a: A) => B): Record<string, B> => Object.fromEntries(Object.entries(record).map(([k, v]) => [k, f(v)]));
 
 export function statsPayload(s: StatsSnapshot): StatsPayload {
@@ -111,5 +128,6 @@ export function statsPayload(s: StatsSnapshot): StatsPayload {
     detector: detectorPayload(s.detector),
     ...(s.motion ? { motion: mapValues(s.motion, motionPayload) } : {}),
     ...(s.classify ? { classify: classifyPayload(s.classify) } : {}),
+    ...(s.regions ? { regions: mapValues(s.regions, regionPayload) } : {}),
   };
 }

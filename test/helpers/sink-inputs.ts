@@ -23,7 +23,7 @@ export function fakeInputs(cameras: string[]): FakeInputs {
     at: Date.now(),
     uptimeSeconds: 1,
     cameras: {},
-    detector: { provider: 'cpu', dynamicBatch: false, batches: 0, frames: 0, avgBatchSize: 0, inferenceMsP50: 0, inferenceMsP95: 0, queueDepth: 0, latencyMsP50: 0, latencyMsP95: 0, status: 'running', restarts: 0, error: null },
+    detector: { provider: 'cpu', dynamicBatch: false, batches: 0, frames: 0, avgBatchSize: 0, regionsPerBatch: 0, inferenceMsP50: 0, inferenceMsP95: 0, queueDepth: 0, latencyMsP50: 0, latencyMsP95: 0, status: 'running', restarts: 0, error: null },
   });
   const inputs: MqttSinkInputs = {
     results$: NEVER,

@@ -29,7 +29,7 @@ function idleInputs(): ApiInputs {
   return {
     results$: NEVER,
     updates$: NEVER,
-    snapshot: () => ({ at: Date.now(), uptimeSeconds: 1, cameras: {}, detector: { provider: 'cpu', dynamicBatch: false, batches: 0, frames: 0, avgBatchSize: 0, inferenceMsP50: 0, inferenceMsP95: 0, queueDepth: 0, latencyMsP50: 0, latencyMsP95: 0, status: 'running', restarts: 0, error: null } }),
+    snapshot: () => ({ at: Date.now(), uptimeSeconds: 1, cameras: {}, detector: { provider: 'cpu', dynamicBatch: false, batches: 0, frames: 0, avgBatchSize: 0, regionsPerBatch: 0, inferenceMsP50: 0, inferenceMsP95: 0, queueDepth: 0, latencyMsP50: 0, latencyMsP95: 0, status: 'running', restarts: 0, error: null } }),
     stats: { inferenceHistogram: { sum: 0, count: 0, buckets: () => [] } },
     frames: { latest: () => undefined },
     detectImage: () => Promise.reject(new Error('no detector here')),

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { FrameQueue } from '../../pipeline/frame-queue.js';
+import { FrameQueue, type Taken } from '../../pipeline/frame-queue.js';
 import type { Frame, FrameFormat } from '../../core/types.js';
 
 const format: FrameFormat = { width: 2, height: 1, layout: 'gray', resize: 'stretch', padValue: 0 };
@@ -20,14 +20,14 @@ function frameMaker() {
   return { make, releases };
 }
 
-const ids = (frames: Frame[]) => frames.map((f) => `${f.camera}#${f.seq}`);
+const ids = (taken: Taken<Frame>[]) => taken.map((t) => `${t.item.camera}#${t.item.seq}`);
 
 describe('FrameQueue', () => {
   describe('take()', () => {
     it('takes one frame per camera per round, so a busy camera does not starve the others', () => {
       // given A with 10 frames, B with 1, C with 3, pushed camera by camera
       const { make } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       for (let i = 0; i < 10; i++) q.push(make('A', i));
       q.push(make('B', 0));
       for (let i = 0; i < 3; i++) q.push(make('C', i));
@@ -42,7 +42,7 @@ describe('FrameQueue', () => {
 
     it('continues from where the last batch stopped and skips empty cameras', () => {
       const { make } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       for (let i = 0; i < 10; i++) q.push(make('A', i));
       q.push(make('B', 0));
       for (let i = 0; i < 3; i++) q.push(make('C', i));
@@ -58,18 +58,18 @@ describe('FrameQueue', () => {
     it('does not favour the first camera when batches are smaller than the number of cameras', () => {
       // given three cameras that always have frames
       const { make } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       const counts: Record<string, number> = { A: 0, B: 0, C: 0 };
       for (let i = 0; i < 20; i++) for (const c of ['A', 'B', 'C']) q.push(make(c, i));
       // when batches of 2 are taken 9 times
-      for (let i = 0; i < 9; i++) for (const f of q.take(2)) counts[f.camera]++;
+      for (let i = 0; i < 9; i++) for (const t of q.take(2)) counts[t.item.camera]++;
       // then each camera got the same share
       assert.deepEqual(counts, { A: 6, B: 6, C: 6 });
     });
 
     it('returns fewer than asked, or nothing, when the queue runs dry', () => {
       const { make } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       assert.deepEqual(q.take(4), []);
       q.push(make('A', 0));
       q.push(make('B', 0));
@@ -79,7 +79,7 @@ describe('FrameQueue', () => {
     });
 
     it('counts registered cameras, with or without frames', () => {
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       q.register('A', 'wait');
       q.register('B', 'latest');
       q.register('A', 'latest');
@@ -93,7 +93,7 @@ describe('FrameQueue', () => {
     it('keep only the newest frame, releasing and counting the ones they drop', () => {
       // given a live camera and a file camera
       const { make, releases } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       // when each gets 4 frames before anything is taken
       for (let i = 0; i < 4; i++) {
         q.push(make('live', i), 'latest');
@@ -111,7 +111,7 @@ describe('FrameQueue', () => {
 
     it('keep up to latestDepth frames when the queue is made deeper', () => {
       const { make } = frameMaker();
-      const q = new FrameQueue(2);
+      const q = new FrameQueue<Frame>(2);
       for (let i = 0; i < 5; i++) q.push(make('live', i), 'latest');
       assert.equal(q.dropped('live'), 3);
       assert.deepEqual(ids(q.take(5)), ['live#3', 'live#4']);
@@ -119,7 +119,7 @@ describe('FrameQueue', () => {
 
     it('follow the policy the camera was registered with', () => {
       const { make } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       q.register('live', 'latest');
       q.push(make('live', 0));
       q.push(make('live', 1));
@@ -128,14 +128,14 @@ describe('FrameQueue', () => {
     });
 
     it('report 0 dropped for an unknown camera', () => {
-      assert.equal(new FrameQueue().dropped('nope'), 0);
+      assert.equal(new FrameQueue<Frame>().dropped('nope'), 0);
     });
   });
 
   describe('clear()', () => {
     it('releases every waiting frame exactly once and empties the queue', () => {
       const { make, releases } = frameMaker();
-      const q = new FrameQueue();
+      const q = new FrameQueue<Frame>();
       for (let i = 0; i < 3; i++) q.push(make('A', i));
       q.push(make('B', 0));
       const taken = q.take(1);
@@ -156,7 +156,7 @@ describe('FrameQueue', () => {
     // given a live camera pushing 4 frames while nothing is taken, and a file camera pushing 3
     const { make, releases } = frameMaker();
     const drops: string[] = [];
-    const q = new FrameQueue(1, (camera) => drops.push(camera));
+    const q = new FrameQueue<Frame>(1, (camera) => drops.push(camera));
     q.register('live', 'latest');
     for (let i = 0; i < 4; i++) q.push(make('live', i), 'latest');
     for (let i = 0; i < 3; i++) q.push(make('file', i), 'wait');
@@ -165,5 +165,44 @@ describe('FrameQueue', () => {
     assert.equal(q.dropped('live'), 3);
     assert.deepEqual([...releases.keys()], ['live#0', 'live#1', 'live#2']);
     assert.equal(q.size, 4);
+  });
+
+  describe('items with several inputs (regions)', () => {
+    it('cuts batches in inputs: regions of two cameras share a batch, and a frame may span batches', () => {
+      const { make } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      q.push(make('A', 0), 'wait', 3);
+      q.push(make('B', 0), 'wait', 2);
+      assert.equal(q.size, 5);
+      const first = q.take(4);
+      assert.deepEqual(first.map((t) => `${t.item.camera}#${t.item.seq}/${t.index}`), ['A#0/0', 'B#0/0', 'A#0/1', 'B#0/1']);
+      assert.deepEqual(first.map((t) => t.last), [false, false, false, true]);
+      const second = q.take(4);
+      assert.deepEqual(second.map((t) => `${t.item.camera}#${t.item.seq}/${t.index}/${t.last}`), ['A#0/2/true']);
+      assert.equal(q.size, 0);
+    });
+
+    it('a live camera drops only frames not started: a frame with regions in a batch stays', () => {
+      const { make, releases } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      q.push(make('live', 0), 'latest', 2);
+      q.take(1); // live#0 started
+      q.push(make('live', 1), 'latest', 2);
+      q.push(make('live', 2), 'latest', 2);
+      assert.deepEqual([...releases.keys()], ['live#1']);
+      assert.equal(q.size, 3);
+      assert.deepEqual(q.take(4).map((t) => `${t.item.seq}/${t.index}`), ['0/1', '2/0', '2/1']);
+    });
+
+    it('remove() takes the inputs still waiting of an item out', () => {
+      const { make } = frameMaker();
+      const q = new FrameQueue<Frame>();
+      const a = make('A', 0);
+      q.push(a, 'wait', 3);
+      q.take(1);
+      assert.equal(q.remove(a), true);
+      assert.equal(q.size, 0);
+      assert.equal(q.remove(a), false);
+    });
   });
 });

@@ -66,7 +66,7 @@ describe('Frigate API shapes', () => {
       at,
       uptimeSeconds: at / 1000,
       cameras: { yard: { framesIn, framesDetected: framesIn - dropped, dropped, detectFps: 4, lastFrameAgeMs: 10, reconnects: 0, status: 'online', code: null, error: null, errorAt: null } },
-      detector: { provider: 'cpu', dynamicBatch: true, batches: 1, frames: 1, avgBatchSize: 1, inferenceMsP50: 12.34, inferenceMsP95: 20, queueDepth: 0, latencyMsP50: 1, latencyMsP95: 2, status: 'running', restarts: 0, error: null },
+      detector: { provider: 'cpu', dynamicBatch: true, batches: 1, frames: 1, avgBatchSize: 1, regionsPerBatch: 0, inferenceMsP50: 12.34, inferenceMsP95: 20, queueDepth: 0, latencyMsP50: 1, latencyMsP95: 2, status: 'running', restarts: 0, error: null },
     });
     const view = new FrigateStatsView(() => true, '0.14.1-lookout-test');
     const first = view.stats(snap(10_000, 100, 0));

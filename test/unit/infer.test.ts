@@ -71,7 +71,7 @@ function setup(detector: EchoDetector, options: Partial<InferOptions> = {}) {
   const source = new Subject<Frame>();
   const results: FrameResult[] = [];
   const events: string[] = [];
-  const batchInfo: { size: number; inferenceMs: number; queueDepth: number }[] = [];
+  const batchInfo: { size: number; inferenceMs: number; queueDepth: number; regions: number }[] = [];
   const byId = new Map<number, Frame>();
   const releases = new Map<number, number>();
   let error: unknown;
@@ -102,7 +102,7 @@ function setup(detector: EchoDetector, options: Partial<InferOptions> = {}) {
     });
 
   /** Pushes a new frame of `camera` (next seq) captured now; returns its id (its data[0]). */
-  const push = (camera: string): number => {
+  const push = (camera: string, regions?: [number, number, number, number][]): number => {
     const id = nextId++;
     const seq = seqs.get(camera) ?? 0;
     seqs.set(camera, seq + 1);
@@ -116,6 +116,7 @@ function setup(detector: EchoDetector, options: Partial<InferOptions> = {}) {
       format,
       transform: { srcWidth: 1, srcHeight: 1, scaleX: 1, scaleY: 1, padX: 0, padY: 0 },
       data,
+      ...(regions ? { regions, picture: { width: 1, height: 1, data: new Uint8Array(3) } } : {}),
       release: () => releases.set(id, (releases.get(id) ?? 0) + 1),
     };
     byId.set(id, frame);
@@ -577,6 +578,34 @@ describe('inferFrames operator', () => {
       assert.equal(t.released(id), 1);
       await t.advance(15);
       assert.deepEqual(detector.sizes, []);
+    });
+  });
+
+  describe('regions', () => {
+    it('batches regions of two cameras together; a frame with no region leaves after its camera’s earlier frame', async () => {
+      const detector = dynamic(true);
+      const t = setup(detector, { cameras: 2 });
+      t.subscribe();
+      const a = t.push('A', [[0, 0, 1, 1], [0, 0, 1, 1]]);
+      const b = t.push('B', [[0, 0, 1, 1]]);
+      await settle();
+      // one batch of three inputs: A's two regions and B's one, round-robin
+      assert.deepEqual(detector.batches, [[a, b, a]]);
+      // a skipped frame of A (nothing to look at) waits for A's frame in flight
+      const skipped = t.push('A', []);
+      await settle();
+      assert.deepEqual(t.got(), []);
+      assert.equal(t.released(skipped), 1, 'its pixels went back at once');
+      detector.resolveNext();
+      await settle();
+      assert.deepEqual(t.got(), ['B#0', 'A#0', 'A#1']);
+      const [rb, ra, rs] = t.results;
+      assert.equal(ra.detections.length, 1, 'the same object in two regions comes out once');
+      assert.equal(ra.regions?.length, 2);
+      assert.equal(rb.timings.batchSize, 3);
+      assert.deepEqual([rs.detections, rs.regions, rs.timings.batchSize], [[], [], 0]);
+      assert.deepEqual(t.batchInfo.map((x) => [x.size, x.regions]), [[3, 3]]);
+      assert.deepEqual([t.released(a), t.released(b)], [1, 1]);
     });
   });
 });

@@ -70,6 +70,7 @@ describe('StatsCollector', () => {
       batches: 0,
       frames: 0,
       avgBatchSize: 0,
+      regionsPerBatch: 0,
       inferenceMsP50: 0,
       inferenceMsP95: 0,
       queueDepth: 0,

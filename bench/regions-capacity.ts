@@ -1,0 +1,116 @@
+// `node dist/bench/regions-capacity.js`: how many 5-fps cameras one detector keeps up with, `full` against `regions`
+// (issue 12's capacity figure). Each step runs N live-paced cameras of real footage (the sample clip, looped, each
+// camera started at another point of it so people pass at different times) for a warm-up and a measuring window,
+// and counts frames dropped; the capacity of a mode is the largest N with no drop in the window.
+// Options (env): BENCH_MODES (full,regions), BENCH_CAMERAS (2,4,6,8,12,16: the ladder; a mode stops at its first
+//   step with drops), BENCH_SECONDS (30), BENCH_WARMUP_SECONDS (10), BENCH_FPS (5), BENCH_CLIP (one-by-one-person-
+//   detection.mp4, 768×432, 10 fps; BENCH_SCALE=1280x720 scales it as a 720p camera), BENCH_MODEL (yolox_nano.onnx).
+//   Sources are the clip looped by lavfi's movie source and paced in real time, not RTSP (a GStreamer RTSP server per
+//   camera is what the issue asks for; test/helpers/rtsp-server.ts can serve them, this bench does not).
+import { existsSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseConfig } from '../config/load.js';
+import { Logger } from '../core/logger.js';
+import { Runtime } from '../pipeline/runtime.js';
+
+const root = resolve(fileURLToPath(import.meta.url), '..', '..', '..');
+const assets = process.env.LOOKOUT_ASSETS ?? resolve(root, '..', 'shared', 'assets');
+const env = (name: string, fallback: number) => (process.env[name] === undefined ? fallback : Number(process.env[name]));
+const MODES = (process.env.BENCH_MODES ?? 'full,regions').split(',');
+const LADDER = (process.env.BENCH_CAMERAS ?? '2,4,6,8,12,16').split(',').map(Number);
+const SECONDS = env('BENCH_SECONDS', 30);
+const WARMUP = env('BENCH_WARMUP_SECONDS', 10);
+const FPS = env('BENCH_FPS', 5);
+const CLIP = process.env.BENCH_CLIP ?? join(assets, 'media', 'one-by-one-person-detection.mp4');
+const SCALE = process.env.BENCH_SCALE;
+const MODEL = process.env.BENCH_MODEL ?? join(assets, 'models', 'yolox_nano.onnx');
+const CLIP_SECONDS = 139;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const f1 = (v: number) => v.toFixed(1);
+
+interface Step {
+  mode: string;
+  cameras: number;
+  detectFps: number;
+  framesIn: number;
+  dropped: number;
+  cpu: number;
+  inputsPerSecond: number;
+  skipped: number;
+  regionsPerBatch: number;
+}
+
+async function step(mode: string, cameras: number): Promise<Step> {
+  const config = parseConfig(
+    {
+      model: { path: MODEL, adapter: 'yolox', labels: join(assets, 'models', 'coco.names') },
+      cameras: Array.from({ length: cameras }, (_, i) => ({
+        name: `cam${i}`,
+        // looped endlessly by lavfi's movie source, each camera starting elsewhere in the clip; the optional scale
+        // stands in for a 720p camera
+        url: `lavfi:movie=${CLIP}:loop=0:seek_point=${Math.round((i * CLIP_SECONDS) / cameras)},setpts=N/10/TB${SCALE ? `,scale=${SCALE.replace('x', ':')}` : ''}`,
+        fps: FPS,
+        realtime: true,
+        detectMode: mode,
+        objects: { track: ['person'] },
+      })),
+    },
+    { env: {} },
+  );
+  const runtime = await Runtime.create(config, { logger: new Logger({ level: 'error', json: false }) });
+  runtime.start();
+  await sleep(WARMUP * 1000);
+  const before = runtime.snapshot();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  await sleep(SECONDS * 1000);
+  const window = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  const after = runtime.snapshot();
+  await runtime.stop();
+  let det = 0;
+  let fin = 0;
+  let dropped = 0;
+  for (const [name, c] of Object.entries(after.cameras)) {
+    const b = before.cameras[name];
+    det += c.framesDetected - (b?.framesDetected ?? 0);
+    fin += c.framesIn - (b?.framesIn ?? 0);
+    dropped += c.dropped - (b?.dropped ?? 0);
+  }
+  const regions = Object.values(after.regions ?? {});
+  const skippedBefore = Object.values(before.regions ?? {}).reduce((s, r) => s + r.framesSkipped, 0);
+  const inputs = after.detector.frames - before.detector.frames;
+  const batches = after.detector.batches - before.detector.batches;
+  return {
+    mode,
+    cameras,
+    detectFps: det / window,
+    framesIn: fin,
+    dropped,
+    cpu: (100 * (cpu.user + cpu.system)) / 1e6 / window,
+    inputsPerSecond: inputs / window,
+    skipped: regions.reduce((s, r) => s + r.framesSkipped, 0) - skippedBefore,
+    regionsPerBatch: batches > 0 ? after.detector.regionsPerBatch : 0,
+  };
+}
+
+if (!existsSync(MODEL) || !existsSync(CLIP)) {
+  console.error(`bench: needs ${MODEL} and ${CLIP}; set LOOKOUT_ASSETS`);
+  process.exit(2);
+}
+console.log(`${availableParallelism()} CPUs, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}; ${CLIP} looped, ${FPS} fps, ${SCALE ?? 'source size'}; warm-up ${WARMUP} s, window ${SECONDS} s`);
+const capacity: Record<string, number> = {};
+for (const mode of MODES) {
+  capacity[mode] = 0;
+  for (const n of LADDER) {
+    const s = await step(mode, n);
+    console.log(
+      `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn}, model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %`,
+    );
+    if (s.dropped > 0 || s.framesIn === 0) break;
+    capacity[mode] = n;
+  }
+}
+console.log(`RESULT ${JSON.stringify({ capacity, ladder: LADDER, seconds: SECONDS, fps: FPS })}`);
