@@ -12,7 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { firstValueFrom, Subject, take } from 'rxjs';
+import { filter, firstValueFrom, Subject, take } from 'rxjs';
 import { parseConfig } from '../config/load.js';
 import type { FrameFormat } from '../core/types.js';
 import { parseLabels } from '../models/labels.js';
@@ -109,8 +109,11 @@ async function rtspReturn(): Promise<{ first: number; returns: number[]; bound: 
     const first = (await firstValueFrom(frames)) - t0;
     const returns: number[] = [];
     for (let i = 0; i < rounds; i++) {
+      const down = firstValueFrom(source.states$.pipe(filter((s) => s.status !== 'online')));
       await server.kill();
-      // the camera notices (its ffmpeg ends) and waits out a retry; the server returns a moment later, as a restart does
+      // the camera notices (its ffmpeg ends, frames still in flight are out) and waits out a retry; the server
+      // returns a moment later, as a restart does
+      await down;
       await new Promise((r) => setTimeout(r, 300));
       const next = firstValueFrom(frames.pipe(take(1)));
       await server.start();
