@@ -1,7 +1,8 @@
 // `node dist/bench/startup.js`: how long Lookout takes to give its first result, and to get a camera back.
 //   model load:    a fresh node process from spawn to a loaded yolox-nano detector (imports, session, worker): the
 //                  floor for any command that infers
-//   detect:        `lookout detect clip.mp4` from spawn to its first result line (target: model load + 0.3 s)
+//   detect:        `lookout detect clip.mp4` from spawn to its first result line (target: model load + 0.3 s);
+//                  BENCH_BASELINE_CLI names another build's dist/cli.js to measure in the same rounds
 //   rtsp return:   a camera on GStreamer's RTSP server (test/helpers/rtsp-server.py); the server is killed, started
 //                  again on the same port, and the time from its READY to the camera's next frame is measured
 // Medians of BENCH_ROUNDS (default 5) rounds; `--load-only` is the child process of the first measure.
@@ -133,15 +134,21 @@ async function main(): Promise<void> {
   console.log(`load average before: ${load()}; ${rounds} rounds; cli ${cli}`);
   const loads: number[] = [];
   const detects: number[] = [];
-  // interleaved, so that machine noise hits both alike
+  // another build's CLI (BENCH_BASELINE_CLI=/path/to/dist/cli.js), measured in the same rounds: an A/B on a busy box
+  const baseline = process.env.BENCH_BASELINE_CLI;
+  const baseDetects: number[] = [];
+  const detect = (path: string) => firstLine([path, 'detect', '--model', model, '--adapter', 'yolox', '--labels', labels, clip]);
+  // interleaved, so that machine noise hits all alike
   for (let i = 0; i < rounds; i++) {
     loads.push(await firstLine([fileURLToPath(import.meta.url), '--load-only']));
-    detects.push(await firstLine([cli, 'detect', '--model', model, '--adapter', 'yolox', '--labels', labels, clip]));
+    detects.push(await detect(cli));
+    if (baseline) baseDetects.push(await detect(baseline));
   }
   const l = median(loads);
   const d = median(detects);
   console.log(`model load (spawn → detector ready): median ${ms(l)} [${loads.map(Math.round).join(', ')}]`);
   console.log(`lookout detect clip (spawn → first result): median ${ms(d)} [${detects.map(Math.round).join(', ')}]; over model load: ${ms(d - l)} (target ≤ 300 ms)`);
+  if (baseline) console.log(`  baseline ${baseline}: median ${ms(median(baseDetects))} [${baseDetects.map(Math.round).join(', ')}]; over model load: ${ms(median(baseDetects) - l)}`);
   if (process.env.BENCH_RTSP !== '0') {
     const r = await rtspReturn();
     console.log(`rtsp first frame after subscribing: ${ms(r.first)}`);
