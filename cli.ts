@@ -2,20 +2,15 @@
 // argv → command → exit code. Errors become one line on stderr: exit 2 for what the user must fix in the invocation or
 // config, 1 for runtime failures; stack traces only with --verbose.
 import { readFileSync } from 'node:fs';
-import { demoCommand } from './cli/demo.js';
+// each command's modules are imported when it runs: all of them together take seconds to load (sharp, playwright,
+// the trainer), which every command, `lookout detect` included, would pay before its first result
 import { commandHelp, helpText, parseCommandLine, preprocessFromOptions, usageError } from './cli/options.js';
-import { detectCommand } from './cli/detect.js';
-import { evalCommand } from './cli/eval.js';
-import { modelsListCommand, modelsPullCommand } from './cli/models.js';
-import { runCommand } from './cli/run.js';
-import { trainCommand } from './cli/train.js';
-import { validateCommand } from './cli/validate.js';
 import { DEFAULTS, EXECUTION_PROVIDERS, type ExecutionProviderName } from './config/defaults.js';
 import { describeError, exitCodeFor, isLookoutError } from './core/errors.js';
 import { Logger } from './core/logger.js';
 import { parseCnnSize } from './models/train/architecture.js';
 import { DEFAULT_TRAIN_SETTINGS } from './models/train/train-settings.js';
-import { TRAIN_ARCHITECTURES, type TrainArchitecture } from './pipeline/train.js';
+import type { TrainArchitecture } from './pipeline/train.js';
 
 function usage(message: string): never {
   throw usageError(message);
@@ -54,6 +49,7 @@ async function main(argv: string[]): Promise<number> {
     case 'detect': {
       if (rest.length === 0) usage('detect: name at least one image or video file');
       if (!values.model) usage('detect: --model PATH|NAME is required');
+      const { detectCommand } = await import('./cli/detect.js');
       const detected = await detectCommand({
         files: rest,
         model: values.model,
@@ -74,6 +70,7 @@ async function main(argv: string[]): Promise<number> {
       if (rest.length > 0) usage(`eval: unexpected argument ${JSON.stringify(rest[0])} (the dataset goes in --dataset SPEC)`);
       if (!values.model) usage('eval: --model PATH|NAME is required');
       if (!values.dataset) usage('eval: --dataset SPEC is required (mnist:DIR, coco:ANNOTATIONS.json[:IMAGES_DIR] or a directory with one sub-folder per class)');
+      const { evalCommand } = await import('./cli/eval.js');
       await evalCommand({
         model: values.model,
         adapter: values.adapter,
@@ -97,6 +94,7 @@ async function main(argv: string[]): Promise<number> {
       if (!values.name) usage('train: --name NAME is required (the model is written as NAME.onnx)');
       if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(values.name)) usage(`--name: letters, digits, '.', '_' and '-' only (at most 64, not starting with '.' or '-'), got ${JSON.stringify(values.name)}`);
       const arch = values.arch ?? 'cnn';
+      const { TRAIN_ARCHITECTURES } = await import('./pipeline/train.js');
       if (!(TRAIN_ARCHITECTURES as readonly string[]).includes(arch)) usage(`--arch: expected ${TRAIN_ARCHITECTURES.join(', ')}, got ${JSON.stringify(arch)}`);
       let widths;
       try {
@@ -110,6 +108,7 @@ async function main(argv: string[]): Promise<number> {
       if (width < 6 || height < 6 || width > 512 || height > 512) usage(`--input: each side must be 6 to 512 pixels, got ${values.input}`);
       const channels = numberOption('channels', values.channels, 1, (v) => v === 1 || v === 3, '1 (grey) or 3 (RGB)') as 1 | 3;
       const seed = numberOption('seed', values.seed, 1, (v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff, 'an integer from 0 to 4294967295');
+      const { trainCommand } = await import('./cli/train.js');
       await trainCommand({
         arch: arch as TrainArchitecture,
         dataset: values.dataset,
@@ -136,9 +135,9 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'run':
       if (!values.config) usage('run: -c FILE is required');
-      return runCommand({ configFile: values.config, json: values.json ?? false, verbose: values.verbose ?? false, registry: { from: values.from } });
+      return (await import('./cli/run.js')).runCommand({ configFile: values.config, json: values.json ?? false, verbose: values.verbose ?? false, registry: { from: values.from } });
     case 'demo':
-      return demoCommand({
+      return (await import('./cli/demo.js')).demoCommand({
         port: numberOption('port', values.port, 8080, (v) => Number.isInteger(v) && v >= 0 && v <= 65535, 'a port number'),
         mqttPort: numberOption('mqtt-port', values['mqtt-port'], 1883, (v) => Number.isInteger(v) && v >= 0 && v <= 65535, 'a port number'),
         registry: { from: values.from },
@@ -147,9 +146,10 @@ async function main(argv: string[]): Promise<number> {
       });
     case 'validate':
       if (!values.config) usage('validate: -c FILE is required');
-      return validateCommand(values.config, { print: values.print ?? false, json: values.json ?? false, write: out });
+      return (await import('./cli/validate.js')).validateCommand(values.config, { print: values.print ?? false, json: values.json ?? false, write: out });
     case 'models': {
       const [sub, name] = rest;
+      const { modelsListCommand, modelsPullCommand } = await import('./cli/models.js');
       if (sub === 'list') {
         modelsListCommand(out);
         return 0;

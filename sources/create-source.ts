@@ -7,6 +7,7 @@ import type { ErrorCode } from '../core/errors.js';
 import { cameraUrlKind, isLive, withCredentials, type CameraUrlKind } from '../config/camera-url.js';
 import type { FrameSource } from '../core/frame-source.js';
 import { LiveSource } from './live-source.js';
+import { checkPort, endpointOf } from './port-check.js';
 import { VideoSource } from './video-source.js';
 import type { RunRecorder } from './segment-recorder.js';
 
@@ -26,6 +27,18 @@ export function liveReadOptions(kind: CameraUrlKind, camera: Pick<CameraConfig, 
   // a live stream shows its size within a second; ffmpeg's default 5 s of analysis only delays every (re)connect
   else opts.push('-analyzeduration', '1000000');
   return [...opts, ...camera.inputArgs];
+}
+
+/**
+ * The read options that skip stream analysis, for inputs whose header describes the stream: an RTSP camera's SDP
+ * carries codec, size (sprop-parameter-sets) and usually the rate, so ffprobe answers in one round of RTSP requests
+ * and ffmpeg starts decoding at once, instead of each reading a second of frames. Undefined for other kinds (HTTP and
+ * HLS must sniff the format from the bytes; a device has no analysis to skip). VideoSource falls back to
+ * `liveReadOptions` when the header is not enough.
+ */
+export function quickReadOptions(kind: CameraUrlKind, camera: Pick<CameraConfig, 'transport' | 'inputArgs'>): string[] | undefined {
+  if (kind !== 'rtsp') return undefined;
+  return ['-rtsp_transport', camera.transport, '-analyzeduration', '0', '-probesize', '32', ...camera.inputArgs];
 }
 
 /** Whether a camera is read as a live stream ('latest' policy, reconnect, watchdog). */
@@ -65,6 +78,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     fps: camera.fps,
     policy: 'latest',
     readOptions: liveReadOptions(kind, camera),
+    quickReadOptions: quickReadOptions(kind, camera),
     hwaccel: camera.hwaccel,
     label,
     secrets,
@@ -72,6 +86,15 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     onWarning: (code, message) => live?.warn(code, message),
     recorder: opts.recorder,
   });
-  live = new LiveSource({ inner, reconnect: camera.reconnect, stallTimeoutMs: camera.stallTimeoutMs, label, secrets, scheduler: opts.scheduler });
+  const endpoint = kind === 'v4l2' ? undefined : endpointOf(url);
+  live = new LiveSource({
+    inner,
+    reconnect: camera.reconnect,
+    stallTimeoutMs: camera.stallTimeoutMs,
+    label,
+    secrets,
+    scheduler: opts.scheduler,
+    portCheck: endpoint ? () => checkPort(endpoint) : undefined,
+  });
   return live;
 }

@@ -10,6 +10,10 @@ import { Backoff, type BackoffOptions } from './backoff.js';
 import { classifyFailure, type CameraFailure } from './camera-failure.js';
 import type { BackpressurePolicy, CameraStateChange, FrameSource, SourceCounters } from '../core/frame-source.js';
 import { StallWatchdog } from './watchdog.js';
+import type { PortState } from './port-check.js';
+
+/** How often a camera whose port refused connections is checked during a backoff delay (the return-time bound). */
+export const PORT_POLL_MS = 250;
 
 /** How long a (re)connection may take to its first frame, at least: probing and stream analysis take a few seconds. */
 export const MIN_START_TIMEOUT_MS = 15_000;
@@ -26,6 +30,12 @@ export interface LiveSourceOptions {
   label?: string;
   /** removed from every message */
   secrets?: readonly string[];
+  /**
+   * Checks the camera's port (sources/port-check.ts). While a retry waits, a port seen refusing connections is
+   * polled every PORT_POLL_MS, and the retry starts at once when it opens: a restarted server is back within a poll
+   * instead of a backoff delay. A port that is open (the server is up, it refused the stream) is left alone.
+   */
+  portCheck?: () => Promise<PortState>;
   /** time for backoff delays and the watchdog (RxJS TestScheduler in tests) */
   scheduler?: SchedulerLike;
 }
@@ -66,6 +76,8 @@ export class LiveSource implements FrameSource {
       const backoff = new Backoff(this.opts.reconnect);
       let attempt: Subscription | undefined;
       let retry: Subscription | undefined;
+      /** the port poll of the current retry wait */
+      let poll: Subscription | undefined;
       let closed = false;
       let everOnline = false;
       /** whether the current connection has delivered a frame */
@@ -116,11 +128,35 @@ export class LiveSource implements FrameSource {
         if (closed) return;
         this.setState({ status: failure.status, severity: failure.status === 'offline' ? 'error' : 'warning', code: failure.code, message: `${this.camera}: ${failure.meaning}: ${detail}` });
         const delay = backoff.next();
-        retry = this.scheduler.schedule(() => {
+        const again = () => {
+          retry?.unsubscribe();
           retry = undefined;
+          poll?.unsubscribe();
+          poll = undefined;
           this.reconnects++;
           connect();
-        }, delay);
+        };
+        retry = this.scheduler.schedule(again, delay);
+        // a camera that must be fixed by a person (credentials, path) is not polled: its port is open anyway
+        if (this.opts.portCheck && failure.status !== 'offline') watchPort(this.opts.portCheck, /connection refused/i.test(detail), again);
+      };
+
+      /** Polls the port while it refuses connections and retries at once when it opens; stops at any other answer. */
+      const watchPort = (check: () => Promise<PortState>, refused: boolean, again: () => void) => {
+        const waiting = retry;
+        const tick = () => {
+          poll = undefined;
+          void check().then((state) => {
+            if (closed || retry !== waiting || retry === undefined) return;
+            if (state === 'open' && refused) again();
+            // open all along: the server is up and the backoff is the right wait; 'other': no answer, a name that does
+            // not resolve, for which a poll would be traffic with nothing to see
+            if (state !== 'refused') return;
+            refused = true;
+            poll = this.scheduler.schedule(tick, PORT_POLL_MS);
+          });
+        };
+        poll = this.scheduler.schedule(tick, 0);
       };
 
       this.setState({ status: 'starting', severity: 'info', code: 'CAMERA_STARTING', message: `${this.camera} is connecting${this.opts.label ? ` to ${this.opts.label}` : ''}` });
@@ -130,6 +166,7 @@ export class LiveSource implements FrameSource {
         closed = true;
         watchdog.stop();
         retry?.unsubscribe();
+        poll?.unsubscribe();
         attempt?.unsubscribe();
       };
     });

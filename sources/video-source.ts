@@ -30,6 +30,12 @@ export interface VideoSourceOptions {
   stream?: boolean;
   /** input options before `-i` (protocol, demuxer, the camera's inputArgs) */
   readOptions?: readonly string[];
+  /**
+   * `readOptions` that make ffprobe and ffmpeg read only the stream's header (an RTSP camera's SDP names codec, size
+   * and rate) instead of analysing a second of frames each: tried first, and kept for ffmpeg when that probe found the
+   * size and the rate; otherwise a full probe runs with `readOptions`.
+   */
+  quickReadOptions?: readonly string[];
   /** `-hwaccel` to try first; software decoding takes over (with `onWarning`) when it fails to start */
   hwaccel?: string;
   /** how messages name the input (a redacted URL); default: the path */
@@ -52,6 +58,8 @@ export class VideoSource implements FrameSource {
   private readonly poolSize: number;
   private readonly label: string;
   private seq = 0;
+  /** a probe started ahead of `frames()` (`probeAhead`), used by the next subscription */
+  private early: Promise<VideoProbe> | undefined;
   /** set once `hwaccel` has failed to start: later (re)starts decode in software straight away */
   private hwaccelFailed = false;
 
@@ -75,11 +83,49 @@ export class VideoSource implements FrameSource {
     return redactSecrets(text, this.opts.secrets ?? []);
   }
 
-  private probe(signal: AbortSignal): Promise<VideoProbe> {
-    if (this.opts.stream) return probeStream(this.input.input, probeArgs(this.input), { label: this.label, signal, scrub: (t) => this.scrub(t) });
+  /**
+   * Starts probing a file or lavfi input now, so that the probe overlaps other start-up work (loading the model);
+   * the next `frames()` takes its answer instead of probing again. Live streams are probed per connection.
+   */
+  probeAhead(): void {
+    if (this.opts.stream || this.early) return;
+    const early = (async () => {
+      if (!this.input.lavfi) await assertReadable(this.input.input);
+      return this.probeFile();
+    })();
+    // a failure is reported by the subscription that takes it, not as an unhandled rejection before it
+    early.catch(() => undefined);
+    this.early = early;
+  }
+
+  private probeFile(): Promise<VideoProbe> {
     return probeVideo(this.input.input, probeArgs(this.input), this.label).catch((err: unknown) => {
       throw err instanceof LookoutError ? new LookoutError(err.code, this.scrub(err.message)) : err;
     });
+  }
+
+  /** The input's geometry and the read options ffmpeg is to use with it. */
+  private async probe(signal: AbortSignal): Promise<{ probe: VideoProbe; readOptions: readonly string[] | undefined }> {
+    const readOptions = this.input.readOptions;
+    if (!this.opts.stream) {
+      const early = this.early;
+      this.early = undefined;
+      if (early) return { probe: await early, readOptions };
+      if (!this.input.lavfi) await assertReadable(this.input.input);
+      return { probe: await this.probeFile(), readOptions };
+    }
+    const probeWith = (options: readonly string[] | undefined) => probeStream(this.input.input, probeArgs({ ...this.input, readOptions: options }), { label: this.label, signal, scrub: (t) => this.scrub(t) });
+    const quick = this.opts.quickReadOptions;
+    if (quick) {
+      try {
+        const probe = await probeWith(quick);
+        if (probe.fps !== undefined || this.input.fps !== undefined) return { probe, readOptions: quick };
+      } catch (err) {
+        // the header did not say enough (no size in the SDP): analyse frames as usual; any other failure is the camera's
+        if (!(err instanceof LookoutError && INCOMPLETE_HEADER.test(err.message))) throw err;
+      }
+    }
+    return { probe: await probeWith(readOptions), readOptions };
   }
 
   frames(format: FrameFormat, hooks: SourceHooks = {}): Observable<Frame> {
@@ -92,13 +138,13 @@ export class VideoSource implements FrameSource {
       const abort = new AbortController();
 
       /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
-      const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
+      const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string, readOptions: readonly string[] | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
         const { pool, pictures, pictureSize } = pools;
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
-        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, hwaccel, extraOutput }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, readOptions, hwaccel, extraOutput }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
         proc = p;
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
@@ -186,8 +232,7 @@ export class VideoSource implements FrameSource {
       };
 
       const start = async () => {
-        if (!this.opts.stream && !this.input.lavfi) await assertReadable(this.input.input);
-        const probe = await this.probe(abort.signal);
+        const { probe, readOptions } = await this.probe(abort.signal);
         if (closed) return;
         const transform = computeTransform(format, probe.width, probe.height);
         const rate = this.input.fps ?? probe.fps;
@@ -200,7 +245,7 @@ export class VideoSource implements FrameSource {
         };
         const { pool } = pools;
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
-        let ran = await run(pools, hwaccel, transform, rate, probe.codec);
+        let ran = await run(pools, hwaccel, transform, rate, probe.codec, readOptions);
         if (closed || (ran.exit.stopped && !ran.again)) return;
         if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
           // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
@@ -210,14 +255,14 @@ export class VideoSource implements FrameSource {
           hwaccel = undefined;
           for (const sp of splitters) sp.dispose();
           disposePairs();
-          ran = await run(pools, undefined, transform, rate, probe.codec);
+          ran = await run(pools, undefined, transform, rate, probe.codec, readOptions);
           if (closed || (ran.exit.stopped && !ran.again)) return;
         }
         // the recording failed (disk full) or may go on again: detection goes on in a new run, without or with it
         while (ran.again && !closed) {
           for (const sp of splitters) sp.dispose();
           disposePairs();
-          ran = await run(pools, hwaccel, transform, rate, probe.codec);
+          ran = await run(pools, hwaccel, transform, rate, probe.codec, readOptions);
         }
         if (closed || ran.exit.stopped) return;
         if (ran.exit.code === 0) {
@@ -262,6 +307,9 @@ interface Pools {
   pictures: BufferPool | undefined;
   pictureSize: { width: number; height: number } | undefined;
 }
+
+/** What `toProbe` says when a stream's header lacks the size or a codec it could name (ffmpeg would find them in frames). */
+const INCOMPLETE_HEADER = /has no video stream|is not one this ffmpeg can decode/;
 
 /** How ffmpeg says that a hardware decoder could not be set up ("Device creation failed", "No device available for decoder" …). */
 const HWACCEL_TROUBLE = /device|hwaccel|hardware|cuda|vaapi|qsv|nvdec|cuvid|libva|\bdrm\b/i;

@@ -6,7 +6,8 @@ import { isLookoutError } from '../../core/errors.js';
 import type { FrameFormat } from '../../core/types.js';
 import { classifyFailure } from '../../sources/camera-failure.js';
 import { cameraUrlKind, withCredentials } from '../../config/camera-url.js';
-import { createSource, isLiveCamera, liveReadOptions } from '../../sources/create-source.js';
+import { createSource, isLiveCamera, liveReadOptions, quickReadOptions } from '../../sources/create-source.js';
+import { endpointOf } from '../../sources/port-check.js';
 import { buildFfmpegArgs, probeArgs } from '../../sources/ffmpeg-args.js';
 import { LiveSource } from '../../sources/live-source.js';
 import { VideoSource } from '../../sources/video-source.js';
@@ -103,6 +104,23 @@ describe('camera inputs', () => {
       assert.deepEqual(liveReadOptions('rtsp', { transport: 'udp', inputArgs: ['-analyzeduration', '3000000'] }), ['-rtsp_transport', 'udp', '-analyzeduration', '1000000', '-analyzeduration', '3000000']);
       assert.deepEqual(liveReadOptions('http', { transport: 'tcp', inputArgs: [] }), ['-analyzeduration', '1000000']);
       assert.deepEqual(liveReadOptions('v4l2', { transport: 'tcp', inputArgs: ['-input_format', 'mjpeg'] }), ['-f', 'v4l2', '-input_format', 'mjpeg']);
+    });
+
+    it('skips stream analysis for RTSP only, with inputArgs still last', () => {
+      assert.deepEqual(quickReadOptions('rtsp', { transport: 'tcp', inputArgs: ['-analyzeduration', '3000000'] }), ['-rtsp_transport', 'tcp', '-analyzeduration', '0', '-probesize', '32', '-analyzeduration', '3000000']);
+      assert.equal(quickReadOptions('http', { transport: 'tcp', inputArgs: [] }), undefined);
+      assert.equal(quickReadOptions('hls', { transport: 'tcp', inputArgs: [] }), undefined);
+      assert.equal(quickReadOptions('v4l2', { transport: 'tcp', inputArgs: [] }), undefined);
+    });
+
+    it('finds the host and port a network camera connects to', () => {
+      assert.deepEqual(endpointOf('rtsp://u:p%40ss@cam.local/live'), { host: 'cam.local', port: 554 });
+      assert.deepEqual(endpointOf('rtsp://10.0.0.5:8554/a'), { host: '10.0.0.5', port: 8554 });
+      assert.deepEqual(endpointOf('rtsps://[::1]/a'), { host: '::1', port: 322 });
+      assert.deepEqual(endpointOf('https://cam/x.m3u8'), { host: 'cam', port: 443 });
+      assert.deepEqual(endpointOf('http://cam:81/mjpg'), { host: 'cam', port: 81 });
+      assert.equal(endpointOf('/dev/video0'), undefined);
+      assert.equal(endpointOf('lavfi:testsrc'), undefined);
     });
 
     it('leaves ffmpeg-only options out of the probe', () => {
