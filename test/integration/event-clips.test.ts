@@ -110,8 +110,11 @@ describe('event clips (real RTSP camera, ffmpeg stream copy, HTTP range requests
     const wsEnd = await until('the end on /ws', () => wsEvents.find((e) => e.type === 'end' && e.after.id === id));
     assert.equal(wsEnd.after.has_clip, true, 'WebSocket (Lookout dialect): has_clip');
     await until('the clip is written', () => runtime.clips.open(id), 20_000).then((h) => h.release());
-    const list = (await (await fetch(`${http.url}/api/events?camera=cam`)).json()) as { type: string; object: { id: string; has_clip: boolean } }[];
-    assert.ok(list.some((e) => e.object.id === id && e.object.has_clip), '/api/events says has_clip');
+    // under the Frigate dialect /api/events answers Frigate's rows; Lookout's own list stays at /api/lookout/events
+    const list = (await (await fetch(`${http.url}/api/lookout/events?camera=cam`)).json()) as { type: string; object: { id: string; has_clip: boolean } }[];
+    assert.ok(list.some((e) => e.object.id === id && e.object.has_clip), '/api/lookout/events says has_clip');
+    const rows = (await (await fetch(`${http.url}/api/events?camera=cam`)).json()) as { id: string; has_clip: boolean }[];
+    assert.ok(rows.some((r) => r.id === id && r.has_clip), "/api/events (Frigate's rows) says has_clip");
 
     const url = `${http.url}/api/events/${id}/clip.mp4`;
     const whole = await fetch(url);
