@@ -132,8 +132,11 @@ async function deletePicked() {
 const pct = (v) => `${(v * 100).toFixed(1)} %`;
 const cell = (tag, text) => Object.assign(document.createElement(tag), { textContent: text });
 
+let trainingSeq = -1;
 function renderTraining(t) {
-  if (!t) return;
+  // states come by the POST's answer, the event stream and refresh(): an older one never replaces a newer one
+  if (!t || t.seq < trainingSeq) return;
+  trainingSeq = t.seq;
   const box = $('training');
   box.dataset.state = t.state;
   $('train-button').disabled = t.state === 'running';

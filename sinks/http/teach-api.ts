@@ -30,11 +30,14 @@ const MAX_BODY = 16 * 1024;
 /** unlabelled crops listed at most (oldest first); the page asks again as they are labelled */
 const MAX_LISTED = 1000;
 
-type TrainingState =
+// `seq` grows with every change: the page gets states by two roads (the POST's answer and the event stream) and keeps
+// the newest, so a fast failure seen on the stream is not overwritten by the POST's older `running`
+type TrainingPhase =
   | { state: 'idle' }
   | { state: 'running'; dataset: number; name: string; progress?: TeachTrainProgress }
   | { state: 'done'; dataset: number; name: string; result: TeachTrainResult }
   | { state: 'failed'; dataset: number; name: string; error: string; code?: string };
+type TrainingState = TrainingPhase & { seq: number };
 
 export function isClassName(name: unknown): name is string {
   return typeof name === 'string' && CLASS_NAME.test(name) && name.toLowerCase() !== UNLABELLED;
@@ -43,7 +46,7 @@ export function isClassName(name: unknown): name is string {
 export class TeachApi {
   /** the distinct collect folders of the cameras that collect, in camera order */
   readonly datasets: string[];
-  private training: TrainingState = { state: 'idle' };
+  private training: TrainingState = { seq: 0, state: 'idle' };
   private abort: AbortController | undefined;
   private readonly listeners = new Set<ServerResponse>();
 
@@ -210,9 +213,9 @@ export class TeachApi {
     return [202, this.training];
   }
 
-  private set(s: TrainingState): void {
-    this.training = s;
-    const data = `data: ${JSON.stringify(s)}\n\n`;
+  private set(change: TrainingPhase): void {
+    this.training = { ...change, seq: this.training.seq + 1 };
+    const data = `data: ${JSON.stringify(this.training)}\n\n`;
     for (const r of this.listeners) r.write(data);
   }
 
