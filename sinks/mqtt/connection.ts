@@ -22,13 +22,13 @@ export interface MqttConnectionOptions {
   rejectUnauthorized?: boolean;
   /** the last will (retained `offline` on the availability topic; after a take-over, the state found) */
   will: OutboxMessage;
-  /** connect only once `begin()` is called (the ownership check could not reach the broker yet) */
-  deferStart?: boolean;
   /**
    * On every connect, before anything is sent: may we publish? (the prefix may have been taken over while we were
-   * away). False: the link stops for good (`halt`), without the last will. A check that throws lets the link go on.
+   * away). True: go on. False: the link stops for good (`halt`), without the last will. A message: first reconnect
+   * cleanly with it as the last will (a take-over decided on this connection), then go on. A check that throws lets
+   * the link go on, with a warning.
    */
-  gate?: (connects: number) => Promise<boolean>;
+  gate?: (connects: number) => Promise<boolean | OutboxMessage>;
   outboxSize: number;
   /** most messages handed to mqtt.js and not yet acknowledged (default 64) */
   maxInflight?: number;
@@ -88,6 +88,8 @@ export class MqttConnection {
   private closing: Promise<void> | undefined;
   /** stopped for good by `halt` */
   private halted = false;
+  /** between the clean disconnect and the connect of `rewill`: not news */
+  private rewilling = false;
   private drainWaiters: (() => void)[] = [];
   /** why the latest attempt failed (refused, not authorized, TLS), for the status message */
   private lastError: string | undefined;
@@ -121,7 +123,7 @@ export class MqttConnection {
       };
       if (!opts.gate) return go();
       opts.gate(connects).then(
-        (ok) => (ok ? go() : undefined),
+        (verdict) => (verdict === true ? go() : verdict === false ? undefined : this.rewill(verdict)),
         (err: Error) => {
           log.warn(`mqtt: could not check who owns the prefix on reconnect (${err.message}); publishing on`);
           go();
@@ -131,7 +133,7 @@ export class MqttConnection {
     client.on('close', () => {
       this.ready = false;
       // a refusal stays the state until a connection succeeds: the retries in between are not news
-      if (!this.closing && !this.halted && this.state !== 'refused') this.setState('connecting', this.lastError);
+      if (!this.closing && !this.halted && !this.rewilling && this.state !== 'refused') this.setState('connecting', this.lastError);
     });
     client.on('error', (err: Error & { code?: unknown }) => {
       this.lastError = err.message;
@@ -165,7 +167,6 @@ export class MqttConnection {
       connectTimeout: 10_000,
       // QoS 0 is at-most-once: never queue it behind our back
       queueQoSZero: false,
-      manualConnect: opts.deferStart === true,
       will: { topic: opts.will.topic, payload: Buffer.from(opts.will.payload), qos: opts.will.qos, retain: opts.will.retain },
       ...(opts.ca ? { ca: opts.ca } : {}),
       ...(opts.rejectUnauthorized === undefined ? {} : { rejectUnauthorized: opts.rejectUnauthorized }),
@@ -173,11 +174,17 @@ export class MqttConnection {
     return new MqttConnection(connect(opts.url, clientOpts), opts);
   }
 
-  /** Starts a link created with `deferStart`, with this last will (decided once the prefix's owner is known). */
-  begin(will: OutboxMessage): void {
+  /**
+   * A last will decided on a live connection (a broker unreachable at start, then found owned and taken over): a
+   * clean DISCONNECT (the old will is dropped, never sent), then a connect that carries the new one.
+   */
+  private rewill(will: OutboxMessage): void {
     if (this.closing || this.halted) return;
+    this.rewilling = true;
     this.client.options.will = { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain };
-    this.client.connect();
+    this.client.once('connect', () => (this.rewilling = false));
+    this.client.end(false);
+    this.client.reconnect();
   }
 
   /**

@@ -88,8 +88,10 @@ export class MqttSink implements Sink {
   private tookOverFrom: PrefixState | undefined;
   /** why this run stopped publishing for good (the prefix is someone else's), for health and the log */
   private stoppedWhy: string | undefined;
-  /** wakes the wait between two ownership checks of a broker unreachable at start */
-  private wake: (() => void) | undefined;
+  /** whether the prefix's owner was checked (at start, or on the first connection when the broker was unreachable) */
+  private checked: boolean;
+  /** the next connect follows a check made just before it: nothing to re-read */
+  private trustNext: boolean;
   private failWith!: (err: LookoutError) => void;
   /**
    * Settles when this sink cannot go on and the run must stop with the error (the prefix, checked once a broker
@@ -109,7 +111,9 @@ export class MqttSink implements Sink {
     this.instance = start.instance;
     this.toClear = start.preflight.clear;
     this.tookOverFrom = start.preflight.tookOverFrom;
-    const deferred = start.preflight.unreachable !== undefined;
+    // a broker unreachable at start: the check is made on the first connection, before anything is sent
+    this.checked = start.preflight.unreachable === undefined;
+    this.trustNext = this.checked;
     this.log = opts.logger.child({ component: 'mqtt' });
     const clips = inputs.clips;
     this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false, clips && ((id) => clips.has(id)));
@@ -123,8 +127,7 @@ export class MqttSink implements Sink {
       ca,
       rejectUnauthorized: mqtt.tls?.rejectUnauthorized,
       will: this.will(),
-      deferStart: deferred,
-      gate: start.check ? (connects) => this.stillOurs(connects) : undefined,
+      gate: start.check ? () => this.stillOurs() : undefined,
       outboxSize: mqtt.outboxSize,
       reconnectPeriodMs: opts.reconnectPeriodMs,
       subscriptions: [detectSetFilter(prefix), instanceTopic(this.dialect.availableTopic)],
@@ -161,7 +164,9 @@ export class MqttSink implements Sink {
       );
     }
     if (mqtt.statsIntervalSeconds > 0) this.subscriptions.push(interval(mqtt.statsIntervalSeconds * 1000).subscribe(() => this.publishStats()));
-    if (deferred) void this.checkOnceReachable(start.preflight.unreachable!);
+    if (!this.checked) {
+      this.log.warn(`could not check who owns ${this.dialect.availableTopic} (${start.preflight.unreachable}); the check is made on the first connection, before anything is published (messages wait in the outbox)`);
+    }
   }
 
   /**
@@ -175,49 +180,41 @@ export class MqttSink implements Sink {
   }
 
   /**
-   * A broker unreachable at start: the ownership check runs once it answers, before the link connects (events wait
-   * in the outbox). Someone else's prefix then stops the run with the error, as it would have at start.
+   * The gate of every connect. First (a broker unreachable at start): the whole start check, so someone else's prefix
+   * stops the run with the error, as it would have at start, and a take-over reconnects with the will it decided.
+   * Then, on each reconnect: is the prefix still ours? Someone else's now: stop publishing, never fight over it.
    */
-  private async checkOnceReachable(firstWhy: string): Promise<void> {
-    const check = this.start.check!;
-    this.log.warn(`could not check who owns ${check.availableTopic} (${firstWhy}); nothing is published until the broker answers and the check passes (messages wait in the outbox)`);
-    for (;;) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, this.opts.reconnectPeriodMs ?? 1000);
-        this.wake = () => {
-          clearTimeout(timer);
-          resolve();
-        };
-      });
-      this.wake = undefined;
-      if (this.closing) return;
-      let checked: Preflight;
-      try {
-        checked = await preflight(check);
-      } catch (err) {
-        if (this.closing) return;
-        const e = err instanceof LookoutError ? err : new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
-        this.stop(e.message, e.code);
-        this.failWith(e);
-        return;
-      }
-      if (this.closing) return;
-      if (checked.unreachable !== undefined) continue;
-      this.toClear = checked.clear;
-      this.tookOverFrom = checked.tookOverFrom;
-      this.connection.begin(this.will());
-      return;
+  private async stillOurs(): Promise<boolean | OutboxMessage> {
+    if (this.stoppedWhy !== undefined || this.closing) return false;
+    if (this.trustNext) {
+      this.trustNext = false;
+      return true;
     }
-  }
-
-  /** On every reconnect: is the prefix still ours? Someone else's now: stop publishing, never fight over it. */
-  private async stillOurs(connects: number): Promise<boolean> {
-    // the first connect follows the check made just before it
-    if (connects === 1 || this.stoppedWhy !== undefined) return this.stoppedWhy === undefined;
+    if (!this.checked) return this.checkNow();
     const owner = await ownerNow(this.start.check!);
     if (owner === undefined) return true;
     this.stop(`mqtt: ${owner} since this run was last connected; stopped publishing under its prefix (this run goes on without MQTT)`, 'LOOKOUT_ERR_MQTT_PREFIX_OWNED');
     return false;
+  }
+
+  private async checkNow(): Promise<boolean | OutboxMessage> {
+    let checked: Preflight;
+    try {
+      checked = await preflight(this.start.check!);
+    } catch (err) {
+      const e = err instanceof LookoutError ? err : new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
+      this.stop(e.message, e.code);
+      this.failWith(e);
+      return false;
+    }
+    // connected, yet the probe found no broker: the gate goes on with a warning, and the next connect checks again
+    if (checked.unreachable !== undefined) throw new Error(checked.unreachable);
+    this.checked = true;
+    this.toClear = checked.clear;
+    this.tookOverFrom = checked.tookOverFrom;
+    if (this.tookOverFrom === undefined) return true;
+    this.trustNext = true;
+    return this.will();
   }
 
   /** Stops publishing for good and says why: the error log with its code, the status stream, health's mqtt state. */
@@ -392,7 +389,6 @@ export class MqttSink implements Sink {
   close(): Promise<void> {
     this.closing ??= (async () => {
       for (const s of this.subscriptions) s.unsubscribe();
-      this.wake?.();
       await this.connection.close(this.finalAvailability(), this.opts.closeTimeoutMs);
       await this.broker?.close();
     })();

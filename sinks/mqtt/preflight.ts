@@ -51,7 +51,7 @@ export async function preflight(o: PreflightOptions): Promise<Preflight> {
     if (!o.takeOver) {
       throw new LookoutError('LOOKOUT_ERR_MQTT_PREFIX_OWNED', `mqtt: ${owner}; refusing to publish under its prefix (choose another mqtt.topicPrefix, or set mqtt.takeOver: true)`);
     }
-    o.logger.warn(`taking over ${o.availableTopic} from ${owner.replace(/^.* by /, '')} (mqtt.takeOver); its retained state is restored at a clean stop`);
+    o.logger.warn(`taking over ${o.availableTopic} from ${owner.replace(/^.* by /, '')} (mqtt.takeOver); its retained state is restored at a clean stop and is this run's last will`);
     tookOverFrom = state;
   }
   const clear: string[] = [];
