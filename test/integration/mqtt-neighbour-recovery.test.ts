@@ -95,7 +95,7 @@ describe('MQTT good neighbour after the start (real mosquitto)', function () {
     assert.equal(held.get('frigate/available'), 'online', 'the real Frigate is not marked offline');
   });
 
-  it('a broker unreachable at start: lookout run publishes nothing, checks once the broker answers, and exits with LOOKOUT_ERR_MQTT_PREFIX_OWNED', async () => {
+  it('a broker unreachable at start: lookout run checks on the first connection before publishing, and exits with LOOKOUT_ERR_MQTT_PREFIX_OWNED', async () => {
     await publishRetained([['frigate/available', 'online']]);
     await b.stop();
     const file = await lookoutYaml([`mqtt: { url: "${b.url}", dialect: frigate }`]);
@@ -106,7 +106,7 @@ describe('MQTT good neighbour after the start (real mosquitto)', function () {
         await run.exited;
       }
     });
-    await run.waitForStderr(/nothing is published until the broker answers/);
+    await run.waitForStderr(/the check is made on the first connection/);
     await b.restart();
     const { code } = await run.exited;
     assert.equal(code, 1, run.stderr().slice(-2000));
@@ -115,7 +115,7 @@ describe('MQTT good neighbour after the start (real mosquitto)', function () {
     assert.deepEqual([...held], [['frigate/available', 'online']], 'only the other producer\'s state');
   });
 
-  it('a broker unreachable at start with takeOver: events wait, then it takes over and its last will is the found online', async () => {
+  it('a broker unreachable at start with takeOver: events wait, then it takes over and reconnects with the found online as its last will', async () => {
     await publishRetained([['frigate/available', 'online']]);
     await b.stop();
     const inputs = fakeInputs(['yard']);
