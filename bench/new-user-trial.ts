@@ -4,6 +4,8 @@
 // a dialect switch leaves no old discovery configs; INFO log lines a minute for 2 cameras (bench/log-lines.js).
 // Each step is bounded; a failed step is reported and the next runs; the whole run is capped (--cap, seconds).
 //   node dist/bench/new-user-trial.js [--seconds 60] [--cap 300]
+// Measured (load 8.3 on 2 cores): 6/6 passed; event heard 0.23 s after its start_time; 7 frigate discovery configs
+// before the switch, 0 after; 17 INFO lines in 60 s, 10 of them the walking square's new/end, 7 start and stop.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
