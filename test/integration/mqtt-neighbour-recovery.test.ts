@@ -132,6 +132,8 @@ describe('MQTT good neighbour after the start (real mosquitto)', function () {
     const client = (s as unknown as { connection: { client: { stream: { destroy(): void } } } }).connection.client;
     const seen = await MqttRecorder.connect(b.url, ['frigate/available']);
     cleanups.push(() => seen.close());
+    // the retained online comes after the SUBACK: counted from after it
+    await seen.waitFor((r) => r.heard.some((h) => h.topic === 'frigate/available' && h.retain), 'the retained availability');
     const before = seen.texts('frigate/available').length;
     client.stream.destroy();
     assert.equal(await seen.waitFor((r) => r.texts('frigate/available')[before], 'the will'), 'online');
