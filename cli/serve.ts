@@ -56,7 +56,16 @@ export async function serve(config: Config, opts: ServeOptions): Promise<number>
     sinks = await createSinks(runtime, config, { logger, json: opts.json, registry: opts.registry });
     opts.onReady?.(runtime, sinks);
     runtime.start();
-    const signalled = await Promise.race([runtime.done.then(() => false), stopping.then(() => true)]);
+    // a sink that cannot go on stops the run with its error, in the same order as a signal
+    const sinkFailed = Promise.race(sinks.flatMap((s) => (s.fatal ? [s.fatal] : [])));
+    const signalled = await Promise.race([
+      runtime.done.then(() => false),
+      stopping.then(() => true),
+      sinkFailed.then((err) => {
+        fatal ??= err;
+        return true;
+      }),
+    ]);
     if (fatal !== undefined) throw fatal;
     if (runtime.failure) throw runtime.failure;
     const cameras = Object.entries(runtime.snapshot().cameras);

@@ -60,7 +60,7 @@ export const DEFAULTS = {
     discovery: { enabled: true, prefix: 'homeassistant' },
     /** retained `…/set` commands are replayed by the broker on every connect: obeyed only when asked */
     commands: { acceptRetained: false },
-    /** publish under a prefix another live producer holds (its retained state is restored at a clean stop) */
+    /** publish under a prefix another live producer holds (its retained state is restored at a clean stop and is the last will) */
     takeOver: false,
     /** the broker Lookout starts when `mqtt.url` is not set */
     embedded: { host: '127.0.0.1', port: 1883 },

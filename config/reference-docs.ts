@@ -144,7 +144,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   'mqtt.discovery.prefix': "Home Assistant's discovery prefix.",
   'mqtt.commands': 'Commands received on …/set topics.',
   'mqtt.commands.acceptRetained': 'Obey retained …/set commands, which the broker replays at every connect.',
-  'mqtt.takeOver': 'Publish under a prefix another live producer (a Frigate) holds; its retained state is restored at a clean stop.',
+  'mqtt.takeOver': 'Publish under a prefix another live producer (a Frigate) holds; its retained state is restored at a clean stop, and is the last will after a crash.',
   'mqtt.embedded': 'The broker Lookout starts when there is no url.',
   'mqtt.embedded.host': 'Address it listens on.',
   'mqtt.embedded.port': 'Port it listens on.',

@@ -15,5 +15,7 @@ export interface SinkInputs {
 
 export interface Sink {
   readonly name: string;
+  /** settles with the error when the sink cannot go on and the run must stop (MQTT: a prefix found owned late) */
+  readonly fatal?: Promise<Error>;
   close(): Promise<void>;
 }

@@ -58,7 +58,7 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
   );
   if (mqtt) {
     // one series per state (0/1), not a label that changes: a dashboard can alert on `refused == 1`
-    metric('lookout_mqtt_link', 'gauge', '1 for the MQTT broker link\'s current state (connected, connecting, refused).', (['connected', 'connecting', 'refused'] as const).map((st) => [{ state: st }, mqtt.state === st ? 1 : 0]));
+    metric('lookout_mqtt_link', 'gauge', '1 for the MQTT broker link\'s current state (connected, connecting, refused, stopped).', (['connected', 'connecting', 'refused', 'stopped'] as const).map((st) => [{ state: st }, mqtt.state === st ? 1 : 0]));
     metric('lookout_mqtt_outbox_messages', 'gauge', 'Messages waiting for the MQTT broker.', [[{}, mqtt.outbox]]);
     metric('lookout_mqtt_dropped_total', 'counter', 'Messages dropped from a full MQTT outbox.', [[{}, mqtt.dropped]]);
     metric('lookout_mqtt_published_total', 'counter', 'Messages the MQTT broker acknowledged.', [[{}, mqtt.published]]);

@@ -20,8 +20,15 @@ export interface MqttConnectionOptions {
   /** CA certificate(s) for TLS; without, the system's */
   ca?: Buffer;
   rejectUnauthorized?: boolean;
-  /** the last will (retained `offline` on the availability topic) */
+  /** the last will (retained `offline` on the availability topic; after a take-over, the state found) */
   will: OutboxMessage;
+  /**
+   * On every connect, before anything is sent: may we publish? (the prefix may have been taken over while we were
+   * away). True: go on. False: the link stops for good (`halt`), without the last will. A message: first reconnect
+   * cleanly with it as the last will (a take-over decided on this connection), then go on. A check that throws lets
+   * the link go on, with a warning.
+   */
+  gate?: (connects: number) => Promise<boolean | OutboxMessage>;
   outboxSize: number;
   /** most messages handed to mqtt.js and not yet acknowledged (default 64) */
   maxInflight?: number;
@@ -57,7 +64,7 @@ export interface MqttConnectionStats {
 }
 
 /** The link to the broker as health and metrics show it. */
-export type MqttLinkState = 'connected' | 'connecting' | 'refused';
+export type MqttLinkState = 'connected' | 'connecting' | 'refused' | 'stopped';
 
 export interface MqttLinkStatus extends MqttConnectionStats {
   state: MqttLinkState;
@@ -79,6 +86,10 @@ export class MqttConnection {
   private discarded = 0;
   private connects = 0;
   private closing: Promise<void> | undefined;
+  /** stopped for good by `halt` */
+  private halted = false;
+  /** between the clean disconnect and the connect of `rewill`: not news */
+  private rewilling = false;
   private drainWaiters: (() => void)[] = [];
   /** why the latest attempt failed (refused, not authorized, TLS), for the status message */
   private lastError: string | undefined;
@@ -98,19 +109,31 @@ export class MqttConnection {
     this.baseRetryMs = opts.reconnectPeriodMs ?? 1000;
     this.retryMs = this.baseRetryMs;
     client.on('connect', () => {
-      this.connects++;
-      this.ready = true;
+      const connects = ++this.connects;
       this.lastError = undefined;
       this.retryMs = this.baseRetryMs;
       client.options.reconnectPeriod = this.baseRetryMs;
       this.setState('connected', undefined);
-      opts.onConnect?.((m) => this.send(m));
-      this.pump();
+      const go = () => {
+        // a connection lost (or a stop begun) during the check: the next connect checks again
+        if (connects !== this.connects || this.closing || this.halted || !client.connected) return;
+        this.ready = true;
+        opts.onConnect?.((m) => this.send(m));
+        this.pump();
+      };
+      if (!opts.gate) return go();
+      opts.gate(connects).then(
+        (verdict) => (verdict === true ? go() : verdict === false ? undefined : this.rewill(verdict)),
+        (err: Error) => {
+          log.warn(`mqtt: could not check who owns the prefix on reconnect (${err.message}); publishing on`);
+          go();
+        },
+      );
     });
     client.on('close', () => {
       this.ready = false;
       // a refusal stays the state until a connection succeeds: the retries in between are not news
-      if (!this.closing && this.state !== 'refused') this.setState('connecting', this.lastError);
+      if (!this.closing && !this.halted && !this.rewilling && this.state !== 'refused') this.setState('connecting', this.lastError);
     });
     client.on('error', (err: Error & { code?: unknown }) => {
       this.lastError = err.message;
@@ -151,13 +174,41 @@ export class MqttConnection {
     return new MqttConnection(connect(opts.url, clientOpts), opts);
   }
 
+  /**
+   * A last will decided on a live connection (a broker unreachable at start, then found owned and taken over): a
+   * clean DISCONNECT (the old will is dropped, never sent), then a connect that carries the new one.
+   */
+  private rewill(will: OutboxMessage): void {
+    if (this.closing || this.halted) return;
+    this.rewilling = true;
+    this.client.options.will = { topic: will.topic, payload: Buffer.from(will.payload), qos: will.qos, retain: will.retain };
+    this.client.once('connect', () => (this.rewilling = false));
+    this.client.end(false);
+    this.client.reconnect();
+  }
+
+  /**
+   * Stops the link for good, sending nothing more: a clean DISCONNECT, so the broker drops the last will (the prefix
+   * is someone else's now). Messages still queued are dropped; `close()` afterwards only finishes.
+   */
+  halt(reason: string): void {
+    if (this.halted || this.closing) return;
+    this.halted = true;
+    this.ready = false;
+    this.outbox.clear();
+    this.state = 'stopped';
+    this.stateReason = reason;
+    this.since = new Date();
+    this.client.end(false);
+  }
+
   get connected(): boolean {
     return this.ready;
   }
 
   /** Queues a message; it goes out in order once connected. `state` messages replace a queued one of their topic. */
   publish(message: OutboxMessage, kind: 'event' | 'state'): void {
-    if (this.closing) return;
+    if (this.closing || this.halted) return;
     if (message.qos === 0 && !this.ready) {
       this.discarded++;
       return;
@@ -168,7 +219,7 @@ export class MqttConnection {
 
   /** Sends now when connected (periodic messages such as stats: stale by the time a broker comes back). */
   publishIfConnected(message: OutboxMessage): boolean {
-    if (!this.ready || this.closing) return false;
+    if (!this.ready || this.closing || this.halted) return false;
     this.send(message);
     return true;
   }
@@ -276,7 +327,7 @@ export class MqttConnection {
       const left = this.outbox.size;
       if (left > 0) this.opts.logger.warn(`closing with ${left} message(s) still in the outbox`);
       this.outbox.clear();
-      const force = !this.ready;
+      const force = !this.ready && !this.halted;
       this.ready = false;
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutMs)));

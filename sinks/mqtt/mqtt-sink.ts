@@ -20,8 +20,8 @@ import { LookoutDialect } from './lookout-dialect.js';
 import type { OutboxMessage } from './outbox.js';
 import { topicLevel } from './topics.js';
 import { recordTopic, type DiscoveryRecord } from './discovery-record.js';
-import { preflight, type Preflight } from './preflight.js';
-import { instanceTopic, newInstanceId } from './prefix-owner.js';
+import { ownerNow, preflight, type Preflight, type PreflightOptions } from './preflight.js';
+import { instanceTopic, newInstanceId, type PrefixState } from './prefix-owner.js';
 import { statsPayload } from '../stats-payload.js';
 import { FrigateStatsView } from '../frigate-stats.js';
 
@@ -84,6 +84,20 @@ export class MqttSink implements Sink {
   private supersededBy: string | undefined;
   /** stale retained topics of earlier runs, cleared once on the first connect */
   private toClear: string[];
+  /** the live producer's retained state we took over (our last will and our clean stop give it back) */
+  private tookOverFrom: PrefixState | undefined;
+  /** why this run stopped publishing for good (the prefix is someone else's), for health and the log */
+  private stoppedWhy: string | undefined;
+  /** whether the prefix's owner was checked (at start, or on the first connection when the broker was unreachable) */
+  private checked: boolean;
+  /** the next connect follows a check made just before it: nothing to re-read */
+  private trustNext: boolean;
+  private failWith!: (err: LookoutError) => void;
+  /**
+   * Settles when this sink cannot go on and the run must stop with the error (the prefix, checked once a broker
+   * unreachable at start came up, is someone else's): as the same refusal at start would have.
+   */
+  readonly fatal: Promise<LookoutError> = new Promise((resolve) => (this.failWith = resolve));
 
   private constructor(
     private readonly inputs: MqttSinkInputs,
@@ -91,11 +105,15 @@ export class MqttSink implements Sink {
     readonly url: string,
     private readonly broker: EmbeddedBroker | undefined,
     ca: Buffer | undefined,
-    private readonly start: { instance: string; preflight: Preflight },
+    private readonly start: { instance: string; preflight: Preflight; check?: PreflightOptions },
   ) {
     const { mqtt } = opts;
     this.instance = start.instance;
     this.toClear = start.preflight.clear;
+    this.tookOverFrom = start.preflight.tookOverFrom;
+    // a broker unreachable at start: the check is made on the first connection, before anything is sent
+    this.checked = start.preflight.unreachable === undefined;
+    this.trustNext = this.checked;
     this.log = opts.logger.child({ component: 'mqtt' });
     const clips = inputs.clips;
     this.dialect = createDialect(mqtt, opts.cameras, opts.snapshotsServed ?? false, clips && ((id) => clips.has(id)));
@@ -108,7 +126,8 @@ export class MqttSink implements Sink {
       password: mqtt.password,
       ca,
       rejectUnauthorized: mqtt.tls?.rejectUnauthorized,
-      will: { topic: this.dialect.availableTopic, payload: OFFLINE, qos: 1, retain: true },
+      will: this.will(),
+      gate: start.check ? () => this.stillOurs() : undefined,
       outboxSize: mqtt.outboxSize,
       reconnectPeriodMs: opts.reconnectPeriodMs,
       subscriptions: [detectSetFilter(prefix), instanceTopic(this.dialect.availableTopic)],
@@ -145,6 +164,66 @@ export class MqttSink implements Sink {
       );
     }
     if (mqtt.statsIntervalSeconds > 0) this.subscriptions.push(interval(mqtt.statsIntervalSeconds * 1000).subscribe(() => this.publishStats()));
+    if (!this.checked) {
+      this.log.warn(`could not check who owns ${this.dialect.availableTopic} (${start.preflight.unreachable}); the check is made on the first connection, before anything is published (messages wait in the outbox)`);
+    }
+  }
+
+  /**
+   * The last will. Ours says `offline`; after a take-over it is the state we found (a real Frigate's `online`), so a
+   * crash never marks the producer we stood in for offline. (Our marker stays beside it: a later Lookout sees a
+   * Lookout's claim and still needs `takeOver`, as it would for the Frigate.)
+   */
+  private will(): OutboxMessage {
+    const found = this.tookOverFrom?.available;
+    return { topic: this.dialect.availableTopic, payload: found !== undefined && found !== '' ? found : OFFLINE, qos: 1, retain: true };
+  }
+
+  /**
+   * The gate of every connect. First (a broker unreachable at start): the whole start check, so someone else's prefix
+   * stops the run with the error, as it would have at start, and a take-over reconnects with the will it decided.
+   * Then, on each reconnect: is the prefix still ours? Someone else's now: stop publishing, never fight over it.
+   */
+  private async stillOurs(): Promise<boolean | OutboxMessage> {
+    if (this.stoppedWhy !== undefined || this.closing) return false;
+    if (this.trustNext) {
+      this.trustNext = false;
+      return true;
+    }
+    if (!this.checked) return this.checkNow();
+    const owner = await ownerNow(this.start.check!);
+    if (owner === undefined) return true;
+    this.stop(`mqtt: ${owner} since this run was last connected; stopped publishing under its prefix (this run goes on without MQTT)`, 'LOOKOUT_ERR_MQTT_PREFIX_OWNED');
+    return false;
+  }
+
+  private async checkNow(): Promise<boolean | OutboxMessage> {
+    let checked: Preflight;
+    try {
+      checked = await preflight(this.start.check!);
+    } catch (err) {
+      const e = err instanceof LookoutError ? err : new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
+      this.stop(e.message, e.code);
+      this.failWith(e);
+      return false;
+    }
+    // connected, yet the probe found no broker: the gate goes on with a warning, and the next connect checks again
+    if (checked.unreachable !== undefined) throw new Error(checked.unreachable);
+    this.checked = true;
+    this.toClear = checked.clear;
+    this.tookOverFrom = checked.tookOverFrom;
+    if (this.tookOverFrom === undefined) return true;
+    this.trustNext = true;
+    return this.will();
+  }
+
+  /** Stops publishing for good and says why: the error log with its code, the status stream, health's mqtt state. */
+  private stop(message: string, code: LookoutError['code']): void {
+    if (this.stoppedWhy !== undefined) return;
+    this.stoppedWhy = message;
+    this.log.error(message, { code });
+    this.inputs.emitStatus({ severity: 'error', code, message });
+    this.connection.halt(message);
   }
 
   /** Starts the embedded broker when there is no `mqtt.url`, then connects in the background. */
@@ -160,11 +239,12 @@ export class MqttSink implements Sink {
     }
     const instance = newInstanceId();
     let checked: Preflight = { clear: [] };
+    let check: PreflightOptions | undefined;
     if (opts.mqtt.url !== undefined) {
       // an embedded broker is fresh and ours: nothing to check or clean
       const dialect = createDialect(opts.mqtt, opts.cameras);
       const record = opts.mqtt.discovery.enabled ? discoveryRecord(dialect, opts.mqtt.discovery.prefix, discoveryCameras(opts, inputs.motion$ !== undefined, inputs.states$ !== undefined)) : undefined;
-      checked = await preflight({
+      check = {
         url: opts.mqtt.url,
         client: { username: opts.mqtt.username, password: opts.mqtt.password, protocolVersion: 4, ...(ca ? { ca } : {}), ...(opts.mqtt.tls ? { rejectUnauthorized: opts.mqtt.tls.rejectUnauthorized } : {}) },
         availableTopic: dialect.availableTopic,
@@ -172,12 +252,13 @@ export class MqttSink implements Sink {
         takeOver: opts.mqtt.takeOver,
         discovery: record && { prefix: opts.mqtt.discovery.prefix, node: discoveryNode(dialect), record },
         logger: opts.logger.child({ component: 'mqtt' }),
-      });
+      };
+      checked = await preflight(check);
     }
     const broker = opts.mqtt.url === undefined ? await EmbeddedBroker.create(opts.mqtt.embedded) : undefined;
     if (broker) opts.logger.child({ component: 'mqtt' }).info(`embedded broker listening on ${broker.url}`);
     try {
-      return new MqttSink(inputs, opts, opts.mqtt.url ?? (broker as EmbeddedBroker).url, broker, ca, { instance, preflight: checked });
+      return new MqttSink(inputs, opts, opts.mqtt.url ?? (broker as EmbeddedBroker).url, broker, ca, { instance, preflight: checked, check });
     } catch (err) {
       await broker?.close();
       throw new LookoutError('LOOKOUT_ERR_MQTT', `mqtt: ${(err as Error).message}`, { cause: err });
@@ -244,7 +325,8 @@ export class MqttSink implements Sink {
       const marker = payload.toString('utf8');
       if (!retained && marker !== this.instance && marker !== '' && this.supersededBy !== marker) {
         this.supersededBy = marker;
-        this.log.warn(`${this.dialect.availableTopic} was taken over by ${marker}: this run's clean stop will leave its availability alone`);
+        // never fight over the prefix: the other run publishes there now, and our clean stop leaves its state alone
+        this.stop(`mqtt: ${this.dialect.availableTopic} was taken over by ${marker}; stopped publishing under its prefix (this run goes on without MQTT)`, 'LOOKOUT_ERR_MQTT_PREFIX_OWNED');
       }
       return;
     }
@@ -294,7 +376,8 @@ export class MqttSink implements Sink {
   private finalAvailability(): OutboxMessage | undefined {
     const available = this.dialect.availableTopic;
     if (this.supersededBy !== undefined) return undefined;
-    const previous = this.start.preflight.tookOverFrom;
+    if (this.stoppedWhy !== undefined) return undefined;
+    const previous = this.tookOverFrom;
     if (previous) {
       this.connection.publish({ topic: instanceTopic(available), payload: previous.instance ?? '', qos: 1, retain: true }, 'state');
       return { topic: available, payload: previous.available ?? '', qos: 1, retain: true };

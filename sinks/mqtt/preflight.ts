@@ -18,11 +18,20 @@ export interface PreflightOptions {
   logger: Logger;
 }
 
+/** Whether the prefix is still ours on a reconnect: someone else's claim on it, in words, or undefined. */
+export async function ownerNow(o: Pick<PreflightOptions, 'url' | 'client' | 'availableTopic' | 'instance' | 'timeoutMs'>): Promise<string | undefined> {
+  const marker = instanceTopic(o.availableTopic);
+  const heard = await readRetained(o.url, o.client, [o.availableTopic, marker], o.timeoutMs ?? 5000);
+  return otherOwner({ available: heard.get(o.availableTopic), instance: heard.get(marker) }, o.availableTopic, o.instance);
+}
+
 export interface Preflight {
   /** the live producer's retained state we took over, restored at a clean stop (so its Home Assistant view stays) */
   tookOverFrom?: PrefixState;
   /** retained topics earlier runs published that this one does not: cleared with empty retained payloads */
   clear: string[];
+  /** the broker could not be reached (why): nothing was checked, and nothing may be published until it is */
+  unreachable?: string;
 }
 
 export async function preflight(o: PreflightOptions): Promise<Preflight> {
@@ -32,9 +41,8 @@ export async function preflight(o: PreflightOptions): Promise<Preflight> {
   try {
     heard = await readRetained(o.url, o.client, [o.availableTopic, marker, ...(o.discovery ? [recordFilter(o.discovery.prefix)] : [])], timeoutMs);
   } catch (err) {
-    // an unreachable broker is not an error (messages wait in the outbox); the check is skipped, and said so
-    o.logger.warn(`could not check who owns ${o.availableTopic} (${(err as Error).message}); publishing without the check`);
-    return { clear: [] };
+    // an unreachable broker is not an error (messages wait in the outbox), but the check is owed: the caller repeats it
+    return { clear: [], unreachable: (err as Error).message };
   }
   const state: PrefixState = { available: heard.get(o.availableTopic), instance: heard.get(marker) };
   const owner = otherOwner(state, o.availableTopic, o.instance);
@@ -43,7 +51,7 @@ export async function preflight(o: PreflightOptions): Promise<Preflight> {
     if (!o.takeOver) {
       throw new LookoutError('LOOKOUT_ERR_MQTT_PREFIX_OWNED', `mqtt: ${owner}; refusing to publish under its prefix (choose another mqtt.topicPrefix, or set mqtt.takeOver: true)`);
     }
-    o.logger.warn(`taking over ${o.availableTopic} from ${owner.replace(/^.* by /, '')} (mqtt.takeOver); its retained state is restored at a clean stop`);
+    o.logger.warn(`taking over ${o.availableTopic} from ${owner.replace(/^.* by /, '')} (mqtt.takeOver); its retained state is restored at a clean stop and is this run's last will`);
     tookOverFrom = state;
   }
   const clear: string[] = [];
