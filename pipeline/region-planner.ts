@@ -112,7 +112,11 @@ export class RegionPlanner {
     const found = new Set<Known>();
     for (const d of result.detections) {
       if (!settings.objects.track.includes(d.label)) continue;
-      const k = s.known.find((o) => o.label === d.label && iou(o.box, d.box) > SAME_OBJECT_IOU);
+      // the same object: the best overlap of its label; others it overlaps are where it was a moment ago (an object
+      // faster than SAME_OBJECT_IOU per frame), dropped, so they are not looked for as missing
+      const same = s.known.filter((o) => o.label === d.label && !found.has(o) && (iou(o.box, d.box) > SAME_OBJECT_IOU || overlaps(o.box, d.box)));
+      const k = same.sort((a, b) => iou(b.box, d.box) - iou(a.box, d.box))[0];
+      if (same.length > 1) s.known = s.known.filter((o) => o === k || !same.includes(o));
       if (k) {
         k.box = [...d.box];
         k.lastSeen = Math.max(k.lastSeen, pts);
