@@ -46,7 +46,7 @@ export const DEFAULTS = {
    * motion and tracked objects are, with a whole-frame scan at start and every `fullScanSeconds`, and stationary
    * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them)
    */
-  detectMode: 'full' as DetectMode,
+  detectMode: 'regions' as DetectMode,
   regions: { fullScanSeconds: 10, stationaryRecheckFrames: 10 },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {

@@ -25,6 +25,11 @@ interface Known {
   lastSeen: number;
   /** frames planned since it last had a region */
   sinceChecked: number;
+  /** looked for and not found: looked at in every frame until found or ended, so it ends as it would in `full` */
+  missing: boolean;
+  /** seconds since `lastSeen` spent not looked at (the tracker does not count them either); pts of the last result */
+  heldSeconds: number;
+  lastPts: number;
 }
 
 interface CameraState {
@@ -75,7 +80,7 @@ export class RegionPlanner {
     const boxes: Box[] = [...motion.boxes];
     for (const k of s.known) {
       const touched = motion.boxes.some((m) => overlaps(m, k.box));
-      if (touched || k.sinceChecked + 1 >= settings.regions.stationaryRecheckFrames) {
+      if (touched || k.missing || k.sinceChecked + 1 >= settings.regions.stationaryRecheckFrames) {
         boxes.push(k.box);
         k.sinceChecked = 0;
       } else k.sinceChecked++;
@@ -104,17 +109,41 @@ export class RegionPlanner {
     if (settings?.detectMode !== 'regions') return;
     const s = this.stateOf(result.frame.camera);
     const pts = result.frame.pts;
+    const found = new Set<Known>();
     for (const d of result.detections) {
       if (!settings.objects.track.includes(d.label)) continue;
-      const k = s.known.find((o) => o.label === d.label && iou(o.box, d.box) > SAME_OBJECT_IOU);
+      // the same object: the best overlap of its label; others it overlaps are where it was a moment ago (an object
+      // faster than SAME_OBJECT_IOU per frame), dropped, so they are not looked for as missing
+      const same = s.known.filter((o) => o.label === d.label && !found.has(o) && (iou(o.box, d.box) > SAME_OBJECT_IOU || overlaps(o.box, d.box)));
+      const k = same.sort((a, b) => iou(b.box, d.box) - iou(a.box, d.box))[0];
+      if (same.length > 1) s.known = s.known.filter((o) => o === k || !same.includes(o));
       if (k) {
         k.box = [...d.box];
         k.lastSeen = Math.max(k.lastSeen, pts);
-      } else s.known.push({ label: d.label, box: [...d.box], lastSeen: pts, sinceChecked: 0 });
+        k.heldSeconds = 0;
+        k.lastPts = pts;
+        found.add(k);
+      } else {
+        const known: Known = { label: d.label, box: [...d.box], lastSeen: pts, sinceChecked: 0, missing: false, heldSeconds: 0, lastPts: pts };
+        s.known.push(known);
+        found.add(known);
+      }
     }
-    // kept as long as the tracker keeps an object it does not see, so it is looked for until it ends
-    const keep = settings.tracker.maxDisappearedSeconds;
-    s.known = s.known.filter((k) => pts - k.lastSeen <= keep && pts >= k.lastSeen - keep);
+    for (const k of s.known) {
+      if (found.has(k)) {
+        k.missing = false;
+        continue;
+      }
+      // the tracker's rule (FrameResult.regions): an object whose box centre is in no region was not looked for
+      const looked = result.regions === undefined || result.regions.some((r) => centreIn(k.box, r));
+      if (looked) k.missing = true;
+      else k.heldSeconds += Math.max(0, pts - k.lastPts);
+      k.lastPts = Math.max(k.lastPts, pts);
+    }
+    // kept as long as the tracker keeps an object it does not see (its looked-for time, as the tracker counts it, and
+    // a second more so the tracker always ends it first), so it is looked for until it ends
+    const keep = settings.tracker.maxDisappearedSeconds + 1;
+    s.known = s.known.filter((k) => pts - k.lastSeen - k.heldSeconds <= keep && pts >= k.lastSeen - keep);
   }
 
   /** Per camera in regions mode (full-mode cameras keep today's stats): regions per frame, inputs per second, frames skipped. */
@@ -144,6 +173,12 @@ export class RegionPlanner {
     }
     return s;
   }
+}
+
+function centreIn(box: Readonly<Box>, r: Readonly<Box>): boolean {
+  const cx = (box[0] + box[2]) / 2;
+  const cy = (box[1] + box[3]) / 2;
+  return cx >= r[0] && cx < r[2] && cy >= r[1] && cy < r[3];
 }
 
 function overlaps(a: Readonly<Box>, b: Readonly<Box>): boolean {

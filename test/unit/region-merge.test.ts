@@ -128,6 +128,22 @@ describe('RegionPlanner', () => {
     assert.deepEqual(looked, [false, false, false, false, true, false, false, false, false, true]);
   });
 
+  it('a known object looked for and not found is looked at in every frame until the tracker would end it, then no more', () => {
+    const p = new RegionPlanner(() => settings, 160);
+    p.plan(frameAt(0), { ...still, recalibrated: true });
+    p.observe({ frame: frameAt(0), detections: [det([100, 100, 140, 140])], timings: { queuedMs: 0, inferenceMs: 0, postprocessMs: 0, batchSize: 1 } });
+    const looked: boolean[] = [];
+    for (let i = 1; i <= 28; i++) {
+      const frame = p.plan(frameAt(i / 10), still);
+      looked.push(frame.regions === undefined || frame.regions.length > 0);
+      // it has gone: nothing found wherever the frame was looked at (picture and source pixels are the same here)
+      p.observe({ frame, detections: [], timings: { queuedMs: 0, inferenceMs: 0, postprocessMs: 0, batchSize: 1 }, ...(frame.regions ? { regions: [...frame.regions] } : {}) });
+    }
+    assert.deepEqual(looked.slice(0, 4), [false, false, false, false], 'still and known: skipped until the recheck');
+    assert.ok(looked.slice(4, 23).every(Boolean), `missing: looked at in every frame from the recheck (0.5 s) past its end (1.4 s): ${looked}`);
+    assert.deepEqual(looked.slice(26), [false, false], 'given up a second after the tracker ends it');
+  });
+
   it('full mode leaves every frame whole', () => {
     const p = new RegionPlanner(() => ({ ...settings, detectMode: 'full' }), 160);
     assert.equal(p.plan(frameAt(0.1), still).regions, undefined);
