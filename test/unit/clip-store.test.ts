@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, readdir, utimes, writeFile } from 'node:fs/promises';
 import { ClipStore } from '../../sinks/clips/clip-store.js';
+import { until } from '../helpers/faults.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
 describe('clip store (retention on a real folder)', () => {
@@ -69,7 +70,8 @@ describe('clip store (retention on a real folder)', () => {
     assert.ok((await readdir(dir)).includes('1.0-abcdef.mp4'), 'still on disk for the reader');
     reader.release();
     reader.release();
-    await new Promise((r) => setImmediate(r));
+    // the file goes by an asynchronous unlink: wait for it, not for a tick
+    await until('the released clip is deleted', async () => (await readdir(dir)).length === 1);
     assert.deepEqual(await readdir(dir), ['2.0-abcdef.mp4']);
   });
 
