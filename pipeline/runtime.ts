@@ -131,7 +131,6 @@ export class Runtime {
         onFrame: (f) => {
           if (isUpload(f.camera)) return;
           this.frames.keep(f);
-          this.classification?.keep(f);
         },
       }),
       filter((r) => this.resultFor(r)),
@@ -151,13 +150,15 @@ export class Runtime {
         cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker, lines: c.lines }])),
         flush$: this.flush$,
         subLabels$: classification?.subLabels$,
+        // attempts follow each frame's objects; the frame store has that frame's picture while this runs
+        onUpdate: classification ? (u) => classification.observe(u) : undefined,
       }),
     );
     this.updates = connectable(tracked, { connector: () => new Subject<CameraUpdate>(), resetOnDisconnect: false });
     this.updates$ = this.updates;
     // first subscriber: an event's clip is known to be coming before any sink publishes the event
     recording.attach(this.results, this.updates);
-    classification?.attach(this.updates);
+    classification?.attach(this.frames);
   }
 
   /** What sinks see of the event clips. */
@@ -205,7 +206,7 @@ export class Runtime {
     let sources: FrameSource[];
     let classification: Classification | undefined;
     try {
-      if (wantsClassification(config)) classification = await Classification.create(config, { logger: opts.logger, modelsDir: opts.modelsDir, keepFrames: config.model.batch.maxSize + 1 });
+      if (wantsClassification(config)) classification = await Classification.create(config, { logger: opts.logger, modelsDir: opts.modelsDir });
       sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
     } catch (err) {
       await classification?.close();

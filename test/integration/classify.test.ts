@@ -106,7 +106,7 @@ describe('classifiers on the cameras and behind the API', function () {
   }
 
   it('a tracked square gets the sub-label "red": an update on lookout/<camera>/events, /api/events and the stats', async () => {
-    const cfg = config({ realtime: true, classify: { square: { model: colour, minAttempts: 1 } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
+    const cfg = config({ realtime: true, classify: { square: { model: colour } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
     const { runtime, rec, http } = await start(cfg, ['lookout/#']);
     const ws = new WebSocket(`${http!.url.replace('http', 'ws')}/ws`);
     const wsEvents: EventMsg[] = [];
@@ -131,11 +131,12 @@ describe('classifiers on the cameras and behind the API', function () {
     const api = (await (await fetch(`${http!.url}/api/events?camera=yard`)).json()) as { type: string; object: { sub_label: string | null } }[];
     assert.ok(api.some((e) => e.type === 'update' && e.object.sub_label === 'red'), JSON.stringify(api.map((e) => [e.type, e.object.sub_label])));
     const stats = runtime.snapshot().classify!.models[colour]!;
-    assert.ok(stats.crops >= 1 && stats.batches >= 1, JSON.stringify(stats));
+    // the default consensus: at least minAttempts (3) crops of the one square, though its score never improves much
+    assert.ok(stats.crops >= 3 && stats.batches >= 1, JSON.stringify(stats));
   });
 
   it('the dashboard shows the sub-label next to the label (headless Chromium)', async () => {
-    const cfg = config({ realtime: true, classify: { square: { model: colour, minAttempts: 1 } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
+    const cfg = config({ realtime: true, classify: { square: { model: colour } } }, { mqtt: { statsIntervalSeconds: 0 }, http: { port: 0 } });
     const { runtime, http } = await start(cfg, ['lookout/#']);
     const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
     cleanups.push(() => browser.close());
@@ -151,7 +152,7 @@ describe('classifiers on the cameras and behind the API', function () {
 
   it('frigate dialect: after.sub_label is [name, score] as Frigate 0.17 sends it; a state sensor on frigate/<camera>/classification/<name>', async () => {
     const cfg = config(
-      { realtime: true, classify: { square: { model: colour, minAttempts: 1 } }, states: { corner: { box: [0, 0, 40, 40], model: colour, intervalSeconds: 1 } } },
+      { realtime: true, classify: { square: { model: colour } }, states: { corner: { box: [0, 0, 40, 40], model: colour, intervalSeconds: 1 } } },
       { mqtt: { dialect: 'frigate', statsIntervalSeconds: 0 } },
     );
     const { runtime, rec, broker } = await start(cfg, ['frigate/#']);
