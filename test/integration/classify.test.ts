@@ -153,14 +153,21 @@ describe('classifiers on the cameras and behind the API', function () {
   it('frigate dialect: after.sub_label is [name, score] as Frigate 0.17 sends it; a state sensor on frigate/<camera>/classification/<name>', async () => {
     const cfg = config(
       { realtime: true, classify: { square: { model: colour } }, states: { corner: { box: [0, 0, 40, 40], model: colour, intervalSeconds: 1 } } },
-      { mqtt: { dialect: 'frigate', statsIntervalSeconds: 0 } },
+      { mqtt: { dialect: 'frigate', statsIntervalSeconds: 0 }, http: { port: 0 } },
     );
-    const { runtime, rec, broker } = await start(cfg, ['frigate/#']);
+    const { runtime, rec, broker, http } = await start(cfg, ['frigate/#']);
     runtime.start();
     const labelled = await rec.waitFor((r) => r.json<EventMsg>('frigate/events').find((e) => e.after.sub_label !== null), 'an event with a sub-label', 30000);
     const [name, score] = labelled.after.sub_label as [string, number];
     assert.equal(name, 'red');
     assert.ok(score > 0.99 && score <= 1, String(score));
+    // Frigate's HTTP rows: the name in sub_label, the score in data.sub_label_score; the summary groups by it
+    const rows = (await (await fetch(`${http!.url}/api/events?cameras=yard`)).json()) as { id: string; sub_label: string | null; data: { sub_label_score?: number } }[];
+    const row = rows.find((r) => r.id === labelled.after.id);
+    assert.equal(row?.sub_label, 'red', JSON.stringify(rows));
+    assert.ok(row.data.sub_label_score! > 0.99 && row.data.sub_label_score! <= 1, JSON.stringify(row.data));
+    const summary = (await (await fetch(`${http!.url}/api/events/summary`)).json()) as { label: string; sub_label: string | null; count: number }[];
+    assert.ok(summary.some((s) => s.label === 'square' && s.sub_label === 'red' && s.count >= 1), JSON.stringify(summary));
     const retained = await retainedOn(broker.url, ['homeassistant/#'], 'frigate/available');
     const sensor = JSON.parse(retained.get('homeassistant/sensor/frigate/yard_corner_state/config') ?? 'null') as { state_topic: string } | null;
     assert.equal(sensor?.state_topic, 'frigate/yard/classification/corner');
