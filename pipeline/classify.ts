@@ -350,7 +350,7 @@ export class Classification {
       models[s.ref] = { ...s.stats, msPerCrop: s.stats.crops > 0 ? s.stats.inferenceMs / s.stats.crops : 0 };
     }
     const states: ClassifyStats['states'] = {};
-    for (const [camera, runs] of this.stateRuns) states[camera] = Object.fromEntries(runs.map((r) => [r.name, { state: r.state, score: r.score }]));
+    for (const [camera, runs] of this.stateRuns) states[camera] = Object.fromEntries(runs.map((r) => [r.name, { state: r.state, score: r.score, classes: [...r.session.labels] }]));
     return { models, states };
   }
 

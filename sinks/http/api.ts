@@ -236,6 +236,15 @@ export class Api {
           inference_ms: snap.detector.inferenceMsP50,
           width: this.latest.get(c.name)?.frame.transform.srcWidth ?? null,
           height: this.latest.get(c.name)?.frame.transform.srcHeight ?? null,
+          // each state crop with a model: the published state (null until K identical results) and its score
+          states: Object.fromEntries(
+            Object.entries(c.states)
+              .filter(([, st]) => st.model !== undefined)
+              .map(([name, st]) => {
+                const now = snap.classify?.states[c.name]?.[name];
+                return [name, { state: now?.state ?? null, score: now?.score ?? null, model: st.model }];
+              }),
+          ),
           // what the dashboard draws on the tile: points as configured (fractions or source pixels)
           lines: Object.entries(c.lines)
             .filter(([, l]) => l.show)

@@ -197,6 +197,20 @@ describe('classifiers on the cameras and behind the API', function () {
     const sensor = JSON.parse(retained.get('homeassistant/sensor/lookout/yard_door_state/config') ?? 'null') as { state_topic: string; name: string } | null;
     assert.equal(sensor?.state_topic, 'lookout/yard/state/door');
     assert.equal(runtime.snapshot().classify?.states.yard?.door?.state, 'blue');
+    // /api/cameras: each state crop with its state and score
+    const cams = (await (await fetch(`${http!.url}/api/cameras`)).json()) as { name: string; states: Record<string, { state: string | null; score: number | null; model: string }> }[];
+    const door = cams.find((c) => c.name === 'yard')?.states.door;
+    assert.equal(door?.state, 'blue', JSON.stringify(cams));
+    assert.ok(door.score! > 0.8 && door.score! <= 1, JSON.stringify(door));
+    assert.equal(door.model, 'colour');
+    // /metrics: crops per model, run time, the state as a 0/1 series per class
+    const metrics = await (await fetch(`${http!.url}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    assert.ok(sample('lookout_classify_crops_total{model="colour"}') >= 6, metrics);
+    assert.ok(sample('lookout_classify_inference_seconds_total{model="colour"}') > 0);
+    assert.equal(sample('lookout_state{camera="yard",name="door",state="blue"}'), 1);
+    assert.equal(sample('lookout_state{camera="yard",name="door",state="red"}'), 0);
+    assert.ok(sample('lookout_state_score{camera="yard",name="door"}') > 0.8);
     await runtime.done;
   });
 
