@@ -312,20 +312,26 @@ export class Classification {
       if (!v.take(o, u.pts)) continue;
       const votes = v;
       const id = o.id;
-      this.sessions
-        .get(entry.model)!
-        .classifyRegion(stored.picture, objectRegion(o.box, stored.meta.transform, stored.picture))
-        .then(
-          (c) => {
-            if (this.votes.get(key) !== votes || this.closed) return; // the object ended meanwhile
-            const agreed = votes.answer({ label: c.label, score: c.score });
-            if (agreed) this.subLabels.next({ camera: u.camera, id, subLabel: agreed });
-          },
-          (err: unknown) => {
-            votes.answer(null);
-            this.failed(`${u.camera} ${o.label} ${id}`, err);
-          },
-        );
+      let classified: Promise<Classified>;
+      try {
+        classified = this.sessions.get(entry.model)!.classifyRegion(stored.picture, objectRegion(o.box, stored.meta.transform, stored.picture));
+      } catch (err) {
+        // this runs inside the tracker's step: a crop that cannot be cut is this object's problem, not the pipeline's
+        votes.answer(null);
+        this.failed(`${u.camera} ${o.label} ${id}`, err);
+        continue;
+      }
+      classified.then(
+        (c) => {
+          if (this.votes.get(key) !== votes || this.closed) return; // the object ended meanwhile
+          const agreed = votes.answer({ label: c.label, score: c.score });
+          if (agreed) this.subLabels.next({ camera: u.camera, id, subLabel: agreed });
+        },
+        (err: unknown) => {
+          votes.answer(null);
+          this.failed(`${u.camera} ${o.label} ${id}`, err);
+        },
+      );
     }
   }
 
