@@ -10,8 +10,11 @@ import { ObjectAttempts } from '../../pipeline/classify-attempts.js';
 import { DEFAULTS } from '../../config/defaults.js';
 import { classifierFiles, isModelName } from '../../models/trained-models.js';
 import { lookoutObject } from '../../sinks/mqtt/lookout-dialect.js';
+import { withSubLabels } from '../../sinks/tracked-labels.js';
+import { overlaySvg } from '../../sinks/snapshot/render.js';
 import { parseConfig } from '../../config/load.js';
 import { clip, det, square, T0 } from './object-fixtures.js';
+import { seededRandom } from '../../core/random.js';
 
 describe('sub-labels', () => {
   it('setSubLabel: one update with the sub-label, carried by later events; nothing for unknown objects or the same answer', () => {
@@ -145,5 +148,25 @@ describe('sub-labels', () => {
     assert.equal(hooked.length, all.length + 1, 'each frame and the final flush');
     assert.ok(emitted.length < hooked.length, `${emitted.length} emitted of ${hooked.length}`);
     assert.ok(hooked.at(-1)!.events.some((e) => e.type === 'end'));
+  });
+
+  it('the live view: a detection that is a sub-labelled object seen in that frame is drawn "label · sub-label"', () => {
+    // two objects: their ids need different random suffixes
+    const cam = new CameraObjects('cam', undefined, seededRandom(3));
+    const frames = clip(8, () => [det(square(100, 100)), det(square(400, 100))]);
+    let u: CameraUpdate | undefined;
+    for (const f of frames) u = cam.push(f);
+    const [a] = u!.objects;
+    const labelled = cam.setSubLabel(a!.id, { label: 'courier', score: 0.9 })!;
+    const objects = labelled.objects;
+    const last = frames.at(-1)!;
+    const drawn = withSubLabels(last.detections, objects, last.frame.pts);
+    const byX = new Map(drawn.map((d) => [d.box[0], d.subLabel]));
+    assert.equal(byX.get(a!.box[0]), 'courier');
+    assert.equal(drawn.filter((d) => d.subLabel !== undefined).length, 1, 'the other square has none');
+    assert.deepEqual(withSubLabels(last.detections, objects, last.frame.pts - 1).map((d) => d.subLabel), [undefined, undefined], 'objects of another frame say nothing');
+    const stored = { meta: last.frame, data: new Uint8Array(0) };
+    const svg = overlaySvg(stored, drawn, 640, 360);
+    assert.ok(svg.includes('person · courier 90%'), svg);
   });
 });
