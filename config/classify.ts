@@ -19,6 +19,8 @@ export const classifyEntrySchema = obj({
   minAttempts: withDefault(count(1), C.minAttempts),
   minAgree: withDefault(fraction(), C.minAgree),
   maxAttempts: withDefault(count(1), C.maxAttempts),
+  /** stream seconds between attempts on later frames while the consensus is undecided */
+  intervalSeconds: withDefault(seconds(0, 3600), C.intervalSeconds),
 });
 
 /** A box in the camera's source pixels: [x1, y1, x2, y2] with x1 < x2 and y1 < y2. */

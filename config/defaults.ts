@@ -119,6 +119,8 @@ export const DEFAULTS = {
     minAgree: 0.6,
     /** no more crops of one object are classified after this many */
     maxAttempts: 10,
+    /** while undecided, a tracked object seen in a frame is classified again once this much stream time has passed */
+    intervalSeconds: 0.5,
   },
   /** a camera's `states.<name>`: a fixed crop classified every few seconds and on motion in it */
   state: { intervalSeconds: 10, consecutive: 3, onMotion: true, margin: 0 },

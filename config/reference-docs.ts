@@ -108,6 +108,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   'cameras[].classify.<name>.minAttempts': 'Attempts before a sub-label may be set.',
   'cameras[].classify.<name>.minAgree': 'Share of the attempts that must agree.',
   'cameras[].classify.<name>.maxAttempts': 'No more crops of one object are classified after this many.',
+  'cameras[].classify.<name>.intervalSeconds': 'While the consensus is undecided, an object seen in a frame is classified again once this many seconds of stream time have passed since its last attempt (besides at `new` and on each better snapshot). 0: every frame it is seen in.',
   'cameras[].states': 'Fixed crops of the picture classified as states (a gate open or closed).',
   'cameras[].states.<name>.box': 'The crop.',
   'cameras[].states.<name>.model': 'The classifier; absent: the crop is only collected (see collect).',

@@ -59,8 +59,8 @@ export interface StatsSnapshot {
 export interface ClassifyStats {
   /** per classifier model (as config names it): crops classified, model runs, ms of those runs */
   models: Record<string, { crops: number; batches: number; inferenceMs: number; msPerCrop: number }>;
-  /** per camera and state crop: the published state (null before K identical results) and its score */
-  states: Record<string, Record<string, { state: string | null; score: number | null }>>;
+  /** per camera and state crop: the published state (null before K identical results), its score, every class its model knows */
+  states: Record<string, Record<string, { state: string | null; score: number | null; classes: string[] }>>;
 }
 
 export interface CameraRegionStats {

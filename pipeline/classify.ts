@@ -1,22 +1,26 @@
 // The second stage: trained classifiers on crops of the detect-resolution picture. Objects of a label a camera lists
-// in `classify` are cropped at `new` and on each better snapshot (up to `maxAttempts`); the votes go through Frigate's
-// consensus (pipeline/classify-consensus.ts) and an agreed class becomes the object's sub-label (the tracker sends an
-// `update`). Each `states.<name>` crop is classified every `intervalSeconds` of stream time and when motion touches
-// it; K identical results in a row make a state change. One classifier session (its own worker) per model file,
-// shared by every camera that names it; crops queued while a run is in flight go together in the next (a batch).
-// Nothing here exists for a config without `classify` or `states` models: the runtime then holds no Classification.
-import { Subject, type Observable, type Subscription } from 'rxjs';
+// in `classify` are cropped when pipeline/classify-attempts.ts says so (at `new`, on each better snapshot, and every
+// `intervalSeconds` of stream time while undecided, up to `maxAttempts`), from the frame store's copy of that very
+// frame's picture (no copy of our own); the votes go through Frigate's consensus (pipeline/classify-consensus.ts) and
+// an agreed class becomes the object's sub-label (the tracker sends an `update`). Each `states.<name>` crop is
+// classified every `intervalSeconds` of stream time and when motion touches it; K identical results in a row make a
+// state change. One classifier session (its own worker) per model file, shared by every camera that names it; crops
+// queued while a run is in flight go together in the next (a batch). Nothing here exists for a config without
+// `classify` or `states` models: the runtime then holds no Classification.
+import { Subject, type Observable } from 'rxjs';
 import { DEFAULTS } from '../config/defaults.js';
 import type { CameraConfig, Config } from '../config/types.js';
 import type { Detector } from '../core/detector.js';
 import { describeError, LookoutError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { ClassifyStats } from '../core/stats.js';
+import type { FrameStoreView } from '../core/frame-store.js';
 import type { Box, CameraUpdate, Frame, ImageTransform, Picture, StateChange, SubLabelDecision } from '../core/types.js';
 import { cropResize } from '../models/crop-resize.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import { isModelName, loadClassifierModel, trainedModelsDir } from '../models/trained-models.js';
-import { ObjectConsensus, StateConsensus } from './classify-consensus.js';
+import { StateConsensus } from './classify-consensus.js';
+import { ObjectAttempts } from './classify-attempts.js';
 
 /** a state result counts only at this score or above (the object rule's default threshold) */
 const STATE_THRESHOLD = DEFAULTS.classify.threshold;
@@ -137,18 +141,6 @@ export class ClassifierSession {
   }
 }
 
-interface KeptPicture {
-  pts: number;
-  transform: ImageTransform;
-  picture: Picture;
-}
-
-interface ObjectVotes {
-  consensus: ObjectConsensus;
-  attempts: number;
-  agreed: string | null;
-}
-
 interface StateRun {
   camera: string;
   name: string;
@@ -169,8 +161,6 @@ export interface ClassificationOptions {
   logger: Logger;
   /** where bare model names are found (default: `lookout train`'s default folder) */
   modelsDir?: string;
-  /** pictures kept per camera for object crops: a batch of frames is released before its results come out */
-  keepFrames?: number;
 }
 
 /** Whether a config asks for any classification at all (no: the runtime makes nothing of this module). */
@@ -185,17 +175,16 @@ export class Classification {
   readonly subLabels$: Observable<SubLabelDecision> = this.subLabels.asObservable();
   /** state changes (K identical results in a row), in order per state */
   readonly states$: Observable<StateChange> = this.stateChanges.asObservable();
-  private readonly kept = new Map<string, { ring: KeptPicture[]; next: number }>();
-  private readonly votes = new Map<string, ObjectVotes>();
+  private readonly votes = new Map<string, ObjectAttempts>();
+  /** each camera's newest frame (the runtime's frame store): an update's frame is there while the update is seen */
+  private frames: FrameStoreView | undefined;
   private readonly stateRuns = new Map<string, StateRun[]>();
-  private subscription: Subscription | undefined;
   private closed = false;
 
   private constructor(
     private readonly cameras: ReadonlyMap<string, CameraConfig>,
     private readonly sessions: ReadonlyMap<string, ClassifierSession>,
     private readonly logger: Logger,
-    private readonly keepFrames: number,
   ) {
     for (const c of cameras.values()) {
       const runs: StateRun[] = [];
@@ -251,7 +240,7 @@ export class Classification {
       throw err;
     }
     for (const s of sessions.values()) opts.logger.info(`classifier ${s.ref}: ${s.labels.length} classes (${s.labels.join(', ')}), input ${s.size}x${s.size}`, { component: 'classify' });
-    return new Classification(cameras, sessions, opts.logger.child({ component: 'classify' }), Math.max(2, opts.keepFrames ?? 2));
+    return new Classification(cameras, sessions, opts.logger.child({ component: 'classify' }));
   }
 
   /** whether any camera has a state crop with a model */
@@ -259,32 +248,12 @@ export class Classification {
     return this.stateRuns.size > 0;
   }
 
-  /** Follows the tracker's updates: attempts at `new` and on a better snapshot, sub-labels once agreed. */
-  attach(updates$: Observable<CameraUpdate>): void {
-    this.subscription = updates$.subscribe((u) => this.onUpdate(u));
-  }
-
   /**
-   * A copy of the frame's picture for the cameras that classify objects (called before the frame is released): the
-   * object's box is known only after inference, by when the pool has the buffer back.
+   * Where object crops come from: the store that holds each camera's newest frame. Its copy is made right before the
+   * frame's result goes to the tracker, so during `observe(update)` it is that update's frame.
    */
-  keep(frame: Frame): void {
-    const camera = this.cameras.get(frame.camera);
-    const pic = frame.picture;
-    if (!camera || !pic || Object.keys(camera.classify).length === 0) return;
-    let k = this.kept.get(frame.camera);
-    if (!k) this.kept.set(frame.camera, (k = { ring: [], next: 0 }));
-    const slot = k.next++ % this.keepFrames;
-    let entry = k.ring[slot];
-    if (!entry || entry.picture.data.length !== pic.data.length) {
-      entry = { pts: frame.pts, transform: frame.transform, picture: { width: pic.width, height: pic.height, data: new Uint8Array(pic.data.length) } };
-      k.ring[slot] = entry;
-    }
-    entry.pts = frame.pts;
-    entry.transform = frame.transform;
-    entry.picture.width = pic.width;
-    entry.picture.height = pic.height;
-    entry.picture.data.set(pic.data);
+  attach(frames: FrameStoreView): void {
+    this.frames = frames;
   }
 
   /** State crops are cut from the live picture as the frame enters, when due (interval, or motion in the crop). */
@@ -321,39 +290,48 @@ export class Classification {
     this.stateChanges.next({ camera: run.camera, name: run.name, state: changed, score: run.score, pts });
   }
 
-  private onUpdate(u: CameraUpdate): void {
+  /**
+   * Every update of the tracker, per-frame ones included (trackObjects' `onUpdate`), called synchronously: objects of
+   * a classified label seen in this frame are cropped now if their attempts are due. Costs a map lookup per update for
+   * a camera that classifies nothing.
+   */
+  observe(u: CameraUpdate): void {
     const camera = this.cameras.get(u.camera);
     if (!camera || this.closed) return;
-    for (const e of u.events) {
-      const key = `${u.camera}\u0000${e.after.id}`;
-      if (e.type === 'end') {
-        this.votes.delete(key);
+    for (const e of u.events) if (e.type === 'end') this.votes.delete(`${u.camera}\u0000${e.after.id}`);
+    let stored: ReturnType<FrameStoreView['latest']>;
+    for (const o of u.objects) {
+      const entry = camera.classify[o.label];
+      if (!entry || o.lastSeen !== u.pts) continue;
+      const key = `${u.camera}\u0000${o.id}`;
+      let v = this.votes.get(key);
+      if (!v) this.votes.set(key, (v = new ObjectAttempts(entry)));
+      stored ??= this.frames?.latest(u.camera);
+      // the frame store holds another frame (a flush, or a picture-less source): no crop of this one
+      if (!stored?.picture || stored.meta.pts !== u.pts) return;
+      if (!v.take(o, u.pts)) continue;
+      const votes = v;
+      const id = o.id;
+      let classified: Promise<Classified>;
+      try {
+        classified = this.sessions.get(entry.model)!.classifyRegion(stored.picture, objectRegion(o.box, stored.meta.transform, stored.picture));
+      } catch (err) {
+        // this runs inside the tracker's step: a crop that cannot be cut is this object's problem, not the pipeline's
+        votes.answer(null);
+        this.failed(`${u.camera} ${o.label} ${id}`, err);
         continue;
       }
-      const entry = camera.classify[e.after.label];
-      if (!entry) continue;
-      const betterSnapshot = e.type === 'new' || e.before.bestFrameTime !== e.after.bestFrameTime;
-      if (!betterSnapshot) continue;
-      let v = this.votes.get(key);
-      if (!v) this.votes.set(key, (v = { consensus: new ObjectConsensus(entry), attempts: 0, agreed: null }));
-      if (v.attempts >= entry.maxAttempts) continue;
-      const kept = this.kept.get(u.camera)?.ring.find((k) => k.pts === u.pts);
-      if (!kept) continue;
-      v.attempts++;
-      const votes = v;
-      const id = e.after.id;
-      this.sessions
-        .get(entry.model)!
-        .classifyRegion(kept.picture, objectRegion(e.after.box, kept.transform, kept.picture))
-        .then((c) => {
+      classified.then(
+        (c) => {
           if (this.votes.get(key) !== votes || this.closed) return; // the object ended meanwhile
-          votes.consensus.add({ label: c.label, score: c.score });
-          const agreed = votes.consensus.decide();
-          if (!agreed || agreed.label === votes.agreed) return;
-          votes.agreed = agreed.label;
-          this.subLabels.next({ camera: u.camera, id, subLabel: { label: agreed.label, score: agreed.score } });
-        })
-        .catch((err: unknown) => this.failed(`${u.camera} ${e.after.label} ${id}`, err));
+          const agreed = votes.answer({ label: c.label, score: c.score });
+          if (agreed) this.subLabels.next({ camera: u.camera, id, subLabel: agreed });
+        },
+        (err: unknown) => {
+          votes.answer(null);
+          this.failed(`${u.camera} ${o.label} ${id}`, err);
+        },
+      );
     }
   }
 
@@ -378,15 +356,14 @@ export class Classification {
       models[s.ref] = { ...s.stats, msPerCrop: s.stats.crops > 0 ? s.stats.inferenceMs / s.stats.crops : 0 };
     }
     const states: ClassifyStats['states'] = {};
-    for (const [camera, runs] of this.stateRuns) states[camera] = Object.fromEntries(runs.map((r) => [r.name, { state: r.state, score: r.score }]));
+    for (const [camera, runs] of this.stateRuns) states[camera] = Object.fromEntries(runs.map((r) => [r.name, { state: r.state, score: r.score, classes: [...r.session.labels] }]));
     return { models, states };
   }
 
-  /** Idempotent: stops following updates, completes the streams and closes every session. */
+  /** Idempotent: stops classifying, completes the streams and closes every session. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.subscription?.unsubscribe();
     this.subLabels.complete();
     this.stateChanges.complete();
     for (const s of this.sessions.values()) await s.close();

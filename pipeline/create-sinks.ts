@@ -18,7 +18,7 @@ import { cacheDir, type ResolveOptions } from '../models/registry.js';
 import { teachTrainer } from './teach-train.js';
 
 /** What the sinks read from the runtime (the Runtime class provides all of it). */
-export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips' | 'motion' | 'classifyImage'>>;
+export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips' | 'motion' | 'classifyImage' | 'trackedNow'>>;
 
 export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean; registry?: ResolveOptions; modelsDir?: string }): Promise<Sink[]> {
   const { logger } = opts;

@@ -15,7 +15,7 @@ import { createSource } from '../sources/create-source.js';
 import type { CameraStateChange, FrameSource } from '../core/frame-source.js';
 import { describeError, isLookoutError, LookoutError } from '../core/errors.js';
 import { lineModelLabelProblems } from '../config/lines.js';
-import type { CameraUpdate } from '../core/types.js';
+import type { CameraUpdate, TrackedObject } from '../core/types.js';
 import type { DetectImage, ImageDetections } from '../core/image-detection.js';
 import { decodeImage } from '../sources/image-decoder.js';
 import { trackObjects } from './track-operator.js';
@@ -58,6 +58,8 @@ export class Runtime {
   /** cameras whose detection is paused (`setDetectEnabled`): frames are released unseen, results in flight dropped */
   private readonly detectOff = new Set<string>();
   private readonly flush$ = new Subject<string>();
+  /** each camera's tracked objects after its newest frame (the live view labels its boxes with their sub-labels) */
+  private readonly objectsNow = new Map<string, CameraUpdate>();
   /** the sources stop (and so does the pipeline, once inference hands back what it holds) */
   private readonly stop$ = new ReplaySubject<void>(1);
   private readonly uploads = new Subject<Frame>();
@@ -131,7 +133,6 @@ export class Runtime {
         onFrame: (f) => {
           if (isUpload(f.camera)) return;
           this.frames.keep(f);
-          this.classification?.keep(f);
         },
       }),
       filter((r) => this.resultFor(r)),
@@ -151,14 +152,22 @@ export class Runtime {
         cameras: Object.fromEntries(config.cameras.map((c) => [c.name, { objects: c.objects, zones: c.zones, masks: c.masks, tracker: c.tracker, lines: c.lines }])),
         flush$: this.flush$,
         subLabels$: classification?.subLabels$,
+        onUpdate: (u) => {
+          this.objectsNow.set(u.camera, u);
+          // attempts follow each frame's objects; the frame store has that frame's picture while this runs
+          classification?.observe(u);
+        },
       }),
     );
     this.updates = connectable(tracked, { connector: () => new Subject<CameraUpdate>(), resetOnDisconnect: false });
     this.updates$ = this.updates;
     // first subscriber: an event's clip is known to be coming before any sink publishes the event
     recording.attach(this.results, this.updates);
-    classification?.attach(this.updates);
+    classification?.attach(this.frames);
   }
+
+  /** The tracked objects of a camera as of its newest frame (`pts`): what the live view draws sub-labels from. */
+  readonly trackedNow = (camera: string): { pts: number; objects: readonly TrackedObject[] } | undefined => this.objectsNow.get(camera);
 
   /** What sinks see of the event clips. */
   get clips(): ClipsView {
@@ -205,7 +214,7 @@ export class Runtime {
     let sources: FrameSource[];
     let classification: Classification | undefined;
     try {
-      if (wantsClassification(config)) classification = await Classification.create(config, { logger: opts.logger, modelsDir: opts.modelsDir, keepFrames: config.model.batch.maxSize + 1 });
+      if (wantsClassification(config)) classification = await Classification.create(config, { logger: opts.logger, modelsDir: opts.modelsDir });
       sources = config.cameras.filter((c) => c.enabled).map((c) => createSource(c, { onWarning, recorder: recording.recorderOf(c.name) }));
     } catch (err) {
       await classification?.close();

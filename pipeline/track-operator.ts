@@ -24,6 +24,11 @@ export interface TrackObjectsOptions {
    * keeps its state object, so ids stay unique when it resumes
    */
   flush$?: Observable<string>;
+  /**
+   * sees every update of every frame (and flush) as it is made, emitted or not, before anyone else: what must follow
+   * objects frame by frame (classification attempts) without asking for `everyFrame` traffic downstream
+   */
+  onUpdate?: (update: CameraUpdate) => void;
   /** sub-labels a classifier agreed on: the object gets an `update` at once (pipeline/classify.ts) */
   subLabels$?: Observable<SubLabelDecision>;
 }
@@ -53,6 +58,7 @@ export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunctio
           let update: CameraUpdate;
           try {
             update = objectsOf(result.frame.camera).push(result);
+            options.onUpdate?.(update);
           } catch (err) {
             subscriber.error(err);
             return;
@@ -63,6 +69,7 @@ export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunctio
         complete: () => {
           for (const c of cameras.values()) {
             const update = c.flush();
+            options.onUpdate?.(update);
             if (wanted(update)) subscriber.next(update);
           }
           subscriber.complete();
@@ -72,6 +79,7 @@ export function trackObjects(options: TrackObjectsOptions = {}): OperatorFunctio
         const c = cameras.get(camera);
         if (c === undefined || subscriber.closed) return;
         const update = c.flush();
+        options.onUpdate?.(update);
         if (wanted(update)) subscriber.next(update);
       });
       const subLabels = options.subLabels$?.subscribe((d) => {

@@ -15,6 +15,7 @@ import { runOnnxOnce } from '../models/onnx/run-onnx.js';
 import type { ResolveOptions } from '../models/registry.js';
 import { MODEL_CARD_FORMAT, type ModelCard } from './model-card.js';
 import { loadImages, openTrainDataset, splitIndices } from './train-data.js';
+import { DatasetWatch } from './train-dataset-watch.js';
 import type { TrainOptions, TrainResult } from './train.js';
 import { accuracyOf, cardDataset, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck } from './train-output.js';
 
@@ -30,10 +31,13 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
   const log = opts.logger?.child({ component: 'train' });
   const settings: HeadSettings = { ...DEFAULT_HEAD_SETTINGS, ...opts.head };
   const dataset = await openTrainDataset(opts.dataset);
+  const watch = await DatasetWatch.start(opts.dataset, dataset);
   const backbone = await resolveBackbone(opts.registry);
   const input = { width: BACKBONE.width, height: BACKBONE.height, channels: 3 as const };
   const loadStarted = performance.now();
-  const loaded = await loadImages(dataset, input, (done, total) => opts.onProgress?.({ kind: 'load', done, total }), decodeStill);
+  const loaded = await loadImages(dataset, input, (done, total) => opts.onProgress?.({ kind: 'load', done, total }), decodeStill).catch(async (err: unknown) => {
+    throw await watch.explain(err);
+  });
   opts.signal?.throwIfAborted();
   const classes = dataset.categories.length;
   const split = splitIndices(loaded.labels, opts.testSplit, opts.validationSplit, opts.seed);
@@ -80,13 +84,8 @@ export async function trainHeadModel(opts: HeadTrainOptions): Promise<TrainResul
     }),
     // the exported graph on the test pictures against the head applied in JS to the features the embedder gave
     checkExport: (stagedModel) => checkHeadExport(stagedModel, loaded.images, split.test, trained, test.x),
-    // a dataset that changed under us (a class folder renamed, files added or removed) is not what was trained on
-    beforeCommit: async () => {
-      const again = await openTrainDataset(opts.dataset).catch(() => undefined);
-      const same = again !== undefined && again.kind === dataset.kind && again.items.length === dataset.items.length &&
-        (dataset.kind !== 'folder' || again.kind !== 'folder' || dataset.items.every((item, i) => item.path === again.items[i]!.path && item.label === again.items[i]!.label));
-      if (!same) throw new LookoutError('LOOKOUT_ERR_TRAIN', `${opts.dataset}: the dataset changed while training (files added, removed or moved); nothing was written, train again`);
-    },
+    // a dataset that changed under us (crops moved, added, removed or rewritten) is not what was trained on
+    beforeCommit: () => watch.check(),
     card: ({ files, metrics, exportCheck, testSpec }): ModelCard => ({
       format: MODEL_CARD_FORMAT,
       name: opts.name,

@@ -15,6 +15,7 @@ import { trainInWorker } from '../models/train/train-in-worker.js';
 import type { TrainOutcome, TrainProgress, TrainSettings } from '../models/train/trainer.js';
 import { writeFileAtomic } from '../models/write-file-atomic.js';
 import { loadImages, openTrainDataset, pick, splitIndices, type LoadedImages } from './train-data.js';
+import { DatasetWatch } from './train-dataset-watch.js';
 import { accuracyOf, cardDataset, EXPORT_CHECK_SAMPLES, EXPORT_TOLERANCE, writeTrainedModel, type ExportCheck, type TrainedOutput, type TrainFiles } from './train-output.js';
 
 /** Architectures `lookout train --arch` knows; each turns the same dataset, split, report and export into a model. */
@@ -61,7 +62,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   } catch (err) {
     throw new LookoutError('LOOKOUT_ERR_USAGE', `--input: ${describeError(err)}`);
   }
-  const loaded = await loadImages(dataset, opts.input, (done, total) => opts.onProgress?.({ kind: 'load', done, total }));
+  const watch = await DatasetWatch.start(opts.dataset, dataset);
+  const loaded = await loadImages(dataset, opts.input, (done, total) => opts.onProgress?.({ kind: 'load', done, total })).catch(async (err: unknown) => {
+    throw await watch.explain(err);
+  });
   opts.signal?.throwIfAborted();
   const split = splitIndices(loaded.labels, opts.testSplit, opts.validationSplit, opts.settings.seed);
   log?.info(`${dataset.items.length} items, ${arch.classes} classes: ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} test; ${describeCnn(arch)}`);
@@ -88,6 +92,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       properties: { labels: JSON.stringify(labels), created, seed: String(opts.settings.seed) },
     }),
     checkExport: (stagedModel) => checkExport(stagedModel, arch, test.images, outcome),
+    // a dataset that changed under us (crops moved, added, removed or rewritten) is not what was trained on
+    beforeCommit: () => watch.check(),
     card: ({ files, metrics, exportCheck, testSpec }) =>
       modelCard({ opts, arch, loaded, split, outcome, metrics, tfjsAccuracy: accuracyOf(outcome.probeProbabilities, test.labels, arch.classes), exportCheck, files, created, testSpec }),
     log,

@@ -12,13 +12,13 @@ import { describeError, isLookoutError } from '../../core/errors.js';
 import type { CameraUpdate } from '../../core/types.js';
 import type { FrameStoreView as FrameStore } from '../../core/frame-store.js';
 import type { HistogramView, StatsSnapshot } from '../../core/stats.js';
-import type { FrameResult } from '../../core/types.js';
+import type { FrameResult, TrackedObject } from '../../core/types.js';
 import { roundDetection } from '../log-sink.js';
 import { renderJpeg } from '../snapshot/render.js';
 import type { Snapshots } from '../snapshot/snapshots.js';
 import { safeDecode } from './auth.js';
 import { EventLog } from './event-log.js';
-import { trackedDetections } from '../tracked-labels.js';
+import { trackedDetections, withSubLabels } from '../tracked-labels.js';
 import { lookoutObject } from '../mqtt/lookout-dialect.js';
 import type { ClassifyImage } from '../../core/image-classification.js';
 import { createReadStream } from 'node:fs';
@@ -44,6 +44,8 @@ export interface ApiInputs {
   readonly classifyImage?: ClassifyImage;
   /** whether detection runs on a camera (false while paused by a `detect/set OFF`) */
   detectEnabled?(camera: string): boolean;
+  /** a camera's tracked objects as of its newest frame: the live view labels boxes with their sub-labels */
+  readonly trackedNow?: (camera: string) => { pts: number; objects: readonly TrackedObject[] } | undefined;
   /** event clips (cameras with `record`); absent: no clips */
   readonly clips?: ClipsView;
 }
@@ -236,6 +238,15 @@ export class Api {
           inference_ms: snap.detector.inferenceMsP50,
           width: this.latest.get(c.name)?.frame.transform.srcWidth ?? null,
           height: this.latest.get(c.name)?.frame.transform.srcHeight ?? null,
+          // each state crop with a model: the published state (null until K identical results) and its score
+          states: Object.fromEntries(
+            Object.entries(c.states)
+              .filter(([, st]) => st.model !== undefined)
+              .map(([name, st]) => {
+                const now = snap.classify?.states[c.name]?.[name];
+                return [name, { state: now?.state ?? null, score: now?.score ?? null, model: st.model }];
+              }),
+          ),
           // what the dashboard draws on the tile: points as configured (fractions or source pixels)
           lines: Object.entries(c.lines)
             .filter(([, l]) => l.show)
@@ -279,7 +290,9 @@ export class Api {
     if (cached && cached.seq === stored.meta.seq) return { jpeg: await cached.jpeg, headers };
     const result = this.latest.get(camera);
     // only what the camera tracks: the model's other classes are noise to the person looking
-    const overlays = result && result.frame.seq === stored.meta.seq ? this.shown(camera, result.detections) : [];
+    const tracked = this.inputs.trackedNow?.(camera);
+    const shown = result && result.frame.seq === stored.meta.seq ? this.shown(camera, result.detections) : [];
+    const overlays = tracked && tracked.pts === stored.meta.pts ? withSubLabels(shown, tracked.objects, tracked.pts) : shown;
     const jpeg = renderJpeg(stored, overlays);
     this.liveCache.set(camera, { seq: stored.meta.seq, jpeg });
     return { jpeg: await jpeg, headers };

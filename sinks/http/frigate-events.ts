@@ -17,12 +17,15 @@ export interface FrigateEventData {
   type: 'object';
   path_data: unknown[];
   max_severity: null;
+  /** the sub-label's score, where Frigate keeps it (frigate/track/object_processing.py set_sub_label); with a sub-label only */
+  sub_label_score?: number;
 }
 
 export interface FrigateEvent {
   id: string;
   label: string;
-  sub_label: null;
+  /** the classifier's agreed class (pipeline/classify.ts) as the name alone, as Frigate's rows carry it; null until then */
+  sub_label: string | null;
   camera: string;
   /** epoch seconds */
   start_time: number;
@@ -49,7 +52,7 @@ export interface FrigateEventSummary {
   /** the day of the start in the asked time zone, YYYY-MM-DD */
   day: string;
   label: string;
-  sub_label: null;
+  sub_label: string | null;
   zones: string[];
   count: number;
 }
@@ -75,7 +78,7 @@ export function frigateEvent(e: LoggedEvent, ctx: FrigateEventContext): FrigateE
   return {
     id: o.id,
     label: o.label,
-    sub_label: null,
+    sub_label: o.subLabel?.label ?? null,
     camera: o.camera,
     start_time: epochSeconds(e.epochOffset, o.startTime),
     end_time: o.endTime === null ? null : epochSeconds(e.epochOffset, o.endTime),
@@ -92,7 +95,17 @@ export function frigateEvent(e: LoggedEvent, ctx: FrigateEventContext): FrigateE
     top_score: topScore,
     score,
     // Lookout runs the model on the whole picture: the region is the frame
-    data: { box, region: [0, 0, 1, 1], score, top_score: topScore, attributes: [], type: 'object', path_data: [], max_severity: null },
+    data: {
+      box,
+      region: [0, 0, 1, 1],
+      score,
+      top_score: topScore,
+      attributes: [],
+      type: 'object',
+      path_data: [],
+      max_severity: null,
+      ...(o.subLabel ? { sub_label_score: round(o.subLabel.score, 4) } : {}),
+    },
   };
 }
 
@@ -182,7 +195,7 @@ function dayFormatter(timeZone: string): (epochSeconds: number) => string {
   };
 }
 
-/** Counts per camera, day (in `timezone`, default UTC), label and zones, as Frigate's summary groups them. */
+/** Counts per camera, day (in `timezone`, default UTC), label, sub-label and zones, as Frigate's summary groups them. */
 export function summarizeEvents(rows: readonly FrigateEvent[], params: URLSearchParams): FrigateEventSummary[] {
   const hasClip = flag(params, 'has_clip');
   const hasSnapshot = flag(params, 'has_snapshot');
@@ -190,8 +203,8 @@ export function summarizeEvents(rows: readonly FrigateEvent[], params: URLSearch
   const groups = new Map<string, FrigateEventSummary>();
   for (const r of rows) {
     if ((hasClip !== undefined && r.has_clip !== hasClip) || (hasSnapshot !== undefined && r.has_snapshot !== hasSnapshot)) continue;
-    const row = { camera: r.camera, day: day(r.start_time), label: r.label, sub_label: null, zones: [...r.zones].sort(), count: 0 };
-    const key = JSON.stringify([row.camera, row.day, row.label, row.zones]);
+    const row = { camera: r.camera, day: day(r.start_time), label: r.label, sub_label: r.sub_label, zones: [...r.zones].sort(), count: 0 };
+    const key = JSON.stringify([row.camera, row.day, row.label, row.sub_label, row.zones]);
     const group = groups.get(key) ?? row;
     group.count++;
     groups.set(key, group);

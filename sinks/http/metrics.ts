@@ -56,6 +56,17 @@ export function metricsText(stats: StatsSnapshot, events: ReadonlyMap<string, nu
       return [{ camera, label, type }, n];
     }),
   );
+  if (stats.classify) {
+    const models = Object.entries(stats.classify.models);
+    metric('lookout_classify_crops_total', 'counter', 'Crops classified, per classifier model.', models.map(([m, c]) => [{ model: m }, c.crops]));
+    metric('lookout_classify_batches_total', 'counter', 'Classifier model runs (batches of crops), per model.', models.map(([m, c]) => [{ model: m }, c.batches]));
+    metric('lookout_classify_inference_seconds_total', 'counter', 'Time of those runs, per classifier model.', models.map(([m, c]) => [{ model: m }, c.inferenceMs / 1000]));
+    metric('lookout_classify_seconds_per_crop', 'gauge', 'Mean classifier run time per crop so far, per model.', models.map(([m, c]) => [{ model: m }, c.msPerCrop / 1000]));
+    const states = Object.entries(stats.classify.states).flatMap(([camera, byName]) => Object.entries(byName).map(([name, st]) => ({ camera, name, ...st })));
+    // a state set: one 0/1 series per class the model knows, so a value change never makes a new series
+    metric('lookout_state', 'gauge', '1 for the state crop\'s current state (class), 0 for its other classes; all 0 before one is agreed.', states.flatMap((st) => st.classes.map((cls): [Record<string, string>, number] => [{ camera: st.camera, name: st.name, state: cls }, st.state === cls ? 1 : 0])));
+    metric('lookout_state_score', 'gauge', 'Mean score of the results that decided the current state (0 before one).', states.map((st) => [{ camera: st.camera, name: st.name }, st.score ?? 0]));
+  }
   if (mqtt) {
     // one series per state (0/1), not a label that changes: a dashboard can alert on `refused == 1`
     metric('lookout_mqtt_link', 'gauge', '1 for the MQTT broker link\'s current state (connected, connecting, refused, stopped).', (['connected', 'connecting', 'refused', 'stopped'] as const).map((st) => [{ state: st }, mqtt.state === st ? 1 : 0]));

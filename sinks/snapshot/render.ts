@@ -6,6 +6,8 @@ import type { Box } from '../../core/types.js';
 
 export interface Overlay {
   label: string;
+  /** a classifier's agreed class for the object, drawn after the label (the colour stays the label's) */
+  subLabel?: string;
   score: number;
   /** source pixels */
   box: Box;
@@ -67,7 +69,7 @@ export function overlaySvg(stored: StoredFrame, overlays: readonly Overlay[], wi
     const w = (o.box[2] - o.box[0]) * t.scaleX;
     const h = (o.box[3] - o.box[1]) * t.scaleY;
     const c = colourFor(o.label);
-    const text = `${escapeXml(o.label)} ${Math.round(o.score * 100)}%`;
+    const text = `${escapeXml(o.subLabel ? `${o.label} · ${o.subLabel}` : o.label)} ${Math.round(o.score * 100)}%`;
     const ty = y1 > font + 4 ? y1 - 3 : y1 + font + 1;
     return (
       `<rect x="${x1.toFixed(1)}" y="${y1.toFixed(1)}" width="${w.toFixed(1)}" height="${h.toFixed(1)}" fill="none" stroke="${c}" stroke-width="2"/>` +

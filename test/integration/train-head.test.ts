@@ -2,6 +2,7 @@
 // backbone (with its added features output) in onnxruntime-node, the head trained on its features, the one exported
 // ONNX file served by the `classifier` adapter, and `lookout eval` on the written test split giving the same numbers.
 import assert from 'node:assert/strict';
+import { renameSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { isLookoutError, type ErrorCode } from '../../core/errors.js';
@@ -80,6 +81,37 @@ describe('lookout train --arch head (MobileNetV2 int8 features + a trained head)
     });
     it('a class with one example', async function () {
       await expectFailure(this, await folders('lonely', { cat: 3, dog: 1 }), 'LOOKOUT_ERR_TRAIN', /class "dog" \(1\) has fewer than 2 examples/);
+    });
+    it('a crop assigned to another class while training (the Teach page) fails naming it', async function () {
+      requireAsset(this, 'models/mobilenetv2-12-int8.onnx');
+      const dataset = await folders('teach-moves', { cat: 4, dog: 4 });
+      const outDir = join(tmp(), 'out-teach-moves');
+      let moved = false;
+      await assert.rejects(
+        trainHeadModel({
+          dataset,
+          name: 'moving',
+          outDir,
+          seed: 1,
+          testSplit: 0.2,
+          validationSplit: 0.1,
+          lookoutVersion: 'test',
+          registry: { from: assetsDir, cacheDir: join(tmp(), 'cache') },
+          // after the last decode: the pictures are all read, so only the check before the commit can see it
+          onProgress: (p) => {
+            if (p.kind !== 'load' || p.done !== p.total || moved) return;
+            moved = true;
+            renameSync(join(dataset, 'cat', '3.png'), join(dataset, 'dog', '9.png'));
+          },
+        }),
+        (err: unknown) => {
+          assert.ok(isLookoutError(err) && err.code === 'LOOKOUT_ERR_TRAIN', String(err));
+          assert.match(err.message, /the dataset changed while training \(.*cat\/3\.png is gone \(moved or deleted\)\); nothing was written, train again/);
+          return true;
+        },
+      );
+      assert.ok(moved);
+      assert.deepEqual(await readdir(outDir).catch(() => []), [], 'nothing written');
     });
     it('an unreadable image names the file', async function () {
       await expectFailure(this, await folders('broken', { cat: 2, dog: 2 }, 'dog/zz-broken.png'), 'LOOKOUT_ERR_MEDIA', /dog\/zz-broken\.png/);

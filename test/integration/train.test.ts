@@ -1,6 +1,7 @@
 // `lookout train` end to end with the real parts: tfjs on its wasm backend in a worker thread, the ONNX export read by
 // onnxruntime-node, the `classifier` adapter and `lookout eval` on what was written, ffmpeg decoding class folders.
 import assert from 'node:assert/strict';
+import { renameSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -182,6 +183,54 @@ describe('lookout train', function () {
       assert.equal(result.card.exportCheck.samples, 2);
       assert.ok(result.card.exportCheck.maxAbsDiff <= 1e-4, `max difference ${result.card.exportCheck.maxAbsDiff}`);
     });
+  });
+
+  describe('a dataset that changed while training', () => {
+    // what the Teach page does to a class folder while a training runs: a crop assigned to another class, a crop
+    // rewritten, a crop deleted; each is done at the first decoded image, so it lands mid-run every time
+    const cases: [string, (dir: string) => void, RegExp][] = [
+      ['a crop moved to another class', (dir) => renameSync(join(dir, 'box', '004.png'), join(dir, 'bar-h', '104.png')), /box\/004\.png is gone \(moved or deleted\)/],
+      // a valid picture of the same class: it decodes either way, only the check before the commit sees it
+      ['a crop rewritten', (dir) => writeFileSync(join(dir, 'bar-v', '002.png'), replacement!), /bar-v\/002\.png was modified/],
+      ['a crop deleted', (dir) => rmSync(join(dir, 'bar-h', '005.png')), /bar-h\/005\.png is gone \(moved or deleted\)/],
+    ];
+    let replacement: Buffer | undefined;
+    before(async () => {
+      replacement = await sharp(Buffer.from(glyph('bar-v', 16, seededRandom(99))), { raw: { width: 16, height: 16, channels: 1 } }).png().toBuffer();
+    });
+    for (const [what, change, message] of cases) {
+      it(`${what}: a clear message and nothing written`, async () => {
+        const dir = join(tmp(), `changing-${what.replace(/\W+/g, '-')}`);
+        await writeGlyphFolders(dir, 6, 16, seededRandom(5));
+        const outDir = join(tmp(), `changing-models-${what.replace(/\W+/g, '-')}`);
+        let changed = false;
+        const run = train(
+          options({
+            dataset: dir,
+            name: 'changing',
+            outDir,
+            input: { width: 16, height: 16, channels: 1 },
+            conv: [2, 4],
+            dense: 4,
+            settings: { seed: 1, epochs: 1, batchSize: 8, learningRate: 0.01, patience: 1, augment: false },
+            onProgress: (p) => {
+              if (p.kind !== 'load' || changed) return;
+              changed = true;
+              change(dir);
+            },
+          }),
+        );
+        await assert.rejects(run, (err: unknown) => {
+          assert.ok(isLookoutError(err) && err.code === 'LOOKOUT_ERR_TRAIN', String(err));
+          assert.match(err.message, /the dataset changed while training/);
+          assert.match(err.message, message);
+          assert.match(err.message, /nothing was written, train again/);
+          return true;
+        });
+        assert.ok(changed);
+        assert.deepEqual(await readdir(outDir).catch(() => []), [], 'no model, labels, card or staging folder');
+      });
+    }
   });
 
   describe('determinism', () => {

@@ -35,6 +35,24 @@ describe('Frigate API shapes', () => {
     assert.deepEqual(r[0].zones, ['door']);
   });
 
+  it('a sub-label: the name in sub_label, its score in data.sub_label_score (as Frigate keeps them), grouped apart in the summary', () => {
+    const log = new EventLog(100);
+    const plain = trackedObject('1718000000.000000-aaaaaa', { camera: 'yard', label: 'person', startTime: 0 });
+    const courier = { ...trackedObject('1718000001.000000-cccccc', { camera: 'yard', label: 'person', startTime: 1 }), subLabel: { label: 'courier', score: 0.912345 } };
+    log.add({ type: 'new', before: plain, after: plain }, EPOCH);
+    log.add({ type: 'update', before: courier, after: courier }, EPOCH);
+    const ctx = { hasClip: () => false, hasSnapshot: () => true, frameSize: () => [1280, 720] as const, detectorType: 'cpu' };
+    const all = log.latestPerObject().map((e) => frigateEvent(e, ctx));
+    const a = all.find((r) => r.id.endsWith('aaaaaa'))!;
+    const c = all.find((r) => r.id.endsWith('cccccc'))!;
+    assert.equal(a.sub_label, null);
+    assert.equal('sub_label_score' in a.data, false);
+    assert.equal(c.sub_label, 'courier');
+    assert.equal(c.data.sub_label_score, 0.9123);
+    const summary = summarizeEvents([a, c], new URLSearchParams());
+    assert.deepEqual(summary.map((s) => [s.label, s.sub_label, s.count]).sort(), [['person', null, 1], ['person', 'courier', 1]]);
+  });
+
   it('filters as Frigate: lists, all, after/before exclusive on the start, flags, limit, newest first', () => {
     const r = rows();
     const q = (text: string) => queryEvents(r, parseEventQuery(new URLSearchParams(text))).map((e) => e.id.slice(-6));
