@@ -18,6 +18,8 @@ export interface FfmpegInput {
   hwaccel?: string;
   /** decoder threads; default DECODE_THREADS, 0 lets ffmpeg choose */
   decodeThreads?: number;
+  /** the reader pads (sources/padded-layout.ts): ffmpeg sends the scaled picture alone, without the letterbox */
+  padInReader?: boolean;
   /** a second output of the same process (sources/segment-args.ts: the camera's stream copied into segments) */
   extraOutput?: readonly string[];
 }
@@ -67,7 +69,7 @@ export function probeArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): stri
   return out;
 }
 
-export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
+export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform, pad = true): string {
   const filters: string[] = [];
   if (fps !== undefined) filters.push(`fps=${fps}`);
   // The pixel format comes before the padding: in a chroma-subsampled format pad would round an odd offset down to
@@ -76,7 +78,7 @@ export function videoFilter(fps: number | undefined, format: FrameFormat, t: Fit
   if (t.padX < 0 || t.padY < 0) {
     // center-crop: the scaled picture overflows the input; keep its middle
     filters.push(`crop=${format.width}:${format.height}:${-t.padX}:${-t.padY}`);
-  } else if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
+  } else if (pad && (t.scaledWidth !== format.width || t.scaledHeight !== format.height)) {
     const grey = format.padValue.toString(16).padStart(2, '0');
     filters.push(`pad=${format.width}:${format.height}:${t.padX}:${t.padY}:color=0x${grey}${grey}${grey}`);
   }
@@ -106,7 +108,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
   ];
   if (picture) {
     const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
-    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
+    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t, !src.padInReader)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
     return [
       ...head,
       '-filter_complex', graph,
@@ -115,5 +117,5 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
       ...(src.extraOutput ?? []),
     ];
   }
-  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
+  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t, !src.padInReader), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
 }
