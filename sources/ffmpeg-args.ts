@@ -1,5 +1,6 @@
-// Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale,
-// letterbox and planar pixel format are all ffmpeg's work, so the JS side only copies bytes.
+// Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale, crop and
+// planar pixel format are all ffmpeg's work, so the JS side only copies bytes; the letterbox padding is ffmpeg's too
+// unless the reader places the picture into pre-padded buffers (`padInReader`, sources/padded-layout.ts).
 import type { FrameFormat } from '../core/types.js';
 import type { FittedTransform } from '../core/letterbox.js';
 
