@@ -9,10 +9,12 @@ export class BufferPool {
   /**
    * @param frameBytes size of each buffer
    * @param capacity buffers the pool hands out before `acquire()` says no
+   * @param fill every byte of a new buffer (the letterbox padding the reader leaves alone: sources/padded-layout.ts)
    */
   constructor(
     readonly frameBytes: number,
     readonly capacity: number,
+    private readonly fill = 0,
   ) {
     if (!(Number.isInteger(frameBytes) && frameBytes > 0)) throw new RangeError(`frameBytes must be a positive integer, got ${frameBytes}`);
     if (!(Number.isInteger(capacity) && capacity > 0)) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
@@ -24,7 +26,9 @@ export class BufferPool {
     if (buf) return buf;
     if (this.total >= this.capacity) return undefined;
     this.total++;
-    return new Uint8Array(new SharedArrayBuffer(this.frameBytes));
+    const fresh = new Uint8Array(new SharedArrayBuffer(this.frameBytes));
+    if (this.fill !== 0) fresh.fill(this.fill);
+    return fresh;
   }
 
   release(buf: Uint8Array): void {

@@ -1,5 +1,6 @@
-// Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale,
-// letterbox and planar pixel format are all ffmpeg's work, so the JS side only copies bytes.
+// Builds the ffmpeg command line that turns any input into exactly the frames a detector wants: rate, scale, crop and
+// planar pixel format are all ffmpeg's work, so the JS side only copies bytes; the letterbox padding is ffmpeg's too
+// unless the reader places the picture into pre-padded buffers (`padInReader`, sources/padded-layout.ts).
 import type { FrameFormat } from '../core/types.js';
 import type { FittedTransform } from '../core/letterbox.js';
 
@@ -18,6 +19,8 @@ export interface FfmpegInput {
   hwaccel?: string;
   /** decoder threads; default DECODE_THREADS, 0 lets ffmpeg choose */
   decodeThreads?: number;
+  /** the reader pads (sources/padded-layout.ts): ffmpeg sends the scaled picture alone, without the letterbox */
+  padInReader?: boolean;
   /** a second output of the same process (sources/segment-args.ts: the camera's stream copied into segments) */
   extraOutput?: readonly string[];
 }
@@ -67,7 +70,7 @@ export function probeArgs(src: Pick<FfmpegInput, 'lavfi' | 'readOptions'>): stri
   return out;
 }
 
-export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform): string {
+export function videoFilter(fps: number | undefined, format: FrameFormat, t: FittedTransform, pad = true): string {
   const filters: string[] = [];
   if (fps !== undefined) filters.push(`fps=${fps}`);
   // The pixel format comes before the padding: in a chroma-subsampled format pad would round an odd offset down to
@@ -76,7 +79,7 @@ export function videoFilter(fps: number | undefined, format: FrameFormat, t: Fit
   if (t.padX < 0 || t.padY < 0) {
     // center-crop: the scaled picture overflows the input; keep its middle
     filters.push(`crop=${format.width}:${format.height}:${-t.padX}:${-t.padY}`);
-  } else if (t.scaledWidth !== format.width || t.scaledHeight !== format.height) {
+  } else if (pad && (t.scaledWidth !== format.width || t.scaledHeight !== format.height)) {
     const grey = format.padValue.toString(16).padStart(2, '0');
     filters.push(`pad=${format.width}:${format.height}:${t.padX}:${t.padY}:color=0x${grey}${grey}${grey}`);
   }
@@ -106,7 +109,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
   ];
   if (picture) {
     const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
-    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
+    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t, !src.padInReader)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
     return [
       ...head,
       '-filter_complex', graph,
@@ -115,5 +118,5 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
       ...(src.extraOutput ?? []),
     ];
   }
-  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
+  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t, !src.padInReader), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
 }

@@ -3,6 +3,7 @@
 // released, and the owner pauses the pipe meanwhile, so nothing is lost; with 'latest' the frame is dropped and counted.
 import type { BackpressurePolicy } from '../core/frame-source.js';
 import type { BufferPool } from './buffer-pool.js';
+import type { Placement } from './padded-layout.js';
 
 export interface SplitterCounters {
   frames: number;
@@ -25,6 +26,8 @@ export class FrameSplitter {
     private readonly policy: BackpressurePolicy = 'wait',
     /** a frame was dropped for want of a buffer (after `counters.dropped` counts it) */
     private readonly onDrop?: () => void,
+    /** the incoming frames are smaller than the buffers and placed into them (letterbox padding done here) */
+    private readonly placement?: Placement,
   ) {}
 
   /** True while bytes wait for a free buffer: the owner should pause the input and call `drain()` on release. */
@@ -40,7 +43,8 @@ export class FrameSplitter {
       this.pending = undefined;
       chunk = joined;
     }
-    const size = this.pool.frameBytes;
+    const size = this.placement?.bytes ?? this.pool.frameBytes;
+    const place = this.placement;
     let offset = 0;
     while (offset < chunk.length) {
       if (this.filled === 0 && this.current === undefined && !this.discarding) {
@@ -55,7 +59,10 @@ export class FrameSplitter {
         }
       }
       const n = Math.min(size - this.filled, chunk.length - offset);
-      if (!this.discarding) this.current!.set(chunk.subarray(offset, offset + n), this.filled);
+      if (!this.discarding) {
+        if (place) place.copy(this.current!, chunk.subarray(offset, offset + n), this.filled);
+        else this.current!.set(chunk.subarray(offset, offset + n), this.filled);
+      }
       this.filled += n;
       offset += n;
       if (this.filled === size) {

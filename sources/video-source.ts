@@ -15,6 +15,7 @@ import type { RunRecorder } from './segment-recorder.js';
 import { FramePairer } from './frame-pairer.js';
 import { detectSize, pictureBytes, type DetectSizeRequest } from '../core/picture.js';
 import { PICTURE_FD } from './ffmpeg-args.js';
+import { placementFor, type Placement } from './padded-layout.js';
 
 export interface VideoSourceOptions {
   camera: string;
@@ -141,10 +142,10 @@ export class VideoSource implements FrameSource {
       const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string, readOptions: readonly string[] | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
-        const { pool, pictures, pictureSize } = pools;
+        const { pool, pictures, pictureSize, placement } = pools;
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
-        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, readOptions, hwaccel, extraOutput }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
         proc = p;
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
@@ -187,6 +188,7 @@ export class VideoSource implements FrameSource {
           (data) => (pairer ? pairer.addLeft(indexOf(split), data) : emit(data, undefined, base + indexOf(split))),
           this.policy,
           () => (pairer ? pairer.dropLeft(indexOf(split)) : this.counters.dropped++),
+          placement,
         );
         const pictureSplit = pictures ? new FrameSplitter(pictures, (data) => pairer!.addRight(indexOf(pictureSplit!), data), this.policy, () => pairer!.dropRight(indexOf(pictureSplit!))) : undefined;
         splitters = pictureSplit ? [split, pictureSplit] : [split];
@@ -237,8 +239,11 @@ export class VideoSource implements FrameSource {
         const transform = computeTransform(format, probe.width, probe.height);
         const rate = this.input.fps ?? probe.fps;
         const pictureSize = this.opts.detect ? detectSize(probe.width, probe.height, this.opts.detect) : undefined;
+        const placement = placementFor(format, transform);
         const pools: Pools = {
-          pool: new BufferPool(frameBytes(format), this.poolSize),
+          // with the reader padding, a buffer's padding is filled once here and never written again
+          pool: new BufferPool(frameBytes(format), this.poolSize, placement ? format.padValue : 0),
+          placement,
           // as many pictures as frames: a frame holds one of each
           pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize), this.poolSize) : undefined,
           pictureSize,
@@ -306,6 +311,7 @@ interface Pools {
   pool: BufferPool;
   pictures: BufferPool | undefined;
   pictureSize: { width: number; height: number } | undefined;
+  placement: Placement | undefined;
 }
 
 /** What `toProbe` says when a stream's header lacks the size or a codec it could name (ffmpeg would find them in frames). */

@@ -4,6 +4,9 @@ import { join } from 'node:path';
 import { firstValueFrom, lastValueFrom, map, take, toArray } from 'rxjs';
 import type { Frame, FrameFormat } from '../../core/types.js';
 import { VideoSource } from '../../sources/video-source.js';
+import { spawnSync } from 'node:child_process';
+import { computeTransform } from '../../core/letterbox.js';
+import { buildFfmpegArgs, frameBytes } from '../../sources/ffmpeg-args.js';
 import { waitForNoChildren } from '../helpers/processes.js';
 import { DEFAULT_SCENE, frameCount, frameTime, lavfiSpec, renderSquareClip, squarePosition } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -76,6 +79,29 @@ describe('VideoSource (real ffmpeg)', function () {
     });
     assert.equal(source.counters.framesIn, frameCount(scene));
   });
+
+  for (const [name, fmt, graph, size] of [
+    ['a wide file, padding below', format, undefined, [320, 240]],
+    ['a tall picture centred, padding left and right', { ...format, width: 96, height: 64, resize: 'letterbox-center' }, 'testsrc2=size=90x150:rate=10:duration=1', [90, 150]],
+  ] as [string, FrameFormat, string | undefined, [number, number]][]) {
+    it(`pads in the reader byte for byte as ffmpeg's pad filter does (${name})`, async () => {
+      const input = graph ?? clip;
+      // the reference: ffmpeg padding the frames itself, as before the reader did
+      const args = buildFfmpegArgs({ input, lavfi: graph !== undefined, realtime: false, loop: false, fps: undefined }, fmt, computeTransform(fmt, size[0], size[1]));
+      assert.ok(args.some((a) => a.includes('pad=')), 'the reference pads in ffmpeg');
+      const ref = spawnSync('ffmpeg', args, { maxBuffer: 1 << 28 }).stdout;
+      const n = ref.length / frameBytes(fmt);
+      assert.ok(Number.isInteger(n) && n >= 10, `the reference has whole frames (${n})`);
+      const source = new VideoSource({ camera: 'pad', url: graph ? `lavfi:${graph}` : clip, realtime: false });
+      const frames = await lastValueFrom(source.frames(fmt).pipe(map((f) => {
+        const copy = Buffer.from(f.data);
+        f.release();
+        return copy;
+      }), toArray()));
+      assert.equal(frames.length, n);
+      frames.forEach((f, i) => assert.ok(f.equals(ref.subarray(i * f.length, (i + 1) * f.length)), `frame ${i} differs from ffmpeg's own letterbox`));
+    });
+  }
 
   it('drops to the detection rate with fps', async () => {
     const source = new VideoSource({ camera: 'five', url: clip, fps: 5, realtime: false });
