@@ -44,9 +44,11 @@ export const DEFAULTS = {
   /**
    * a camera's `detectMode` and `regions` (issue 12): `full` runs the model on every whole frame; `regions` only where
    * motion and tracked objects are, with a whole-frame scan at start and every `fullScanSeconds`, and stationary
-   * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them)
+   * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them). `full` stays the
+   * default until regions keep every object's track whole: in the collect scene a square leaving the frame came back
+   * as a second object in regions mode (issue 12's note)
    */
-  detectMode: 'regions' as DetectMode,
+  detectMode: 'full' as DetectMode,
   regions: { fullScanSeconds: 10, stationaryRecheckFrames: 10 },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {

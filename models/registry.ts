@@ -144,9 +144,7 @@ async function copyIntoCache(source: string, entry: AssetEntry, dir: string): Pr
     await verifyFile(source, entry);
     return final;
   }
-  await mkdir(dir, { recursive: true });
-  const part = `${final}.part-${randomBytes(6).toString('hex')}`;
-  try {
+  return installVerified(entry, dir, source, async (part) => {
     const hash = createHash('sha256');
     const file = await open(part, 'wx');
     try {
@@ -158,7 +156,21 @@ async function copyIntoCache(source: string, entry: AssetEntry, dir: string): Pr
     } finally {
       await file.close();
     }
-    const actual = hash.digest('hex');
+    return hash.digest('hex');
+  });
+}
+
+/**
+ * Writes an asset into the cache whole or not at all: `write` fills a temporary name and returns its SHA-256; only a
+ * matching file is renamed in. A random suffix lets two processes pull the same asset at once (whichever finishes last
+ * wins, whole). The marker only saves a re-hash next time, so failing to write it fails nothing.
+ */
+async function installVerified(entry: AssetEntry, dir: string, source: string, write: (part: string) => Promise<string>): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const final = join(dir, entry.file);
+  const part = `${final}.part-${randomBytes(6).toString('hex')}`;
+  try {
+    const actual = await write(part);
     if (actual !== entry.sha256) throw checksumError(entry, source, actual);
     await rename(part, final);
   } catch (err) {
@@ -222,21 +234,7 @@ async function download(entry: AssetEntry, dir: string, options: ResolveOptions,
     throw new LookoutError('LOOKOUT_ERR_REGISTRY', `${entry.name} is not in the cache (${dir}) and downloads are off. ${hint}`);
   }
 
-  await mkdir(dir, { recursive: true });
-  const final = join(dir, entry.file);
-  // a random suffix lets two processes pull the same asset at once; the rename makes whichever finishes last win, whole
-  const part = `${final}.part-${randomBytes(6).toString('hex')}`;
-  try {
-    const actual = await fetchToFile(url, part, entry, options, hint);
-    if (actual !== entry.sha256) throw checksumError(entry, url, actual);
-    await rename(part, final);
-  } catch (err) {
-    await rm(part, { force: true });
-    throw err;
-  }
-  // the marker only saves a re-hash next time, so failing to write it must not fail a verified download
-  await writeMarker(entry, final).catch(() => undefined);
-  return final;
+  return installVerified(entry, dir, url, (part) => fetchToFile(url, part, entry, options, hint));
 }
 
 /** Streams `url` into `part`, hashing as it goes; returns the hex SHA-256. The caller deletes `part` on any failure. */

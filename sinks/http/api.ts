@@ -340,33 +340,14 @@ export class Api {
   }
 
   private async detect(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
-    if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
-    const declared = Number(req.headers['content-length'] ?? NaN);
-    if (declared > this.opts.maxUploadBytes) throw new HttpError(413, `the image is over ${this.opts.maxUploadBytes} bytes`);
-    // the cap is taken before the body is read, so a burst holds at most this many bodies and decodes
-    const maxDecodes = this.opts.maxConcurrentDecodes ?? DEFAULTS.http.maxConcurrentDecodes;
-    if (this.decoding >= maxDecodes) {
-      req.resume();
-      throw new HttpError(503, `${maxDecodes} uploads are being decoded; try again shortly`, 1);
-    }
-    this.decoding++;
-    try {
-      const body = await readBody(req, this.opts.maxUploadBytes);
-      if (body.length === 0) throw new HttpError(400, 'the request has no body');
+    await this.upload(req, async (body, what) => {
       if (this.inputs.snapshot().detector.status === 'restarting') throw new HttpError(503, 'the detector is restarting after a failure; try again shortly', 1);
-      const what = `the uploaded ${type.slice(6).toUpperCase()}`;
       await this.checkPixels(body, what);
       const out = await this.inputs.detectImage(body, what);
       // snake_case, as every payload of the API
       const detections = out.detections.map(roundDetection).map((d) => ({ label: d.label, class_id: d.classId, score: d.score, box: d.box }));
       sendJson(res, 200, { width: out.width, height: out.height, detections, inference_ms: Number(out.inferenceMs.toFixed(2)) });
-    } catch (err) {
-      if (err instanceof HttpError) throw err;
-      throw new HttpError(uploadStatus(err), describeError(err));
-    } finally {
-      this.decoding--;
-    }
+    });
   }
 
   /**
@@ -376,7 +357,24 @@ export class Api {
   private async classify(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     const model = url.searchParams.get('model');
     if (!model) throw new HttpError(400, 'name the model: POST /api/classify?model=NAME');
-    if (!this.inputs.classifyImage) throw new HttpError(404, 'this server has no classifiers');
+    const classifyImage = this.inputs.classifyImage;
+    if (!classifyImage) throw new HttpError(404, 'this server has no classifiers');
+    await this.upload(req, async (body, what) => {
+      await this.checkPixels(body, what);
+      const out = await classifyImage(body, model, what).catch((err: unknown) => {
+        throw isLookoutError(err) && err.code === 'LOOKOUT_ERR_MODEL_LOAD' ? new HttpError(404, describeError(err)) : err;
+      });
+      const probabilities = out.probabilities.map((p) => ({ label: p.label, score: Number(p.score.toFixed(6)) }));
+      sendJson(res, 200, { model: out.model, label: probabilities[0]?.label ?? null, score: probabilities[0]?.score ?? null, probabilities, inference_ms: Number(out.inferenceMs.toFixed(2)) });
+    });
+  }
+
+  /**
+   * What every image upload goes through: its type, its declared size, a decode slot (taken before the body is read,
+   * so a burst holds at most `maxConcurrentDecodes` bodies and decodes), then the body. `use` gets the body; an error
+   * that is not an HttpError becomes the status its kind calls for (uploadStatus).
+   */
+  private async upload(req: IncomingMessage, use: (body: Buffer, what: string) => Promise<void>): Promise<void> {
     const type = (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
     if (!UPLOAD_TYPES.has(type)) throw new HttpError(415, `send the image as image/jpeg or image/png, not ${type || 'no content-type'}`);
     const declared = Number(req.headers['content-length'] ?? NaN);
@@ -390,14 +388,10 @@ export class Api {
     try {
       const body = await readBody(req, this.opts.maxUploadBytes);
       if (body.length === 0) throw new HttpError(400, 'the request has no body');
-      const what = `the uploaded ${type.slice(6).toUpperCase()}`;
-      await this.checkPixels(body, what);
-      const out = await this.inputs.classifyImage(body, model, what);
-      const probabilities = out.probabilities.map((p) => ({ label: p.label, score: Number(p.score.toFixed(6)) }));
-      sendJson(res, 200, { model: out.model, label: probabilities[0]?.label ?? null, score: probabilities[0]?.score ?? null, probabilities, inference_ms: Number(out.inferenceMs.toFixed(2)) });
+      await use(body, `the uploaded ${type.slice(6).toUpperCase()}`);
     } catch (err) {
       if (err instanceof HttpError) throw err;
-      throw new HttpError(isLookoutError(err) && err.code === 'LOOKOUT_ERR_MODEL_LOAD' ? 404 : uploadStatus(err), describeError(err));
+      throw new HttpError(uploadStatus(err), describeError(err));
     } finally {
       this.decoding--;
     }
