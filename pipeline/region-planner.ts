@@ -62,6 +62,8 @@ export class RegionPlanner {
   /** Decides where to look in the frame (sets `frame.regions` in regions mode) and counts it. */
   plan(frame: Frame, motion: MotionResult | undefined): Frame {
     const settings = this.settingsOf(frame.camera);
+    // full-mode cameras (the default) are looked at whole and keep no region state: nothing to count per frame
+    if (settings?.detectMode !== 'regions') return frame;
     const s = this.stateOf(frame.camera);
     s.frames++;
     const whole = (): Frame => {
@@ -70,7 +72,7 @@ export class RegionPlanner {
       return frame;
     };
     const picture = frame.picture;
-    if (settings?.detectMode !== 'regions' || this.modelSize <= 0 || !picture || !motion) return whole();
+    if (this.modelSize <= 0 || !picture || !motion) return whole();
     const pts = frame.pts;
     // at start, every fullScanSeconds, after a loop (pts back) and when motion started again on a new background
     if (s.lastFullScan === undefined || pts - s.lastFullScan >= settings.regions.fullScanSeconds || pts < s.lastFullScan || motion.recalibrated) {
