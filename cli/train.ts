@@ -83,36 +83,21 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<TrainResu
   };
   let result: TrainResult;
   try {
-    result = opts.arch === 'head'
-      ? await trainHeadModel({
-          dataset: opts.dataset,
-          name: opts.name,
-          outDir: opts.outDir ?? defaultModelsDir(),
-          seed: opts.settings.seed,
-          testSplit: opts.testSplit,
-          validationSplit: opts.validationSplit,
-          lookoutVersion: pkg.version,
-          logger: opts.logger,
-          onProgress,
-          signal: opts.signal,
-          registry: opts.registry,
-        })
-      : await train({
-      arch: opts.arch,
+    // what both architectures take alike
+    const common = {
       dataset: opts.dataset,
       name: opts.name,
       outDir: opts.outDir ?? defaultModelsDir(),
-      input: opts.input,
-      conv: opts.conv,
-      dense: opts.dense,
-      settings: opts.settings,
       testSplit: opts.testSplit,
       validationSplit: opts.validationSplit,
       lookoutVersion: pkg.version,
       logger: opts.logger,
       onProgress,
       signal: opts.signal,
-    });
+    };
+    result = opts.arch === 'head'
+      ? await trainHeadModel({ ...common, seed: opts.settings.seed, registry: opts.registry })
+      : await train({ ...common, arch: opts.arch, input: opts.input, conv: opts.conv, dense: opts.dense, settings: opts.settings });
   } finally {
     if (tty && onLine) progress.write('\r\x1b[K');
   }
