@@ -3,12 +3,16 @@
 // camera started at another point of it so people pass at different times) for a warm-up and a measuring window,
 // and counts frames dropped; the capacity of a mode is the largest N with no drop in the window.
 // Options (env): BENCH_MODES (full,regions), BENCH_CAMERAS (2,4,6,8,12,16: the ladder; a mode stops at its first
-//   step with drops), BENCH_SECONDS (30), BENCH_WARMUP_SECONDS (10), BENCH_FPS (5), BENCH_CLIP (one-by-one-person-
+//   step with drops; BENCH_CAMERAS_FULL and BENCH_CAMERAS_REGIONS set one mode's), BENCH_SECONDS (30), BENCH_WARMUP_SECONDS (10), BENCH_FPS (5), BENCH_CLIP (one-by-one-person-
 //   detection.mp4, 768×432, 10 fps; BENCH_SCALE=1280x720 scales it as a 720p camera), BENCH_MODEL (yolox_nano.onnx).
 //   By default sources are the clip looped by lavfi's movie source and paced in real time. BENCH_RTSP=1 serves them as
 //   the issue asks instead: live H.264 at 1280×720 (BENCH_SCALE, default 1280x720 then) over RTSP from GStreamer's server
 //   (test/helpers/rtsp-server.py), one mount per camera, each an mp4 of the clip looped and started elsewhere in it,
 //   made once with ffmpeg (libx264, a key frame a second) and kept in BENCH_RTSP_DIR (the OS temp dir).
+//   BENCH_FOOTAGE=still (with BENCH_RTSP=1) is the issue's case instead: mostly still scenes with people passing. A
+//   55 s cycle of real footage, 40 s of the clip's empty room (its first 5 s played forth and back, so there is no seam)
+//   then 15 s of a person walking in (5–20 s of the clip), at the stream's own 5 fps as a camera's detect stream is set;
+//   each camera starts elsewhere in the cycle.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -31,7 +35,9 @@ const CLIP = process.env.BENCH_CLIP ?? join(assets, 'media', 'one-by-one-person-
 const RTSP = process.env.BENCH_RTSP === '1';
 const SCALE = process.env.BENCH_SCALE ?? (RTSP ? '1280x720' : undefined);
 const MODEL = process.env.BENCH_MODEL ?? join(assets, 'models', 'yolox_nano.onnx');
-const CLIP_SECONDS = 139;
+const STILL = process.env.BENCH_FOOTAGE === 'still';
+if (STILL && !RTSP) throw new Error('BENCH_FOOTAGE=still needs BENCH_RTSP=1');
+const CLIP_SECONDS = STILL ? 55 : 139;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const f1 = (v: number) => v.toFixed(1);
 
@@ -64,11 +70,13 @@ function rtspFootage(n: number): Record<string, string> {
   const dir = process.env.BENCH_RTSP_DIR ?? join(tmpdir(), 'lookout-bench-rtsp');
   mkdirSync(dir, { recursive: true });
   const length = WARMUP + SECONDS + 30;
-  const tag = `${(SCALE ?? 'src').replace('x', '_')}-${CLIP_SECONDS + length}s`;
+  const tag = `${STILL ? 'still-' : ''}${(SCALE ?? 'src').replace('x', '_')}-${CLIP_SECONDS + length}s`;
   const looped = join(dir, `looped-${tag}.mp4`);
   if (!existsSync(looped)) {
-    const scale = SCALE ? ['-vf', `scale=${SCALE.replace('x', ':')}`] : [];
-    ffmpeg(['-stream_loop', '-1', '-i', CLIP, '-t', String(CLIP_SECONDS + length), ...scale, '-an', '-c:v', 'libx264', '-preset', 'veryfast', '-g', '10', '-bf', '0', '-pix_fmt', 'yuv420p', `${looped}.part.mp4`]);
+    const scale = SCALE ? `scale=${SCALE.replace('x', ':')}` : 'null';
+    const source = STILL ? stillCycle(dir) : CLIP;
+    const rate = STILL ? ['-r', String(FPS), '-g', String(FPS)] : ['-g', '10'];
+    ffmpeg(['-stream_loop', '-1', '-i', source, '-t', String(CLIP_SECONDS + length), '-vf', scale, '-an', '-c:v', 'libx264', '-preset', 'veryfast', ...rate, '-bf', '0', '-pix_fmt', 'yuv420p', `${looped}.part.mp4`]);
     renameSync(`${looped}.part.mp4`, looped);
   }
   const mounts: Record<string, string> = {};
@@ -78,6 +86,23 @@ function rtspFootage(n: number): Record<string, string> {
     mounts[`cam${i}`] = out;
   }
   return mounts;
+}
+
+/** One 55 s cycle of the mostly-still footage (BENCH_FOOTAGE=still), lossless so the loop's encode is the only one. */
+function stillCycle(dir: string): string {
+  const out = join(dir, 'still-cycle.mkv');
+  if (!existsSync(out)) {
+    const graph = [
+      '[0:v]trim=0:5,setpts=PTS-STARTPTS,split=2[fwd][b]',
+      '[b]reverse[back]',
+      '[fwd][back]concat=n=2:v=1,split=4[s1][s2][s3][s4]',
+      '[0:v]trim=5:20,setpts=PTS-STARTPTS[walk]',
+      '[s1][s2][s3][s4][walk]concat=n=5:v=1[out]',
+    ].join(';');
+    ffmpeg(['-i', CLIP, '-filter_complex', graph, '-map', '[out]', '-an', '-c:v', 'libx264', '-qp', '0', '-preset', 'ultrafast', `${out}.part.mkv`]);
+    renameSync(`${out}.part.mkv`, out);
+  }
+  return out;
 }
 
 async function step(mode: string, cameras: number): Promise<Step> {
@@ -154,11 +179,13 @@ if (unavailable) {
   console.error(`bench: BENCH_RTSP=1 ${unavailable}`);
   process.exit(2);
 }
-console.log(`${availableParallelism()} CPUs, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}; ${CLIP} looped${RTSP ? ', H.264 over RTSP (GStreamer)' : ''}, ${FPS} fps, ${SCALE ?? 'source size'}; warm-up ${WARMUP} s, window ${SECONDS} s`);
+console.log(`${availableParallelism()} CPUs, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}; ${CLIP} ${STILL ? 'as mostly still footage (40 s empty room, 15 s a person walking in, looped)' : 'looped'}${RTSP ? ', H.264 over RTSP (GStreamer)' : ''}, ${FPS} fps, ${SCALE ?? 'source size'}; warm-up ${WARMUP} s, window ${SECONDS} s`);
 const capacity: Record<string, number> = {};
 for (const mode of MODES) {
   capacity[mode] = 0;
-  for (const n of LADDER) {
+  // a ladder per mode (BENCH_CAMERAS_FULL, BENCH_CAMERAS_REGIONS) saves climbing from 2 where the answer is far up
+  const ladder = process.env[`BENCH_CAMERAS_${mode.toUpperCase()}`]?.split(',').map(Number) ?? LADDER;
+  for (const n of ladder) {
     const s = await step(mode, n);
     console.log(
       `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn}, model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %`,

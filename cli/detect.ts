@@ -45,6 +45,15 @@ export async function detectCommand(opts: DetectOptions): Promise<DetectOutcome>
   const first = opts.files[0];
   const early = first !== undefined && !isImage(first) ? videoSource(first, opts.batch) : undefined;
   early?.probeAhead();
+  try {
+    return await detectWith(opts, early, write);
+  } finally {
+    // the ffmpeg started ahead waits for its graph: a model that failed to load must not leave it waiting
+    early?.dispose();
+  }
+}
+
+async function detectWith(opts: DetectOptions, early: VideoSource | undefined, write: (line: string) => void): Promise<DetectOutcome> {
   const model = await resolveModel({ path: opts.model, adapter: opts.adapter, labels: opts.labels, preprocess: opts.preprocess }, opts.registry);
   // files run one after another: one stream to decode at a time
   const threads = chooseInferenceThreads({ streams: 1 });

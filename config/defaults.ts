@@ -44,11 +44,10 @@ export const DEFAULTS = {
   /**
    * a camera's `detectMode` and `regions` (issue 12): `full` runs the model on every whole frame; `regions` only where
    * motion and tracked objects are, with a whole-frame scan at start and every `fullScanSeconds`, and stationary
-   * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them). `full` stays the
-   * default until regions keep every object's track whole: in the collect scene a square leaving the frame came back
-   * as a second object in regions mode (issue 12's note)
+   * objects looked at again every `stationaryRecheckFrames` frames (or when motion touches them). Regions are the
+   * default, as in Frigate: a region at the camera's own scale sees small things, and still scenes cost no inference
    */
-  detectMode: 'full' as DetectMode,
+  detectMode: 'regions' as DetectMode,
   regions: { fullScanSeconds: 10, stationaryRecheckFrames: 10 },
   log: { level: 'info' as LogLevel, json: false },
   mqtt: {

@@ -68,7 +68,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   'cameras[].detect': 'Size of the detect-resolution picture (snapshots, live view, crops).',
   'cameras[].detect.width': "Width; absent: the source's, at most 1280 (one side alone keeps the aspect).",
   'cameras[].detect.height': "Height; absent: the source's (one side alone keeps the aspect).",
-  'cameras[].detectMode': '`full`: the model sees every whole frame; `regions`: only squares around motion and known objects (whole-frame scans at start and every `fullScanSeconds`).',
+  'cameras[].detectMode': '`regions` (the default): only squares around motion and known objects, at the camera\'s own scale (whole-frame scans at start and every `fullScanSeconds`); `full`: the model sees every whole frame.',
   'cameras[].regions': 'Regions mode (`detectMode: regions`).',
   'cameras[].regions.fullScanSeconds': 'Stream seconds between whole-frame scans.',
   'cameras[].regions.stationaryRecheckFrames': 'A known object no motion touches is looked at again every this many frames.',

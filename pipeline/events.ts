@@ -171,7 +171,7 @@ export class CameraObjects {
     this.srcWidth = frame.transform.srcWidth;
     this.srcHeight = frame.transform.srcHeight;
     const { high, low } = this.filter.split(result.detections, this.srcWidth, this.srcHeight);
-    const { tracks, removed } = this.tracker.update(pts, high, low, result.regions);
+    const { tracks, removed } = this.tracker.update(pts, high, low, result.regions, { width: this.srcWidth, height: this.srcHeight });
     const events: ObjectEvent[] = [];
     for (const t of removed) this.end(t.id, pts, events);
     for (const t of tracks) this.observe(t, pts, events);

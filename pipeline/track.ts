@@ -85,6 +85,8 @@ class TrackState implements Track {
   stationary = false;
   motionlessFrames = 0;
   predicted: Box;
+  /** `predicted` cut at the frame's edges, as the detector sees an object leaving: what association compares */
+  private expected: Box;
   /** seconds since the latest match during which it was not looked for (outside every region): they do not age it */
   heldSeconds = 0;
   /** stream time of the latest update it went through */
@@ -104,24 +106,28 @@ class TrackState implements Track {
   ) {
     this.box = [...detection.box];
     this.predicted = this.box;
+    this.expected = this.box;
     this.score = detection.score;
     this.lastSeen = startTime;
     this.lastUpdate = startTime;
     [this.anchorX, this.anchorY] = centre(this.box);
   }
 
-  predict(pts: number, maxPredictSeconds: number): Box {
+  predict(pts: number, maxPredictSeconds: number, frame?: FrameSize): Box {
     const dt = Math.min(Math.max(0, pts - this.lastSeen), maxPredictSeconds);
     const dx = this.stationary ? 0 : this.vx * dt;
     const dy = this.stationary ? 0 : this.vy * dt;
     const [x1, y1, x2, y2] = this.box;
     this.predicted = [x1 + dx, y1 + dy, x2 + dx, y2 + dy];
+    // an object crossing the edge is detected as the sliver still inside: compared whole, a sliver a few pixels wide
+    // falls under the IoU gate and would start a second object (seen with regions, which find smaller slivers)
+    this.expected = frame ? clipTo(this.predicted, frame) : this.predicted;
     return this.predicted;
   }
 
   /** Association weight: lost tracks are also looked for where they were last seen, in case they stopped unseen. */
   weight(detection: Box): number {
-    const w = iou(this.predicted, detection);
+    const w = iou(this.expected, detection);
     return this.matched ? w : Math.max(w, iou(this.box, detection));
   }
 
@@ -157,6 +163,18 @@ class TrackState implements Track {
     this.lastSeen = Math.max(this.lastSeen, pts);
     this.heldSeconds = 0;
   }
+}
+
+/** The picture's size in source pixels (the tracker's coordinates). */
+export interface FrameSize {
+  width: number;
+  height: number;
+}
+
+/** The part of a box inside the frame; a box wholly outside keeps its own extent (it overlaps nothing there anyway). */
+function clipTo(box: Box, frame: FrameSize): Box {
+  const clipped: Box = [Math.max(0, box[0]), Math.max(0, box[1]), Math.min(frame.width, box[2]), Math.min(frame.height, box[3])];
+  return clipped[2] > clipped[0] && clipped[3] > clipped[1] ? clipped : box;
 }
 
 function centre(box: Box): [number, number] {
@@ -204,13 +222,13 @@ export class Tracker {
    * `low` only keeps tracks that were matched on the previous update. A pts earlier than a track's last sighting
    * predicts no motion and removes nothing. `regions` (source pixels) says where the frame was looked at (regions
    * mode); a track whose box centre is in none was not looked for: not being found neither ages it nor marks it
-   * unmatched (Frigate feeds such objects their own box).
+   * unmatched (Frigate feeds such objects their own box). `frame`, when given, cuts expected boxes at its edges.
    */
-  update(pts: number, high: readonly Detection[], low: readonly Detection[] = [], regions?: readonly Box[]): TrackerUpdate {
+  update(pts: number, high: readonly Detection[], low: readonly Detection[] = [], regions?: readonly Box[], frame?: FrameSize): TrackerUpdate {
     if (!Number.isFinite(pts)) throw new RangeError(`pts must be finite, got ${pts}`);
     const o = this.options;
     // `matched` still says whether each track was matched on the previous update until association is done
-    for (const t of this.tracks) t.predict(pts, o.maxPredictSeconds);
+    for (const t of this.tracks) t.predict(pts, o.maxPredictSeconds, frame);
 
     const tracksByLabel = groupByLabel(this.tracks);
     const highByLabel = groupByLabel(high);

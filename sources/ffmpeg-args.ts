@@ -94,19 +94,7 @@ export const PICTURE_FD = 3;
  * same order, the model's frames on stdout and packed RGB pictures of `picture`'s size on fd 3.
  */
 export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: FittedTransform, picture?: { width: number; height: number }): string[] {
-  const head = [
-    '-hide_banner',
-    '-nostdin',
-    '-loglevel', 'error',
-    ...(src.realtime ? ['-re'] : []),
-    ...(src.loop && !src.lavfi ? ['-stream_loop', '-1'] : []),
-    '-filter_threads', '1',
-    ...(picture ? ['-filter_complex_threads', '1'] : []),
-    ...(src.hwaccel ? ['-hwaccel', src.hwaccel] : []),
-    '-threads', String(src.decodeThreads ?? DECODE_THREADS),
-    ...inputArgs(src),
-    '-i', src.input,
-  ];
+  const head = headArgs(src, picture !== undefined);
   if (picture) {
     const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
     const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t, !src.padInReader)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
@@ -119,4 +107,39 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
     ];
   }
   return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t, !src.padInReader), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
+}
+
+/** The fd an ffmpeg started ahead reads its filter graph from. */
+export const GRAPH_FD = 3;
+
+/**
+ * An ffmpeg started before the model says what it needs (`lookout detect` starts it while the model loads): the same
+ * run as `buildFfmpegArgs` without a picture or a second output, but the video filter is read from fd 3
+ * (`aheadGraph`) once the format is known. ffmpeg reads it only after opening the input, so its own start (~0.2 s
+ * here, most of a first result's latency after the model) is paid during the model load. The graph ends in the
+ * frame's pixel format, so the output is what `-pix_fmt` would give.
+ */
+export function buildAheadFfmpegArgs(src: Omit<FfmpegInput, 'hwaccel' | 'extraOutput'>): string[] {
+  return [...headArgs(src, false), '-an', '-sn', '-dn', '-filter_script:v', `pipe:${GRAPH_FD}`, '-f', 'rawvideo', 'pipe:1'];
+}
+
+/** The filter graph for an ffmpeg started with `buildAheadFfmpegArgs`: `buildFfmpegArgs`'s `-vf`. */
+export function aheadGraph(src: Pick<FfmpegInput, 'fps' | 'padInReader'>, format: FrameFormat, t: FittedTransform): string {
+  return videoFilter(src.fps, format, t, !src.padInReader);
+}
+
+function headArgs(src: FfmpegInput, twoOutputs: boolean): string[] {
+  return [
+    '-hide_banner',
+    '-nostdin',
+    '-loglevel', 'error',
+    ...(src.realtime ? ['-re'] : []),
+    ...(src.loop && !src.lavfi ? ['-stream_loop', '-1'] : []),
+    '-filter_threads', '1',
+    ...(twoOutputs ? ['-filter_complex_threads', '1'] : []),
+    ...(src.hwaccel ? ['-hwaccel', src.hwaccel] : []),
+    '-threads', String(src.decodeThreads ?? DECODE_THREADS),
+    ...inputArgs(src),
+    '-i', src.input,
+  ];
 }

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { LookoutError } from '../core/errors.js';
 
@@ -210,7 +210,10 @@ export class FfmpegProcess {
     });
   }
 
-  /** `extraOutputs`: pipes on fd 3, 4 … for ffmpeg's further outputs (`pipe:3`), read through `output(fd)`. */
+  /**
+   * `extraOutputs`: pipes on fd 3, 4 … for ffmpeg's further outputs (`pipe:3`), read through `output(fd)`, or for an
+   * input it reads there (`writeAndClose`).
+   */
   static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg', extraOutputs = 0): FfmpegProcess {
     // Its own process group: a Ctrl-C in the terminal goes to Lookout, which stops ffmpeg in order, instead of ffmpeg
     // dying first and looking like a camera failure. The price: a killed Lookout (SIGKILL, the OOM killer) runs no
@@ -228,6 +231,15 @@ export class FfmpegProcess {
     const stream = (this.child.stdio as unknown as (Readable | null)[])[fd];
     if (!stream) throw new RangeError(`ffmpeg has no output pipe on fd ${fd}`);
     return stream;
+  }
+
+  /** Writes `text` to the pipe on `fd` (an input asked for as one of `extraOutputs`) and closes it. */
+  writeAndClose(fd: number, text: string): void {
+    const stream = (this.child.stdio as unknown as (Writable | null)[])[fd];
+    if (!stream) throw new RangeError(`ffmpeg has no pipe on fd ${fd}`);
+    // an ffmpeg that already died (its input unreadable) says why on stderr and in its exit: EPIPE here adds nothing
+    stream.on('error', () => undefined);
+    stream.end(text);
   }
 
   get stdout(): Readable {

@@ -8,7 +8,7 @@ import { LookoutError, type ErrorCode } from '../core/errors.js';
 import type { Frame, FrameFormat } from '../core/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
-import { buildFfmpegArgs, frameBytes, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
+import { aheadGraph, buildAheadFfmpegArgs, buildFfmpegArgs, frameBytes, GRAPH_FD, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
@@ -63,6 +63,9 @@ export class VideoSource implements FrameSource {
   private early: Promise<VideoProbe> | undefined;
   /** set once `hwaccel` has failed to start: later (re)starts decode in software straight away */
   private hwaccelFailed = false;
+  /** an ffmpeg started with the early probe, waiting for its filter graph; owned here until a run takes it */
+  private ahead: FfmpegProcess | undefined;
+  private disposed = false;
 
   constructor(private readonly opts: VideoSourceOptions) {
     this.camera = opts.camera;
@@ -86,17 +89,35 @@ export class VideoSource implements FrameSource {
 
   /**
    * Starts probing a file or lavfi input now, so that the probe overlaps other start-up work (loading the model);
-   * the next `frames()` takes its answer instead of probing again. Live streams are probed per connection.
+   * the next `frames()` takes its answer instead of probing again. Where one output suffices (no picture, no
+   * recording, no hwaccel) ffmpeg is started too and waits for its filter graph (`buildAheadFfmpegArgs`). Live
+   * streams are probed per connection. An owner that may never subscribe calls `dispose()`.
    */
   probeAhead(): void {
-    if (this.opts.stream || this.early) return;
+    if (this.opts.stream || this.early || this.disposed) return;
+    // one output, decoded in software, nothing recorded: ffmpeg itself can start too, and wait for its graph
+    const startFfmpeg = !this.opts.detect && !this.opts.recorder && this.opts.hwaccel === undefined;
     const early = (async () => {
       if (!this.input.lavfi) await assertReadable(this.input.input);
-      return this.probeFile();
+      const probe = await this.probeFile();
+      if (startFfmpeg && !this.disposed) this.ahead = FfmpegProcess.spawn(buildAheadFfmpegArgs(this.input), undefined, 1);
+      return probe;
     })();
     // a failure is reported by the subscription that takes it, not as an unhandled rejection before it
     early.catch(() => undefined);
     this.early = early;
+  }
+
+  /** Stops what `probeAhead` started if no subscription took it (the owner gave up before reading frames). */
+  dispose(): void {
+    this.disposed = true;
+    void this.takeAhead()?.stop();
+  }
+
+  private takeAhead(): FfmpegProcess | undefined {
+    const p = this.ahead;
+    this.ahead = undefined;
+    return p;
   }
 
   private probeFile(): Promise<VideoProbe> {
@@ -145,7 +166,16 @@ export class VideoSource implements FrameSource {
         const { pool, pictures, pictureSize, placement } = pools;
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
-        const p = FfmpegProcess.spawn(buildFfmpegArgs({ ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined }, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined };
+        const ahead = this.takeAhead();
+        let p: FfmpegProcess;
+        if (ahead && hwaccel === undefined && extraOutput === undefined && !pictures) {
+          p = ahead;
+          p.writeAndClose(GRAPH_FD, aheadGraph(args, format, transform));
+        } else {
+          void ahead?.stop();
+          p = FfmpegProcess.spawn(buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        }
         proc = p;
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
@@ -235,7 +265,10 @@ export class VideoSource implements FrameSource {
 
       const start = async () => {
         const { probe, readOptions } = await this.probe(abort.signal);
-        if (closed) return;
+        if (closed) {
+          void this.takeAhead()?.stop();
+          return;
+        }
         const transform = computeTransform(format, probe.width, probe.height);
         const rate = this.input.fps ?? probe.fps;
         const pictureSize = this.opts.detect ? detectSize(probe.width, probe.height, this.opts.detect) : undefined;

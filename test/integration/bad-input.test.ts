@@ -212,7 +212,8 @@ describe('bad input (table-driven; see docs/reliability.md)', function () {
             { name: 'refused', url: `rtsp://127.0.0.1:${closedPort}/stream`, fps: 5, reconnect },
             { name: 'nodns', url: 'rtsp://camera.invalid/stream', fps: 5, reconnect },
             // 8K: ffmpeg decodes and scales it to the model's 160x160, so Lookout's memory does not depend on it
-            { name: 'huge', url: 'lavfi:color=c=black:s=7680x4320:r=5:d=1,drawbox=x=3000:y=2000:w=800:h=800:color=red:t=fill', realtime: false, fps: 5 },
+            // full: every frame's box is checked below, and regions would look at a still square only every few frames
+            { name: 'huge', url: 'lavfi:color=c=black:s=7680x4320:r=5:d=1,drawbox=x=3000:y=2000:w=800:h=800:color=red:t=fill', realtime: false, fps: 5, detectMode: 'full' },
           ],
         },
         { env: {} },

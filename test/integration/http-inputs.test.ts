@@ -143,7 +143,8 @@ describe('HTTP cameras: MJPEG and HLS (real ffmpeg + onnxruntime)', function () 
   });
 
   it('reads an HLS playlist, keeping its token out of what it reports', async () => {
-    const { results, statuses, logs } = await run([{ name: 'hls', url: `http://127.0.0.1:${port}/hls/index.m3u8?token=${TOKEN}`, fps: 5 }], (rs) => rs.length >= 10);
+    // full: every frame's box is checked (regions skip a frame whose motion the detector has not yet learnt to see)
+    const { results, statuses, logs } = await run([{ name: 'hls', url: `http://127.0.0.1:${port}/hls/index.m3u8?token=${TOKEN}`, fps: 5, detectMode: 'full' }], (rs) => rs.length >= 10);
     for (const r of results) assert.ok(Math.abs(r.detections[0].box[1] - scene.y0) <= 3);
     const starting = statuses.find((s) => s.code === 'CAMERA_STARTING')!;
     assert.match(starting.message, /index\.m3u8\?token=\*\*\*/);

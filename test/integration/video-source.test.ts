@@ -7,7 +7,9 @@ import { VideoSource } from '../../sources/video-source.js';
 import { spawnSync } from 'node:child_process';
 import { computeTransform } from '../../core/letterbox.js';
 import { buildFfmpegArgs, frameBytes } from '../../sources/ffmpeg-args.js';
-import { waitForNoChildren } from '../helpers/processes.js';
+import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
+import { until } from '../helpers/faults.js';
+import { readFileSync } from 'node:fs';
 import { DEFAULT_SCENE, frameCount, frameTime, lavfiSpec, renderSquareClip, squarePosition } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -102,6 +104,53 @@ describe('VideoSource (real ffmpeg)', function () {
       frames.forEach((f, i) => assert.ok(f.equals(ref.subarray(i * f.length, (i + 1) * f.length)), `frame ${i} differs from ffmpeg's own letterbox`));
     });
   }
+
+  /** The ffmpeg children waiting for their filter graph on fd 3 (started by probeAhead), by pid. */
+  const waitingForGraph = () =>
+    childProcesses()
+      .filter((p) => p.comm.startsWith('ffmpeg'))
+      .filter((p) => {
+        try {
+          return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').includes('pipe:3');
+        } catch {
+          return false; // gone meanwhile
+        }
+      })
+      .map((p) => p.pid);
+
+  it('probeAhead starts ffmpeg too; it waits for its graph, and its frames are byte for byte those of an ffmpeg started at subscription', async () => {
+    const copy = (f: Frame) => {
+      const c = Buffer.from(f.data);
+      f.release();
+      return c;
+    };
+    const ref = await lastValueFrom(new VideoSource({ camera: 'plain', url: clip, fps: 5 }).frames(format).pipe(map(copy), toArray()));
+    const source = new VideoSource({ camera: 'ahead', url: clip, fps: 5 });
+    source.probeAhead();
+    // before anything subscribed: an ffmpeg is running, reading its filter graph from fd 3
+    const [pid] = await until('an ffmpeg waiting for its graph', () => {
+      const pids = waitingForGraph();
+      return pids.length === 1 && pids;
+    });
+    let ffmpegsAtFirstFrame: number[] = [];
+    const frames = await lastValueFrom(source.frames(format).pipe(map((f, i) => {
+      // 'wait' policy: ffmpeg cannot finish before this frame goes back, so it is still there to be seen
+      if (i === 0) ffmpegsAtFirstFrame = childProcesses().filter((p) => p.comm.startsWith('ffmpeg')).map((p) => p.pid);
+      return copy(f);
+    }), toArray()));
+    assert.deepEqual(ffmpegsAtFirstFrame, [pid], 'the frames came from the ffmpeg started ahead, and no other was started');
+    assert.equal(frames.length, ref.length);
+    assert.ok(ref.length >= 10);
+    frames.forEach((f, i) => assert.ok(f.equals(ref[i]!), `frame ${i} differs`));
+  });
+
+  it('dispose() stops an ffmpeg started ahead that nothing took', async () => {
+    const source = new VideoSource({ camera: 'abandoned', url: clip });
+    source.probeAhead();
+    await until('an ffmpeg waiting for its graph', () => waitingForGraph().length === 1);
+    source.dispose();
+    assert.deepEqual(await waitForNoChildren({ filter: (p) => p.comm.startsWith('ffmpeg') }), []);
+  });
 
   it('drops to the detection rate with fps', async () => {
     const source = new VideoSource({ camera: 'five', url: clip, fps: 5, realtime: false });
