@@ -7,7 +7,8 @@
 //   alone costs, so the ffmpeg share of Lookout's CPU reads as a ratio.
 // Options (env): BENCH_CAMERAS (8), BENCH_SECONDS (60), BENCH_WARMUP_SECONDS (5), BENCH_FPS (5),
 //   BENCH_SOURCE (lavfi graph, default testsrc2 640x360 at 15 fps), BENCH_BASELINE_SECONDS (15, 0 skips),
-//   BENCH_MODEL (FastestDet.onnx under LOOKOUT_ASSETS or ../shared/assets).
+//   BENCH_MODEL (FastestDet.onnx under LOOKOUT_ASSETS or ../shared/assets), BENCH_DETECT_MODE (regions, the default,
+//   or full).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -30,6 +31,7 @@ const WARMUP = env('BENCH_WARMUP_SECONDS', 5);
 const FPS = env('BENCH_FPS', 5);
 const BASELINE = env('BENCH_BASELINE_SECONDS', 15);
 const SOURCE = process.env.BENCH_SOURCE ?? 'testsrc2=size=640x360:rate=15';
+const DETECT_MODE = process.env.BENCH_DETECT_MODE ?? 'regions';
 const MODEL = process.env.BENCH_MODEL ?? join(assets, 'models', 'FastestDet.onnx');
 const LABELS = join(dirname(MODEL), 'coco.names');
 /** kernel clock ticks per second for /proc/<pid>/stat (USER_HZ, 100 on every Linux Lookout runs on) */
@@ -98,7 +100,7 @@ async function lookoutRun(): Promise<{ ffmpegArgs: string[] }> {
   const config = parseConfig(
     {
       model: { path: MODEL, adapter: 'fastestdet', labels: LABELS },
-      cameras: Array.from({ length: CAMERAS }, (_, i) => ({ name: `cam${i}`, url: `lavfi:${SOURCE}`, fps: FPS, realtime: true })),
+      cameras: Array.from({ length: CAMERAS }, (_, i) => ({ name: `cam${i}`, url: `lavfi:${SOURCE}`, fps: FPS, realtime: true, detectMode: DETECT_MODE })),
     },
     { env: {} },
   );
@@ -106,7 +108,7 @@ async function lookoutRun(): Promise<{ ffmpegArgs: string[] }> {
   const runtime = await Runtime.create(config, { logger });
   const info = runtime.detector.info;
   console.log(`model ${MODEL} on ${info.provider}, input ${info.format.width}x${info.format.height}, ${info.dynamicBatch ? `batches of up to ${info.maxBatch}` : 'fixed batch 1'}; ${availableParallelism()} CPUs`);
-  console.log(`${CAMERAS} cameras: lavfi ${SOURCE}, realtime, detected at ${FPS} fps; warm-up ${WARMUP} s, measuring ${SECONDS} s`);
+  console.log(`${CAMERAS} cameras: lavfi ${SOURCE}, realtime, detected at ${FPS} fps, detectMode ${DETECT_MODE}; warm-up ${WARMUP} s, measuring ${SECONDS} s`);
   const latencies: number[] = [];
   let measuring = false;
   const sub = runtime.results$.subscribe((r) => {

@@ -10,9 +10,9 @@
 //   (test/helpers/rtsp-server.py), one mount per camera, each an mp4 of the clip looped and started elsewhere in it,
 //   made once with ffmpeg (libx264, a key frame a second) and kept in BENCH_RTSP_DIR (the OS temp dir).
 //   BENCH_FOOTAGE=still (with BENCH_RTSP=1) is the issue's case instead: mostly still scenes with people passing. A
-//   55 s cycle of real footage, 40 s of the clip's empty room (its first 5 s played forth and back, so there is no seam)
-//   then 15 s of a person walking in (5–20 s of the clip), at the stream's own 5 fps as a camera's detect stream is set;
-//   each camera starts elsewhere in the cycle.
+//   57 s cycle of real footage, 40 s of the clip's empty room (its first 5 s played forth and back, so there is no seam)
+//   then 17 s of one person walking in, standing at the table and walking out (4–21 s of the clip, empty at both ends),
+//   at the stream's own 5 fps as a camera's detect stream is set; each camera starts elsewhere in the cycle.
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
@@ -37,7 +37,7 @@ const SCALE = process.env.BENCH_SCALE ?? (RTSP ? '1280x720' : undefined);
 const MODEL = process.env.BENCH_MODEL ?? join(assets, 'models', 'yolox_nano.onnx');
 const STILL = process.env.BENCH_FOOTAGE === 'still';
 if (STILL && !RTSP) throw new Error('BENCH_FOOTAGE=still needs BENCH_RTSP=1');
-const CLIP_SECONDS = STILL ? 55 : 139;
+const CLIP_SECONDS = STILL ? 57 : 139;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const f1 = (v: number) => v.toFixed(1);
 
@@ -88,15 +88,15 @@ function rtspFootage(n: number): Record<string, string> {
   return mounts;
 }
 
-/** One 55 s cycle of the mostly-still footage (BENCH_FOOTAGE=still), lossless so the loop's encode is the only one. */
+/** One 57 s cycle of the mostly-still footage (BENCH_FOOTAGE=still), lossless so the loop's encode is the only one. */
 function stillCycle(dir: string): string {
-  const out = join(dir, 'still-cycle.mkv');
+  const out = join(dir, 'still-cycle-57s.mkv');
   if (!existsSync(out)) {
     const graph = [
       '[0:v]trim=0:5,setpts=PTS-STARTPTS,split=2[fwd][b]',
       '[b]reverse[back]',
       '[fwd][back]concat=n=2:v=1,split=4[s1][s2][s3][s4]',
-      '[0:v]trim=5:20,setpts=PTS-STARTPTS[walk]',
+      '[0:v]trim=4:21,setpts=PTS-STARTPTS[walk]',
       '[s1][s2][s3][s4][walk]concat=n=5:v=1[out]',
     ].join(';');
     ffmpeg(['-i', CLIP, '-filter_complex', graph, '-map', '[out]', '-an', '-c:v', 'libx264', '-qp', '0', '-preset', 'ultrafast', `${out}.part.mkv`]);
@@ -179,7 +179,7 @@ if (unavailable) {
   console.error(`bench: BENCH_RTSP=1 ${unavailable}`);
   process.exit(2);
 }
-console.log(`${availableParallelism()} CPUs, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}; ${CLIP} ${STILL ? 'as mostly still footage (40 s empty room, 15 s a person walking in, looped)' : 'looped'}${RTSP ? ', H.264 over RTSP (GStreamer)' : ''}, ${FPS} fps, ${SCALE ?? 'source size'}; warm-up ${WARMUP} s, window ${SECONDS} s`);
+console.log(`${availableParallelism()} CPUs, load ${(await import('node:os')).loadavg().map((v) => v.toFixed(1)).join(' ')}; ${CLIP} ${STILL ? 'as mostly still footage (40 s empty room, then 17 s of a person walking in and out, looped)' : 'looped'}${RTSP ? ', H.264 over RTSP (GStreamer)' : ''}, ${FPS} fps, ${SCALE ?? 'source size'}; warm-up ${WARMUP} s, window ${SECONDS} s`);
 const capacity: Record<string, number> = {};
 for (const mode of MODES) {
   capacity[mode] = 0;
