@@ -8,6 +8,8 @@ const { EVENT_RUN_END } = Mocha.Runner.constants;
 
 class SpecWithSummary extends Spec {
   constructor(runner, options) {
+    // with colours off, the ✔ and ✖ marks too: they come from log-symbols, which colours them by its own lights (CI=true)
+    if (options.color === false) Object.assign(Mocha.reporters.Base.symbols, { ok: '✔', err: '✖' });
     super(runner, options);
     runner.once(EVENT_RUN_END, () => {
       const { passes, failures, pending } = runner.stats;
