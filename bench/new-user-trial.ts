@@ -19,6 +19,7 @@ import { Mosquitto } from './support/mosquitto.js';
 import { freePort } from './support/ports.js';
 import { RtspServer, rtspServerUnavailable } from './support/rtsp-server.js';
 import { lavfiSpec, renderSquareClip } from './support/synthetic.js';
+import { until } from './support/until.js';
 
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '60' }, cap: { type: 'string', default: '300' } } });
 const here = resolve(fileURLToPath(import.meta.url), '..');
@@ -31,17 +32,6 @@ const results: { step: string; ok: boolean; detail: string }[] = [];
 function report(step: string, ok: boolean, detail: string): void {
   results.push({ step, ok, detail });
   console.log(`${ok ? 'PASS' : 'FAIL'}  ${step}: ${detail}`);
-}
-
-/** Resolves with check's first truthy value (polled), or rejects naming what was awaited. */
-async function until<T>(what: string, check: () => T | undefined | false | null | Promise<T | undefined | false | null>, timeoutMs: number, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
 }
 
 interface Run {

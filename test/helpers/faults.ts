@@ -8,16 +8,9 @@ import { runInNewContext } from 'node:vm';
 import { cliPath } from './assets.js';
 import { childProcesses, type ProcessInfo } from './processes.js';
 
-/** Resolves once `check` returns something truthy (polled every `everyMs`); rejects after `timeoutMs`, naming `what`. */
-export async function until<T>(what: string, check: () => T | undefined | null | false | Promise<T | undefined | null | false>, timeoutMs = 15_000, everyMs = 25): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+import { until } from '../../bench/support/until.js';
+
+export { until };
 
 /** The command line of a process ('' when it is gone). */
 export function cmdline(pid: number): string {

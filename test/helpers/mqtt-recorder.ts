@@ -111,3 +111,12 @@ export async function retainedOn(url: string, topics: string[], marker: string):
     await rec.close();
   }
 }
+
+/** What the broker holds retained on `topics` now: `retainedOn` with a marker of its own, published retained first. */
+export async function retainedNow(url: string, topics: string[]): Promise<Map<string, string>> {
+  const marker = `test-marker/${Math.random().toString(36).slice(2)}`;
+  const pub = await MqttRecorder.connect(url, []);
+  await pub.publish(marker, 'x', { retain: true });
+  await pub.close();
+  return retainedOn(url, topics, marker);
+}

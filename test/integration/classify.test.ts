@@ -22,6 +22,7 @@ import { glyph, GLYPH_CLASSES } from '../helpers/glyphs.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
 import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
 import { waitForNoChildren } from '../helpers/processes.js';
+import { until } from '../helpers/faults.js';
 import { writeSquareModel } from '../helpers/square-detector.js';
 import { DEFAULT_SCENE, renderSquareClip, type SquareScene } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
@@ -47,16 +48,6 @@ async function renderStateClip(path: string, seconds: number): Promise<string> {
     p.on('close', (code) => (code === 0 ? resolve() : reject(new Error(`ffmpeg ${code}: ${err}`))));
   });
   return path;
-}
-
-async function until<T>(what: string, check: () => T | undefined | false, timeoutMs = 30000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
 }
 
 describe('classifiers on the cameras and behind the API', function () {
@@ -127,7 +118,7 @@ describe('classifiers on the cameras and behind the API', function () {
     await runtime.done;
     const end = await rec.waitFor((r) => r.json<EventMsg>('lookout/yard/events').find((e) => e.type === 'end'), 'the end');
     assert.equal(end.after.sub_label, 'red', 'the end carries it too');
-    await until('the sub-label on /ws', () => wsEvents.find((e) => e.type === 'update' && e.after.sub_label === 'red'));
+    await until('the sub-label on /ws', () => wsEvents.find((e) => e.type === 'update' && e.after.sub_label === 'red'), 30_000);
     const api = (await (await fetch(`${http!.url}/api/events?camera=yard`)).json()) as { type: string; object: { sub_label: string | null } }[];
     assert.ok(api.some((e) => e.type === 'update' && e.object.sub_label === 'red'), JSON.stringify(api.map((e) => [e.type, e.object.sub_label])));
     const stats = runtime.snapshot().classify!.models[colour]!;
@@ -190,7 +181,7 @@ describe('classifiers on the cameras and behind the API', function () {
       const msg = JSON.parse(m.toString()) as { topic: string; payload: unknown };
       if (msg.topic === 'lookout/yard/state/door') wsStates.push(msg.payload);
     });
-    await until('the retained state on /ws', () => wsStates.includes('blue'));
+    await until('the retained state on /ws', () => wsStates.includes('blue'), 30_000);
     assert.deepEqual(rec.texts('lookout/yard/state/door'), ['red', 'blue'], 'one message per change, none per result');
     const retained = await retainedOn(broker.url, ['lookout/yard/state/door', 'homeassistant/#'], 'lookout/available');
     assert.equal(retained.get('lookout/yard/state/door'), 'blue');

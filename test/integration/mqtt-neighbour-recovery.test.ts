@@ -7,7 +7,7 @@ import type { MqttConfig } from '../../config/types.js';
 import { Logger } from '../../core/logger.js';
 import { MqttSink } from '../../sinks/mqtt/mqtt-sink.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
+import { MqttRecorder, retainedNow } from '../helpers/mqtt-recorder.js';
 import { fakeInputs } from '../helpers/sink-inputs.js';
 import { spawnLookout, until } from '../helpers/faults.js';
 import { startLookout } from '../helpers/running-lookout.js';
@@ -51,13 +51,7 @@ describe('MQTT good neighbour after the start (real mosquitto)', function () {
     return s;
   }
 
-  async function retained(topics: string[]): Promise<Map<string, string>> {
-    const marker = `test-marker/${Math.random().toString(36).slice(2)}`;
-    const pub = await MqttRecorder.connect(b.url, []);
-    await pub.publish(marker, 'x', { retain: true });
-    await pub.close();
-    return retainedOn(b.url, topics, marker);
-  }
+  const retained = (topics: string[]) => retainedNow(b.url, topics);
 
   async function publishRetained(pairs: [string, string][]): Promise<void> {
     const other = await MqttRecorder.connect(b.url, []);

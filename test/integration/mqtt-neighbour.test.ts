@@ -9,7 +9,7 @@ import { MqttSink } from '../../sinks/mqtt/mqtt-sink.js';
 import { Subject } from 'rxjs';
 import type { Snapshot } from '../../sinks/snapshot/snapshots.js';
 import { Mosquitto } from '../helpers/mosquitto.js';
-import { MqttRecorder, retainedOn } from '../helpers/mqtt-recorder.js';
+import { MqttRecorder, retainedNow } from '../helpers/mqtt-recorder.js';
 import { fakeInputs } from '../helpers/sink-inputs.js';
 
 /** Resolves once `check` holds (a state no event announces), polling every 20 ms. */
@@ -54,14 +54,7 @@ describe('MQTT good neighbour (real mosquitto)', function () {
     return s;
   }
 
-  /** What the broker holds retained on `topics` (retainedOn's marker must itself be retained first). */
-  async function retained(topics: string[]): Promise<Map<string, string>> {
-    const marker = `test-marker/${Math.random().toString(36).slice(2)}`;
-    const pub = await MqttRecorder.connect(b.url, []);
-    await pub.publish(marker, 'x', { retain: true });
-    await pub.close();
-    return retainedOn(b.url, topics, marker);
-  }
+  const retained = (topics: string[]) => retainedNow(b.url, topics);
 
   async function fakeFrigate(): Promise<void> {
     const other = await MqttRecorder.connect(b.url, []);

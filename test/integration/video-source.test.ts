@@ -8,8 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { computeTransform } from '../../core/letterbox.js';
 import { buildFfmpegArgs, frameBytes } from '../../sources/ffmpeg-args.js';
 import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
-import { until } from '../helpers/faults.js';
-import { readFileSync } from 'node:fs';
+import { cmdline, until } from '../helpers/faults.js';
 import { DEFAULT_SCENE, frameCount, frameTime, lavfiSpec, renderSquareClip, squarePosition } from '../helpers/synthetic.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
@@ -108,14 +107,7 @@ describe('VideoSource (real ffmpeg)', function () {
   /** The ffmpeg children waiting for their filter graph on fd 3 (started by probeAhead), by pid. */
   const waitingForGraph = () =>
     childProcesses()
-      .filter((p) => p.comm.startsWith('ffmpeg'))
-      .filter((p) => {
-        try {
-          return readFileSync(`/proc/${p.pid}/cmdline`, 'utf8').split('\0').includes('pipe:3');
-        } catch {
-          return false; // gone meanwhile
-        }
-      })
+      .filter((p) => p.comm.startsWith('ffmpeg') && cmdline(p.pid).split(' ').includes('pipe:3'))
       .map((p) => p.pid);
 
   it('probeAhead starts ffmpeg too; it waits for its graph, and its frames are byte for byte those of an ffmpeg started at subscription', async () => {
