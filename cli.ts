@@ -1,7 +1,6 @@
 #!/usr/bin/env node
 // argv → command → exit code. Errors become one line on stderr: exit 2 for what the user must fix in the invocation or
 // config, 1 for runtime failures; stack traces only with --verbose.
-import { readFileSync } from 'node:fs';
 // each command's modules are imported when it runs: all of them together take seconds to load (sharp, playwright,
 // the trainer), which every command, `lookout detect` included, would pay before its first result
 import { commandHelp, helpText, parseCommandLine, preprocessFromOptions, usageError } from './cli/options.js';
@@ -34,8 +33,7 @@ async function main(argv: string[]): Promise<number> {
   const parsed = parseCommandLine(argv);
   const out = (line: string) => process.stdout.write(line + '\n');
   if (parsed.kind === 'version') {
-    const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-    out(pkg.version);
+    out((await import('./core/version.js')).LOOKOUT_VERSION);
     return 0;
   }
   if (parsed.kind === 'help' || parsed.kind === 'none') {

@@ -1,7 +1,7 @@
 // What `lookout run` would refuse before opening a camera, checked without running anything, so that `validate`
 // passes exactly what `run` accepts: binding beyond loopback without auth, the model file, its adapter, the labels,
-// classifier preprocessing (its values are checked by the schema, config/preprocess.ts; here, that the adapter takes it).
-// the classifiers cameras name.
+// classifier preprocessing (its values are checked by the schema, config/preprocess.ts; here, that the adapter takes it),
+// and the classifiers the cameras name.
 import { stat } from 'node:fs/promises';
 import { ADAPTER_NAMES } from '../config/defaults.js';
 import type { Config } from '../config/types.js';

@@ -2,8 +2,7 @@
 // serves, with its labels, a model card and the test split. The report goes to stdout (text, or JSON with --json);
 // progress (a bar on a TTY, one line per epoch otherwise) goes to stderr.
 import { trainedModelsDir } from '../models/trained-models.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { LOOKOUT_VERSION } from '../core/version.js';
 import type { Logger } from '../core/logger.js';
 import { formatReport } from '../pipeline/eval/report.js';
 import { renderProgress } from './progress.js';
@@ -34,18 +33,12 @@ export interface TrainCommandOptions {
   registry?: ResolveOptions;
 }
 
-/** Where trained models go unless --out says otherwise. */
-export function defaultModelsDir(env: NodeJS.ProcessEnv = process.env): string {
-  return trainedModelsDir(env);
-}
-
 const PROGRESS_INTERVAL_MS = 100;
 
 export async function trainCommand(opts: TrainCommandOptions): Promise<TrainResult> {
   const write = opts.write ?? ((text: string) => void process.stdout.write(text));
   const progress = opts.progress ?? process.stderr;
   const tty = progress.isTTY === true;
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   let phaseStart = Date.now();
   let drawn = 0;
   let onLine = false;
@@ -87,10 +80,10 @@ export async function trainCommand(opts: TrainCommandOptions): Promise<TrainResu
     const common = {
       dataset: opts.dataset,
       name: opts.name,
-      outDir: opts.outDir ?? defaultModelsDir(),
+      outDir: opts.outDir ?? trainedModelsDir(),
       testSplit: opts.testSplit,
       validationSplit: opts.validationSplit,
-      lookoutVersion: pkg.version,
+      lookoutVersion: LOOKOUT_VERSION,
       logger: opts.logger,
       onProgress,
       signal: opts.signal,

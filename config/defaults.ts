@@ -124,7 +124,7 @@ export const DEFAULTS = {
     intervalSeconds: 0.5,
   },
   /** a camera's `states.<name>`: a fixed crop classified every few seconds and on motion in it */
-  state: { intervalSeconds: 10, consecutive: 3, onMotion: true, margin: 0 },
+  state: { intervalSeconds: 10, consecutive: 3, onMotion: true },
   /** a camera's `collect`: crops saved for teaching (`DIR/unlabelled/`) */
   collect: {
     enabled: false,

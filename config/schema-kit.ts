@@ -42,11 +42,6 @@ export interface Schema<T> {
   readonly info?: SchemaInfo;
 }
 
-/** `schema` described as `type` in the reference (for hand-written schemas). */
-export function described<T>(schema: Schema<T>, type: string): Schema<T> {
-  return { ...schema, info: { ...schema.info, type } };
-}
-
 const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'an object' : `${typeof v} ${JSON.stringify(v)}`);
 
 export function str(opts: { pattern?: RegExp; patternText?: string; nonEmpty?: boolean } = {}): Schema<string> {

@@ -12,6 +12,21 @@ export function iou(a: Readonly<Box>, b: Readonly<Box>): number {
   return union > 0 ? inter / union : 0;
 }
 
+/** Whether two corner boxes share some area (touching edges do not count). */
+export function overlaps(a: Readonly<Box>, b: Readonly<Box>): boolean {
+  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
+}
+
+/**
+ * Whether a box's centre lies in `region` (half-open): the rule for "was this object looked at" that the tracker and
+ * the region planner share.
+ */
+export function centreIn(box: Readonly<Box>, region: Readonly<Box>): boolean {
+  const cx = (box[0] + box[2]) / 2;
+  const cy = (box[1] + box[3]) / 2;
+  return cx >= region[0] && cx < region[2] && cy >= region[1] && cy < region[3];
+}
+
 export type Point = readonly [x: number, y: number];
 export type Polygon = readonly Point[];
 

@@ -16,6 +16,8 @@ import type { Logger } from '../core/logger.js';
 import type { ClassifyStats } from '../core/stats.js';
 import type { FrameStoreView } from '../core/frame-store.js';
 import type { Box, CameraUpdate, Frame, ImageTransform, Picture, StateChange, SubLabelDecision } from '../core/types.js';
+import { overlaps } from '../core/geometry.js';
+import { sourceToPicture } from './region-merge.js';
 import { cropResize } from '../models/crop-resize.js';
 import { OnnxDetector } from '../models/onnx-detector.js';
 import { isModelName, loadClassifierModel, trainedModelsDir } from '../models/trained-models.js';
@@ -269,7 +271,7 @@ export class Classification {
       run.inFlight = true;
       const pts = frame.pts;
       run.session
-        .classifyRegion(pic, toPicture(run.box, frame.transform, pic))
+        .classifyRegion(pic, sourceToPicture(run.box, pic, frame.transform))
         .then((c) => this.stateResult(run, c, pts))
         .catch((err: unknown) => this.failed(`state ${frame.camera}/${run.name}`, err))
         .finally(() => (run.inFlight = false));
@@ -370,20 +372,9 @@ export class Classification {
   }
 }
 
-function overlaps(a: Readonly<Box>, b: Readonly<Box>): boolean {
-  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
-}
-
-/** A source-pixel box in picture pixels. */
-function toPicture(box: Readonly<Box>, t: ImageTransform, pic: Picture): Box {
-  const sx = pic.width / t.srcWidth;
-  const sy = pic.height / t.srcHeight;
-  return [box[0] * sx, box[1] * sy, box[2] * sx, box[3] * sy];
-}
-
 /** A square around the object's box with a margin (picture pixels): the classifier sees its shape undistorted. */
 function objectRegion(box: Readonly<Box>, t: ImageTransform, pic: Picture): Box {
-  const [x1, y1, x2, y2] = toPicture(box, t, pic);
+  const [x1, y1, x2, y2] = sourceToPicture(box, pic, t);
   const side = Math.max(x2 - x1, y2 - y1) * (1 + 2 * OBJECT_MARGIN);
   const cx = (x1 + x2) / 2;
   const cy = (y1 + y2) / 2;

@@ -12,15 +12,15 @@ import type { Sink } from '../core/sink.js';
 import { Snapshots } from '../sinks/snapshot/snapshots.js';
 import { WebSocketSink } from '../sinks/websocket-sink.js';
 import { Collector } from '../sinks/collect/collector.js';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { cacheDir, type ResolveOptions } from '../models/registry.js';
+import { LOOKOUT_VERSION } from '../core/version.js';
+import type { ResolveOptions } from '../models/registry.js';
+import { trainedModelsDir } from '../models/trained-models.js';
 import { teachTrainer } from './teach-train.js';
 
 /** What the sinks read from the runtime (the Runtime class provides all of it). */
 export type SinkRuntime = MqttSinkInputs & Pick<Runtime, 'frames' | 'stats' | 'detectImage' | 'failure'> & Partial<Pick<Runtime, 'clips' | 'motion' | 'classifyImage' | 'trackedNow'>>;
 
-export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean; registry?: ResolveOptions; modelsDir?: string }): Promise<Sink[]> {
+export async function createSinks(runtime: SinkRuntime, config: Config, opts: { logger: Logger; json: boolean; registry?: ResolveOptions }): Promise<Sink[]> {
   const { logger } = opts;
   const sinks: Sink[] = [new LogSink(runtime, { logger, json: opts.json, shown: trackedDetections(config.cameras) })];
   try {
@@ -38,8 +38,7 @@ export async function createSinks(runtime: SinkRuntime, config: Config, opts: { 
     if (config.http) {
       const mqttLink = config.mqtt ? () => mqttSink?.link() : undefined;
       // the Teach page's Train button: `train --arch head` in this process, models where `lookout train` puts them
-      const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-      const teachTrain = teachTrainer({ outDir: opts.modelsDir ?? join(cacheDir(), 'models'), lookoutVersion: pkg.version, logger, registry: opts.registry });
+      const teachTrain = teachTrainer({ outDir: trainedModelsDir(), lookoutVersion: LOOKOUT_VERSION, logger, registry: opts.registry });
       http = await HttpServer.create(runtime, { ...config.http, auth: config.http.auth, logger, cameras: config.cameras, snapshots: snapshots!, mqttLink, teachTrain, frigate: config.mqtt?.dialect === 'frigate' ? config.mqtt : undefined });
       sinks.push(http);
       logger.info(`dashboard and API on ${http.url}`, { component: 'http' });

@@ -4,7 +4,7 @@
 // `stationaryRecheckFrames` frames; the tracker does not age them in between (FrameResult.regions says where it
 // looked). The plan rides the frame (`Frame.regions`, picture pixels); inference crops and batches the regions.
 import type { CameraConfig } from '../config/types.js';
-import { iou } from '../core/geometry.js';
+import { centreIn, iou, overlaps } from '../core/geometry.js';
 import type { CameraRegionStats } from '../core/stats.js';
 import type { Box, Frame, FrameResult } from '../core/types.js';
 import type { MotionResult } from '../sources/motion-detector.js';
@@ -44,6 +44,9 @@ interface CameraState {
   inputs: SampleRing;
 }
 
+/** A frame where nothing moves and nothing is known: no region, no inference (shared: nothing writes to it) */
+const NO_REGIONS: readonly Box[] = Object.freeze([]);
+
 /** IoU above which a new detection is the same known object */
 const SAME_OBJECT_IOU = 0.3;
 
@@ -62,22 +65,17 @@ export class RegionPlanner {
   /** Decides where to look in the frame (sets `frame.regions` in regions mode) and counts it. */
   plan(frame: Frame, motion: MotionResult | undefined): Frame {
     const settings = this.settingsOf(frame.camera);
-    // full-mode cameras (the default) are looked at whole and keep no region state: nothing to count per frame
+    // full-mode cameras are looked at whole and keep no region state: nothing to count per frame
     if (settings?.detectMode !== 'regions') return frame;
     const s = this.stateOf(frame.camera);
     s.frames++;
-    const whole = (): Frame => {
-      s.fullFrames++;
-      s.inputs.push(this.now());
-      return frame;
-    };
     const picture = frame.picture;
-    if (this.modelSize <= 0 || !picture || !motion) return whole();
+    if (this.modelSize <= 0 || !picture || !motion) return this.whole(s, frame);
     const pts = frame.pts;
     // at start, every fullScanSeconds, after a loop (pts back) and when motion started again on a new background
     if (s.lastFullScan === undefined || pts - s.lastFullScan >= settings.regions.fullScanSeconds || pts < s.lastFullScan || motion.recalibrated) {
       s.lastFullScan = pts;
-      return whole();
+      return this.whole(s, frame);
     }
     const boxes: Box[] = [...motion.boxes];
     for (const k of s.known) {
@@ -89,7 +87,7 @@ export class RegionPlanner {
     }
     if (boxes.length === 0) {
       s.skipped++;
-      return Object.assign(frame, { regions: [] as Box[] });
+      return Object.assign(frame, { regions: NO_REGIONS });
     }
     const plan = planRegions(
       boxes.map((b) => sourceToPicture(b, picture, frame.transform)),
@@ -97,12 +95,20 @@ export class RegionPlanner {
     );
     if (plan.full) {
       s.lastFullScan = pts;
-      return whole();
+      return this.whole(s, frame);
     }
     s.regionFrames++;
     s.regions += plan.regions.length;
-    for (let i = 0; i < plan.regions.length; i++) s.inputs.push(this.now());
+    const now = this.now();
+    for (let i = 0; i < plan.regions.length; i++) s.inputs.push(now);
     return Object.assign(frame, { regions: plan.regions });
+  }
+
+  /** The frame is looked at whole: counted as one model input. */
+  private whole(s: CameraState, frame: Frame): Frame {
+    s.fullFrames++;
+    s.inputs.push(this.now());
+    return frame;
   }
 
   /** A frame's result: what it found is looked for in the frames that follow. */
@@ -148,7 +154,7 @@ export class RegionPlanner {
     s.known = s.known.filter((k) => pts - k.lastSeen - k.heldSeconds <= keep && pts >= k.lastSeen - keep);
   }
 
-  /** Per camera in regions mode (full-mode cameras keep today's stats): regions per frame, inputs per second, frames skipped. */
+  /** Per camera in regions mode (full-mode cameras keep the plain stats): regions per frame, inputs per second, frames skipped. */
   stats(): Record<string, CameraRegionStats> {
     const out: Record<string, CameraRegionStats> = {};
     const now = this.now();
@@ -175,14 +181,4 @@ export class RegionPlanner {
     }
     return s;
   }
-}
-
-function centreIn(box: Readonly<Box>, r: Readonly<Box>): boolean {
-  const cx = (box[0] + box[2]) / 2;
-  const cy = (box[1] + box[3]) / 2;
-  return cx >= r[0] && cx < r[2] && cy >= r[1] && cy < r[3];
-}
-
-function overlaps(a: Readonly<Box>, b: Readonly<Box>): boolean {
-  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }

@@ -3,6 +3,7 @@
 // scale (so small things are seen at full resolution), unless the picture itself is smaller. Regions that overlap are
 // merged into one square around all they hold; when regions would cover most of the frame, one full-frame
 // inference is cheaper and sees as much.
+import { overlaps } from '../core/geometry.js';
 import type { Box } from '../core/types.js';
 
 export interface RegionOptions {
@@ -65,8 +66,4 @@ export function planRegions(boxes: readonly Box[], opts: RegionOptions): RegionP
   const area = groups.reduce((sum, g) => sum + (g.region[2] - g.region[0]) * (g.region[3] - g.region[1]), 0);
   if (area > (opts.fullFraction ?? 0.6) * W * H) return { full: true };
   return { full: false, regions: groups.map((g) => g.region) };
-}
-
-function overlaps(a: Box, b: Box): boolean {
-  return a[0] < b[2] && b[0] < a[2] && a[1] < b[3] && b[1] < a[3];
 }

@@ -104,11 +104,13 @@ export class Runtime {
   ) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     const bySource = new Map(sources.map((s) => [s.camera, s]));
-    this.motion = new CameraMotion((camera) => config.cameras.find((c) => c.name === camera)?.motion);
+    // asked per frame: a map, not a scan of the cameras (names are unique; an upload's camera has no config)
+    const cameraByName = new Map(config.cameras.map((c) => [c.name, c]));
+    this.motion = new CameraMotion((camera) => cameraByName.get(camera)?.motion);
     this.motion$ = this.motion.changes$;
     if (classification && classification.hasStates) this.states$ = classification.states$;
     const { format } = detector.info;
-    this.regions = new RegionPlanner((camera) => config.cameras.find((c) => c.name === camera), format.width === format.height ? format.width : 0);
+    this.regions = new RegionPlanner((camera) => cameraByName.get(camera), format.width === format.height ? format.width : 0);
     this.stats = new StatsCollector(detector.info, (camera) => bySource.get(camera)?.counters ?? { framesIn: 0, dropped: 0 });
     for (const c of config.cameras) if (!c.enabled) this.stats.setStatus(c.name, 'disabled');
     this.detectorStates = detector.states$?.subscribe((s) => {

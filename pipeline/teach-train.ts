@@ -14,7 +14,6 @@ import { IMAGE_EXTENSIONS } from './eval/folder.js';
 import { trainHeadModel } from './train-head.js';
 import { UNLABELLED as UNLABELLED_FOLDER } from '../sinks/collect/collect-store.js';
 
-
 export interface TeachTrainOptions {
   /** where models go (`lookout train`'s default: `<cache>/models`) */
   outDir: string;

@@ -11,7 +11,7 @@
 //   tracks that were matched on the previous update, with a stricter gate, and never start a track.
 // - A track not matched for `maxDisappearedSeconds` of stream time is removed.
 import { DEFAULTS } from '../config/defaults.js';
-import { iou } from '../core/geometry.js';
+import { centreIn, iou } from '../core/geometry.js';
 import type { RandomSource } from '../core/random.js';
 import { assignMaxWeight } from './assignment.js';
 import type { Box, Detection } from '../core/types.js';
@@ -183,8 +183,7 @@ function centre(box: Box): [number, number] {
 
 /** Whether a box's centre lies in one of the regions. */
 function lookedAt(box: Box, regions: readonly Box[]): boolean {
-  const [cx, cy] = centre(box);
-  return regions.some((r) => cx >= r[0] && cx < r[2] && cy >= r[1] && cy < r[3]);
+  return regions.some((r) => centreIn(box, r));
 }
 
 function groupByLabel<T extends { label: string }>(items: readonly T[]): Map<string, T[]> {

@@ -3,12 +3,11 @@
 // key ending in `_fps`, one per `cameras.<name>.<x>_fps`, an inference-speed sensor per `detectors.<name>`, and an
 // uptime sensor from `service.uptime`; the keys it would read as temperatures, GPUs or CPU per process are left out, so
 // it makes no sensor that would always be unknown.
-import { readFileSync } from 'node:fs';
+import { LOOKOUT_VERSION } from '../core/version.js';
 import type { StatsSnapshot } from '../core/stats.js';
 
 /** The Frigate release whose API shapes these are (the integration checks `/api/version` against its cut-off). */
 export const FRIGATE_API_VERSION = '0.14.1';
-const LOOKOUT_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 /** What `/api/version` and `service.version` say: the emulated release (the integration compares the part before `-`), then ours. */
 export const FRIGATE_VERSION_TEXT = `${FRIGATE_API_VERSION}-lookout-${LOOKOUT_VERSION}`;
 

@@ -106,7 +106,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
       ...(src.extraOutput ?? []),
     ];
   }
-  return [...head, '-an', '-sn', '-dn', '-vf', videoFilter(src.fps, format, t, !src.padInReader), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
+  return [...head, '-an', '-sn', '-dn', '-vf', singleOutputFilter(src, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
 }
 
 /** The fd an ffmpeg started ahead reads its filter graph from. */
@@ -115,7 +115,7 @@ export const GRAPH_FD = 3;
 /**
  * An ffmpeg started before the model says what it needs (`lookout detect` starts it while the model loads): the same
  * run as `buildFfmpegArgs` without a picture or a second output, but the video filter is read from fd 3
- * (`aheadGraph`) once the format is known. ffmpeg reads it only after opening the input, so its own start (~0.2 s
+ * (`singleOutputFilter`) once the format is known. ffmpeg reads it only after opening the input, so its own start (~0.2 s
  * here, most of a first result's latency after the model) is paid during the model load. The graph ends in the
  * frame's pixel format, so the output is what `-pix_fmt` would give.
  */
@@ -123,8 +123,8 @@ export function buildAheadFfmpegArgs(src: Omit<FfmpegInput, 'hwaccel' | 'extraOu
   return [...headArgs(src, false), '-an', '-sn', '-dn', '-filter_script:v', `pipe:${GRAPH_FD}`, '-f', 'rawvideo', 'pipe:1'];
 }
 
-/** The filter graph for an ffmpeg started with `buildAheadFfmpegArgs`: `buildFfmpegArgs`'s `-vf`. */
-export function aheadGraph(src: Pick<FfmpegInput, 'fps' | 'padInReader'>, format: FrameFormat, t: FittedTransform): string {
+/** The video filter of a run with one output: `-vf` of `buildFfmpegArgs`, the graph an ffmpeg started ahead reads. */
+export function singleOutputFilter(src: Pick<FfmpegInput, 'fps' | 'padInReader'>, format: FrameFormat, t: FittedTransform): string {
   return videoFilter(src.fps, format, t, !src.padInReader);
 }
 

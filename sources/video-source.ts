@@ -8,7 +8,7 @@ import { LookoutError, type ErrorCode } from '../core/errors.js';
 import type { Frame, FrameFormat } from '../core/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
-import { aheadGraph, buildAheadFfmpegArgs, buildFfmpegArgs, frameBytes, GRAPH_FD, probeArgs, type FfmpegInput } from './ffmpeg-args.js';
+import { buildAheadFfmpegArgs, buildFfmpegArgs, frameBytes, GRAPH_FD, probeArgs, singleOutputFilter, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
@@ -167,15 +167,10 @@ export class VideoSource implements FrameSource {
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
         const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined };
+        // probeAhead starts one only for a source whose runs have one output (no picture, recording or hwaccel)
         const ahead = this.takeAhead();
-        let p: FfmpegProcess;
-        if (ahead && hwaccel === undefined && extraOutput === undefined && !pictures) {
-          p = ahead;
-          p.writeAndClose(GRAPH_FD, aheadGraph(args, format, transform));
-        } else {
-          void ahead?.stop();
-          p = FfmpegProcess.spawn(buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
-        }
+        ahead?.writeAndClose(GRAPH_FD, singleOutputFilter(args, format, transform));
+        const p = ahead ?? FfmpegProcess.spawn(buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
         proc = p;
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {

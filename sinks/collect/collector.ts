@@ -8,6 +8,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { CameraConfig } from '../../config/types.js';
 import type { FrameStoreView } from '../../core/frame-store.js';
+import { overlaps } from '../../core/geometry.js';
 import type { Logger } from '../../core/logger.js';
 import type { MotionView } from '../../core/motion-view.js';
 import type { Sink } from '../../core/sink.js';
@@ -35,6 +36,8 @@ interface Camera {
   config: CameraConfig;
   labels: Set<string>;
   store: CollectStore;
+  /** the camera's state boxes, listed once (the config is frozen; results come every frame) */
+  states: [string, CameraConfig['states'][string]][];
   /** stream time of each state's last saved crop */
   stateSaved: Map<string, number>;
 }
@@ -47,8 +50,6 @@ export const LONG_LIVED_SECONDS = 300;
 
 /** motion-triggered state crops at most this often (stream seconds) */
 const MOTION_GAP_SECONDS = 1;
-
-const overlaps = (a: readonly number[], b: readonly number[]) => a[0]! < b[2]! && b[0]! < a[2]! && a[1]! < b[3]! && b[1]! < a[3]!;
 
 export class Collector implements Sink {
   readonly name = 'collect';
@@ -73,11 +74,11 @@ export class Collector implements Sink {
         store = new CollectStore(k.dir, { maxPerClass: k.maxPerClass, maxBytes: k.maxBytes, duplicateSimilarity: k.duplicateSimilarity }, logger.child({ component: 'collect' }));
         this.stores.set(k.dir, store);
       }
-      this.cameras.set(c.name, { config: c, labels: new Set(k.labels ?? c.objects.track), store, stateSaved: new Map() });
+      this.cameras.set(c.name, { config: c, labels: new Set(k.labels ?? c.objects.track), store, states: Object.entries(c.states), stateSaved: new Map() });
     }
     this.subscriptions = [
       inputs.updates$.subscribe((u) => this.onUpdate(u)),
-      ...([...this.cameras.values()].some((c) => Object.keys(c.config.states).length > 0) ? [inputs.results$.subscribe((r) => this.onResult(r))] : []),
+      ...([...this.cameras.values()].some((c) => c.states.length > 0) ? [inputs.results$.subscribe((r) => this.onResult(r))] : []),
     ];
   }
 
@@ -137,7 +138,7 @@ export class Collector implements Sink {
   private onResult(r: FrameResult): void {
     const cam = this.cameras.get(r.frame.camera);
     if (!cam) return;
-    const states = Object.entries(cam.config.states);
+    const states = cam.states;
     if (states.length === 0) return;
     const pts = r.frame.pts;
     let motion: readonly Box[] | undefined;
@@ -146,7 +147,7 @@ export class Collector implements Sink {
       let due = last === undefined || pts - last >= cam.config.collect.stateIntervalSeconds;
       if (!due && state.onMotion && pts - last! >= MOTION_GAP_SECONDS) {
         motion ??= this.inputs.motion?.latest(r.frame.camera)?.boxes ?? [];
-        due = motion.some((b) => overlaps(b, state.box));
+        due = motion.some((b) => overlaps(b, state.box as Readonly<Box>));
       }
       if (!due) continue;
       const stored = this.inputs.frames.latest(r.frame.camera);

@@ -27,6 +27,7 @@ import { parseRange } from './byte-range.js';
 import { metricsText, processMetricsText } from './metrics.js';
 import type { MqttLinkStatus } from '../mqtt/connection.js';
 import { HttpError } from './http-error.js';
+import { sendJpeg, sendJson } from './reply.js';
 import { FrigateApi } from './frigate-api.js';
 import { statsPayload } from '../stats-payload.js';
 
@@ -74,16 +75,6 @@ function pathSegment(text: string): string {
   return decoded;
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendJpeg(res: ServerResponse, jpeg: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'content-length': jpeg.length, ...headers });
-  res.end(jpeg);
-}
 
 const CAMERA_STATES_HEALTHY = new Set(['online', 'ended', 'disabled']);
 const UPLOAD_TYPES = new Set(['image/jpeg', 'image/png']);

@@ -14,6 +14,7 @@ import { frigateConfig } from './frigate-config.js';
 import { frigateEvent, parseEventQuery, queryEvents, summarizeEvents, type FrigateEvent } from './frigate-events.js';
 import type { EventLog } from './event-log.js';
 import { HttpError } from './http-error.js';
+import { sendJpeg, sendJson, sendText } from './reply.js';
 
 /** Frigate's thumbnails are 175 pixels high. */
 const THUMBNAIL_HEIGHT = 175;
@@ -49,15 +50,15 @@ export class FrigateApi {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const path = url.pathname;
     if (path === '/api/version') return sendText(res, FRIGATE_VERSION_TEXT), true;
-    if (path === '/api/config') return sendJson(res, frigateConfig(this.inputs.cameras, this.inputs.mqtt, FRIGATE_API_VERSION)), true;
-    if (path === '/api/stats') return sendJson(res, this.stats.stats(this.inputs.snapshot())), true;
-    if (path === '/api/events') return sendJson(res, queryEvents(this.rows(), parseEventQuery(url.searchParams))), true;
-    if (path === '/api/events/summary') return sendJson(res, summarizeEvents(this.rows(), url.searchParams)), true;
+    if (path === '/api/config') return sendJson(res, 200, frigateConfig(this.inputs.cameras, this.inputs.mqtt, FRIGATE_API_VERSION)), true;
+    if (path === '/api/stats') return sendJson(res, 200, this.stats.stats(this.inputs.snapshot())), true;
+    if (path === '/api/events') return sendJson(res, 200, queryEvents(this.rows(), parseEventQuery(url.searchParams))), true;
+    if (path === '/api/events/summary') return sendJson(res, 200, summarizeEvents(this.rows(), url.searchParams)), true;
     // a camera may be named `events`: its picture before the event routes
     let m = /^\/api\/([^/]+)\/latest\.jpg$/.exec(path);
     if (m && this.cameraNames.has(segment(m[1]))) return await this.latest(res, segment(m[1]), url.searchParams), true;
     m = /^\/api\/events\/([^/]+)$/.exec(path);
-    if (m) return sendJson(res, this.event(segment(m[1]))), true;
+    if (m) return sendJson(res, 200, this.event(segment(m[1]))), true;
     m = /^\/api\/events\/([^/]+)\/(thumbnail|snapshot)\.jpg$/.exec(path);
     if (m) return await this.eventPicture(res, segment(m[1]), m[2] as 'thumbnail' | 'snapshot', url.searchParams), true;
     return false;
@@ -108,20 +109,4 @@ function heightParam(params: URLSearchParams): number | undefined {
 /** Scaled to `height` rows, the width following the aspect ratio (as Frigate's `?h=`). */
 function resized(jpeg: Buffer, height: number): Promise<Buffer> {
   return sharp(jpeg).resize({ height }).jpeg({ quality: 80 }).toBuffer();
-}
-
-function sendJson(res: ServerResponse, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendText(res: ServerResponse, text: string): void {
-  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function sendJpeg(res: ServerResponse, jpeg: Buffer, headers: Record<string, string> = {}): void {
-  res.writeHead(200, { 'content-type': 'image/jpeg', 'cache-control': 'no-store', 'content-length': jpeg.length, ...headers });
-  res.end(jpeg);
 }

@@ -41,7 +41,7 @@ export interface FrigateConfig {
 /** Zone points as Frigate writes them: `x1,y1,x2,y2,…`. */
 const coordinates = (points: readonly (readonly number[])[]) => points.map((p) => p.join(',')).join(',');
 
-function cameraConfig(c: CameraConfig, snapshotsServed: boolean): FrigateCameraConfig {
+function cameraConfig(c: CameraConfig): FrigateCameraConfig {
   // the schema's default is `{}`, which widens the type to one without the optional sizes
   const detect = c.detect as { width?: number; height?: number };
   return {
@@ -58,7 +58,8 @@ function cameraConfig(c: CameraConfig, snapshotsServed: boolean): FrigateCameraC
     detect: { enabled: c.enabled, fps: c.fps, width: detect.width ?? null, height: detect.height ?? null },
     motion: { enabled: c.motion.enabled, threshold: c.motion.threshold, contour_area: c.motion.contourArea, improve_contrast: c.motion.improveContrast },
     record: { enabled: c.record.enabled, enabled_in_config: c.record.enabled },
-    snapshots: { enabled: snapshotsServed },
+    // Lookout serves a snapshot for every camera
+    snapshots: { enabled: true },
     audio: { enabled: false, enabled_in_config: false },
     rtmp: { enabled: false },
     mqtt: { enabled: true, timestamp: false, bounding_box: true, crop: false },
@@ -71,7 +72,7 @@ export function frigateConfig(cameras: readonly CameraConfig[], mqtt: MqttConfig
     // Frigate's default client id is its prefix; the integration names this instance by it in media URLs, so it is the
     // configured one or that stable default (not the random one the connection uses)
     mqtt: { enabled: true, topic_prefix: mqtt.topicPrefix, client_id: mqtt.clientId ?? mqtt.topicPrefix },
-    cameras: Object.fromEntries(cameras.map((c) => [c.name, cameraConfig(c, true)])),
+    cameras: Object.fromEntries(cameras.map((c) => [c.name, cameraConfig(c)])),
     birdseye: { enabled: false, restream: false },
     go2rtc: { streams: {} },
   };

@@ -11,7 +11,8 @@ import { describeError, isLookoutError } from '../../core/errors.js';
 import type { Logger } from '../../core/logger.js';
 import type { TeachTrain, TeachTrainProgress, TeachTrainResult } from '../../core/teach.js';
 import { UNLABELLED, type CropSidecar } from '../collect/collect-store.js';
-import { HttpError, sendJson } from './api.js';
+import { HttpError } from './api.js';
+import { sendJson } from './reply.js';
 
 export interface TeachOptions {
   cameras: readonly CameraConfig[];

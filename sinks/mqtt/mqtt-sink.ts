@@ -375,7 +375,7 @@ export class MqttSink implements Sink {
    */
   private finalAvailability(): OutboxMessage | undefined {
     const available = this.dialect.availableTopic;
-    if (this.supersededBy !== undefined) return undefined;
+    // stopped, by an error or because another run took the prefix over (that stops this one too): leave it alone
     if (this.stoppedWhy !== undefined) return undefined;
     const previous = this.tookOverFrom;
     if (previous) {
