@@ -36,7 +36,7 @@ async function main(): Promise<void> {
   const decoded = await Promise.all(PHOTOS.map((p) => decodeImageFile(p, format)));
   const piped: number[] = [];
   const bare: number[] = [];
-  console.log(`load average before: ${loadavg().map((v) => v.toFixed(2)).join(' ')}; ${count} photos, ${rounds} rounds; UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(4)'} VIPS_CONCURRENCY=${process.env.VIPS_CONCURRENCY ?? '(cores)'} decoders=${decoders ?? 'default'}`);
+  console.log(`load average before: ${loadavg().map((v) => v.toFixed(2)).join(' ')}; ${count} photos, ${rounds} rounds; UV_THREADPOOL_SIZE=${process.env.UV_THREADPOOL_SIZE ?? '(4)'} VIPS_CONCURRENCY=${process.env.VIPS_CONCURRENCY ?? '(1, sources/image-decoder.ts)'} decoders=${decoders ?? 'default'}`);
   for (let r = 0; r < rounds; r++) {
     let t0 = performance.now();
     let results = 0;

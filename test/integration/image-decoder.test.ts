@@ -126,6 +126,43 @@ describe('still-image decoder (sharp in-process)', function () {
     assert.deepEqual(rgbAt(image.data, 0, 7, 8, 8), [114, 114, 114]);
   });
 
+  it('letterbox-center: the picture sits in the middle of the padding, in grey and in colour', async () => {
+    const photo = await sharp(halves(), { raw: { width: W, height: H, channels: 3 } }).resize(60, 40, { kernel: 'nearest' }).png().toBuffer();
+    // 60×40 into 12×12: scaled to 12×8, two padding rows above and two below
+    const colour = await decodeImage(photo, { width: 12, height: 12, layout: 'gbrp', resize: 'letterbox-center', padValue: 114 }, 'photo.png');
+    assert.deepEqual([colour.transform.padX, colour.transform.padY], [0, 2]);
+    for (const y of [0, 1, 10, 11]) assert.deepEqual(rgbAt(colour.data, 5, y, 12, 12), [114, 114, 114], `row ${y} is padding`);
+    near(rgbAt(colour.data, 0, 2, 12, 12), LEFT, 2, 'first picture row, left');
+    near(rgbAt(colour.data, 11, 9, 12, 12), RIGHT, 2, 'last picture row, right');
+    const grey = await decodeImage(photo, { width: 12, height: 12, layout: 'gray', resize: 'letterbox-center', padValue: 114 }, 'photo.png');
+    assert.deepEqual([grey.data[5], grey.data[12 + 5], grey.data[10 * 12 + 5], grey.data[11 * 12 + 5]], [114, 114, 114, 114]);
+    assert.ok(grey.data[2 * 12] !== 114 && grey.data[2 * 12] !== grey.data[2 * 12 + 11], `picture rows hold the picture: ${[...grey.data.subarray(24, 36)]}`);
+  });
+
+  it('gives the pixels as stored under an embedded ICC profile, as ffmpeg (every video frame) and OpenCV do', async () => {
+    // tagged Display P3: applying the profile would move the saturated red by tens of levels
+    const tagged = await raw().withIccProfile('p3').jpeg({ quality: 100, chromaSubsampling: '4:4:4' }).toBuffer();
+    assert.ok((await sharp(tagged).metadata()).icc, 'the fixture really carries a profile');
+    const path = join(tmp(), 'p3.jpg');
+    await writeFile(path, tagged);
+    const ffmpegRgb = await new Promise<Buffer>((resolve, reject) => {
+      const ff = spawn('ffmpeg', ['-v', 'error', '-i', path, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const chunks: Buffer[] = [];
+      ff.stdout.on('data', (c: Buffer) => chunks.push(c));
+      ff.on('error', reject);
+      ff.on('close', (code) => (code === 0 ? resolve(Buffer.concat(chunks)) : reject(new Error(`ffmpeg exited ${code}`))));
+    });
+    const applied = await sharp(tagged).raw().toBuffer();
+    const image = await decodeImage(tagged, gbrp, 'p3.jpg');
+    for (const [x, y] of [[0, 0], [W - 1, H - 1]] as const) {
+      const i = (y * W + x) * 3;
+      const ours = rgbAt(image.data, x, y);
+      const stored = [...ffmpegRgb.subarray(i, i + 3)];
+      assert.ok(ours.every((v, c) => Math.abs(v - stored[c]!) <= 3), `(${x},${y}): ours ${ours}, ffmpeg ${stored}`);
+      assert.ok(ours.some((v, c) => Math.abs(v - applied[i + c]!) > 10), `(${x},${y}): the profile was applied (${ours} vs ${[...applied.subarray(i, i + 3)]}), the fixture shows nothing`);
+    }
+  });
+
   it('a file: reads it in-process, gives BMP to ffmpeg, and names the file that is missing or corrupt', async () => {
     const png = join(tmp(), 'ok.png');
     await raw().png().toFile(png);
