@@ -35,11 +35,21 @@ export interface DetectInput {
   /** pixels in `info.format` (planar), ideally backed by a SharedArrayBuffer so the worker reads it without a copy */
   data: Uint8Array;
   transform: ImageTransform;
-  /**
-   * detect in this square of the picture instead (regions mode): the detector crops and resizes it into its input
-   * (square inputs only) and maps boxes back through `transform`'s source size; `data` is then not read
-   */
-  crop?: { picture: Picture; region: Box };
+  /** detect in this part of the picture instead (regions mode): `data` is then not read */
+  crop?: PictureCrop;
+}
+
+/**
+ * A part of the detect-resolution picture the detector crops and resizes into its (square) input, mapping boxes back
+ * through the input's `transform` source size: a region, or the whole frame cut from the picture (regions mode, where
+ * ffmpeg sends the picture alone).
+ */
+export interface PictureCrop {
+  picture: Picture;
+  /** picture pixels; without `pad` clipped to the picture and stretched to the input (a planned region lies inside) */
+  region: Box;
+  /** the region keeps its scale and what lies outside the picture is this value: the model's letterbox */
+  pad?: number;
 }
 
 export interface DetectOutput {

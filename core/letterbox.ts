@@ -49,3 +49,13 @@ export function cropTransform(frame: Pick<ImageTransform, 'srcWidth' | 'srcHeigh
   const py = picture.height / frame.srcHeight;
   return { srcWidth: frame.srcWidth, srcHeight: frame.srcHeight, scaleX: crop.scaleX * px, scaleY: crop.scaleY * py, padX: -crop.x0 * crop.scaleX, padY: -crop.y0 * crop.scaleY };
 }
+
+/**
+ * The region of a `picture`-sized picture that `format` makes of a whole frame (letterbox, centred letterbox, stretch
+ * or centre crop, as ffmpeg's filter would): with `cropResize(…, format.padValue)`, the model's input for the whole
+ * frame, cut from the picture instead of sent by ffmpeg.
+ */
+export function letterboxRegion(format: Pick<FrameFormat, 'width' | 'height' | 'resize'>, picture: { width: number; height: number }): Box {
+  const t = computeTransform(format, picture.width, picture.height);
+  return [-t.padX / t.scaleX, -t.padY / t.scaleY, (format.width - t.padX) / t.scaleX, (format.height - t.padY) / t.scaleY];
+}

@@ -55,14 +55,17 @@ export interface FrameMeta {
 
 /** A frame on its way to inference. `data` belongs to a pool: call `release()` exactly once when done with it. */
 export interface Frame extends FrameMeta {
-  /** planar pixels in `format.layout`, `format.width * format.height * planes` bytes; backed by a SharedArrayBuffer */
+  /**
+   * planar pixels in `format.layout`, `format.width * format.height * planes` bytes; backed by a SharedArrayBuffer.
+   * Empty when the source sends the picture alone (`detectMode: regions`): the whole frame is then cut from `picture`
+   */
   data: Uint8Array;
   /** the same moment at detect resolution (packed RGB, `transform` source pixels × picture/source size); pooled too */
   picture?: Picture;
   /**
    * where to look (`detectMode: regions`): squares of `picture` in picture pixels, each cropped and resized into the
    * model's input; empty: nothing to look at (no motion, no tracked object), the frame skips inference; absent: the
-   * whole frame (`data`)
+   * whole frame (`data`, or the picture letterboxed when `data` is empty)
    */
   regions?: readonly Box[];
   /** returns `data` and `picture` to their pools */

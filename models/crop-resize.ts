@@ -10,53 +10,89 @@ export interface CropSource {
   data: Uint8Array;
 }
 
+/** Where in the `size × size` output the picture's pixels go (the rest is padding): output pixels. */
+interface Dest {
+  x: number;
+  y: number;
+  w: number;
+  h: number;
+}
+
 /**
- * Writes `region` (picture pixels, clipped to the picture) of `src`, resized to `size × size`, into `out` in `layout`
- * (`gbrp`: planes G, B, R; `gray`: one luma plane). Returns the transform back: `xPicture = x / scale + region[0]`.
+ * Writes `region` (picture pixels) of `src`, resized to `size × size`, into `out` in `layout` (`gbrp`: planes G, B,
+ * R; `gray`: one luma plane). Without `pad`, the region is clipped to the picture first and what is left fills the
+ * output (a region the planner placed inside the picture). With `pad`, the region keeps its scale and what lies
+ * outside the picture is `pad`: the whole picture letterboxed as the model wants it (core/letterbox.ts
+ * `letterboxRegion`).
+ * Returns the transform back: `xPicture = x / scaleX + x0`.
  */
-export function cropResize(src: CropSource, region: Readonly<Box>, size: number, layout: PixelLayout, out: Uint8Array): { scaleX: number; scaleY: number; x0: number; y0: number } {
+export function cropResize(src: CropSource, region: Readonly<Box>, size: number, layout: PixelLayout, out: Uint8Array, pad?: number): { scaleX: number; scaleY: number; x0: number; y0: number } {
   const planes = layout === 'gray' ? 1 : 3;
   if (out.length !== size * size * planes) throw new RangeError(`out must hold ${size * size * planes} bytes, got ${out.length}`);
-  const x0 = Math.max(0, Math.min(src.width - 1, Math.floor(region[0])));
-  const y0 = Math.max(0, Math.min(src.height - 1, Math.floor(region[1])));
-  const x1 = Math.max(x0 + 1, Math.min(src.width, Math.ceil(region[2])));
-  const y1 = Math.max(y0 + 1, Math.min(src.height, Math.ceil(region[3])));
-  const sx = (x1 - x0) / size;
-  const sy = (y1 - y0) / size;
+  let x0: number, y0: number, x1: number, y1: number;
+  let dest: Dest;
+  if (pad === undefined) {
+    x0 = Math.max(0, Math.min(src.width - 1, Math.floor(region[0])));
+    y0 = Math.max(0, Math.min(src.height - 1, Math.floor(region[1])));
+    x1 = Math.max(x0 + 1, Math.min(src.width, Math.ceil(region[2])));
+    y1 = Math.max(y0 + 1, Math.min(src.height, Math.ceil(region[3])));
+    dest = { x: 0, y: 0, w: size, h: size };
+  } else {
+    const rx = (region[2] - region[0]) / size;
+    const ry = (region[3] - region[1]) / size;
+    if (!(rx > 0 && ry > 0)) throw new RangeError(`region must have a positive size, got ${region.join(',')}`);
+    x0 = Math.max(0, Math.floor(region[0]));
+    y0 = Math.max(0, Math.floor(region[1]));
+    x1 = Math.min(src.width, Math.ceil(region[2]));
+    y1 = Math.max(y0, Math.min(src.height, Math.ceil(region[3])));
+    const dx = Math.min(size - 1, Math.max(0, Math.round((x0 - region[0]) / rx)));
+    const dy = Math.min(size - 1, Math.max(0, Math.round((y0 - region[1]) / ry)));
+    dest = { x: dx, y: dy, w: Math.max(1, Math.min(size - dx, Math.round((x1 - x0) / rx))), h: Math.max(1, Math.min(size - dy, Math.round((y1 - y0) / ry))) };
+    if (x1 <= x0 || y1 <= y0) {
+      out.fill(pad);
+      return { scaleX: 1 / rx, scaleY: 1 / ry, x0: region[0], y0: region[1] };
+    }
+    if (dest.w !== size || dest.h !== size) out.fill(pad);
+  }
+  const sx = (x1 - x0) / dest.w;
+  const sy = (y1 - y0) / dest.h;
+  const back = { scaleX: 1 / sx, scaleY: 1 / sy, x0: x0 - dest.x * sx, y0: y0 - dest.y * sy };
   const { width: W, data } = src;
   const plane = size * size;
   if (sx === 1 && sy === 1 && planes === 3) {
     // at source scale (the usual region): a de-interleaving copy, no weights
-    for (let y = 0; y < size; y++) {
+    for (let y = 0; y < dest.h; y++) {
       let i = ((y0 + y) * W + x0) * 3;
-      let o = y * size;
-      for (let x = 0; x < size; x++, o++, i += 3) {
+      let o = (dest.y + y) * size + dest.x;
+      for (let x = 0; x < dest.w; x++, o++, i += 3) {
         out[2 * plane + o] = data[i];
         out[o] = data[i + 1];
         out[plane + o] = data[i + 2];
       }
     }
-    return { scaleX: 1, scaleY: 1, x0, y0 };
+    return back;
   }
-  if (sy < 1 && planes === 3 && size % 4 === 0 && out.byteOffset % 4 === 0) {
-    enlarge(src, x0, y0, x1, y1, sx, sy, size, out);
-    return { scaleX: 1 / sx, scaleY: 1 / sy, x0, y0 };
+  // the two-pass paths write four output pixels per word: whole words of the output, rows and all
+  const aligned = planes === 3 && size % 4 === 0 && dest.x % 4 === 0 && dest.w % 4 === 0 && out.byteOffset % 4 === 0;
+  if (sy < 1 && aligned) {
+    enlarge(src, x0, y0, x1, y1, sx, sy, size, dest, out);
+    return back;
   }
-  if (planes === 3 && size % 4 === 0 && out.byteOffset % 4 === 0 && W % 4 === 0 && data.byteOffset % 4 === 0) {
-    shrink(src, x0, y0, x1, y1, sx, sy, size, out);
-    return { scaleX: 1 / sx, scaleY: 1 / sy, x0, y0 };
+  if (aligned && W % 4 === 0 && data.byteOffset % 4 === 0) {
+    shrink(src, x0, y0, x1, y1, sx, sy, size, dest, out);
+    return back;
   }
   // per output column: the two source columns and the weight, computed once
-  const cx = new Int32Array(size);
-  const cw = new Uint16Array(size);
-  for (let x = 0; x < size; x++) {
+  const cx = new Int32Array(dest.w);
+  const cw = new Uint16Array(dest.w);
+  for (let x = 0; x < dest.w; x++) {
     const fx = Math.max(0, (x + 0.5) * sx - 0.5);
     const ix = Math.min(x1 - x0 - 1, Math.floor(fx));
     cx[x] = (x0 + ix) * 3;
     cw[x] = Math.round((fx - ix) * 256);
   }
   const lastCol = (x1 - 1) * 3;
-  for (let y = 0; y < size; y++) {
+  for (let y = 0; y < dest.h; y++) {
     const fy = Math.max(0, (y + 0.5) * sy - 0.5);
     const iy = Math.min(y1 - y0 - 1, Math.floor(fy));
     const wy = Math.round((fy - iy) * 256);
@@ -64,8 +100,8 @@ export function cropResize(src: CropSource, region: Readonly<Box>, size: number,
     const r1 = (y0 + Math.min(iy + 1, y1 - y0 - 1)) * W * 3;
     const wy1 = wy;
     const wy0 = 256 - wy;
-    let o = y * size;
-    for (let x = 0; x < size; x++, o++) {
+    let o = (dest.y + y) * size + dest.x;
+    for (let x = 0; x < dest.w; x++, o++) {
       const a = cx[x];
       const b = a + 3 > lastCol ? lastCol : a + 3;
       const wx1 = cw[x];
@@ -84,7 +120,7 @@ export function cropResize(src: CropSource, region: Readonly<Box>, size: number,
       }
     }
   }
-  return { scaleX: 1 / sx, scaleY: 1 / sy, x0, y0 };
+  return back;
 }
 
 // Scratch for `enlarge`, kept between calls (one region at a time per thread): two source rows resized across, per plane.
@@ -98,14 +134,15 @@ let cols = { size: 0, sx: 0, n: 0, x0: 0, a: new Int32Array(0), b: new Int32Arra
  * per 32-bit integer). Today's single pass reads four source pixels per output pixel, which is what made a 208² → 416²
  * region cost 2 ms; the extra rounding between the passes keeps results within ±1 of it.
  */
-function enlarge(src: CropSource, x0: number, y0: number, x1: number, y1: number, sx: number, sy: number, size: number, out: Uint8Array): void {
+function enlarge(src: CropSource, x0: number, y0: number, x1: number, y1: number, sx: number, sy: number, size: number, dest: Dest, out: Uint8Array): void {
   const { width: W, data } = src;
   const n = x1 - x0;
   const m = y1 - y0;
-  if (cols.size !== size || cols.sx !== sx || cols.n !== n || cols.x0 !== x0) cols = columns(size, sx, n, x0);
-  if (rowA.length !== size * 3) {
-    rowA = new Uint8Array(size * 3);
-    rowB = new Uint8Array(size * 3);
+  const w = dest.w;
+  if (cols.size !== w || cols.sx !== sx || cols.n !== n || cols.x0 !== x0) cols = columns(w, sx, n, x0);
+  if (rowA.length !== w * 3) {
+    rowA = new Uint8Array(w * 3);
+    rowB = new Uint8Array(w * 3);
   }
   let a = rowA;
   let b = rowB;
@@ -114,9 +151,9 @@ function enlarge(src: CropSource, x0: number, y0: number, x1: number, y1: number
   let rowOfA = -1;
   let rowOfB = -1;
   const out32 = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
-  const quads = size >> 2;
+  const quads = w >> 2;
   const planeQuads = (size * size) >> 2;
-  for (let y = 0; y < size; y++) {
+  for (let y = 0; y < dest.h; y++) {
     const fy = Math.max(0, (y + 0.5) * sy - 0.5);
     const iy = Math.min(m - 1, Math.floor(fy));
     const wy1 = Math.round((fy - iy) * 256);
@@ -132,15 +169,15 @@ function enlarge(src: CropSource, x0: number, y0: number, x1: number, y1: number
         b32 = t32;
         rowOfB = -1;
       } else {
-        resizeRow(data, (y0 + iy) * W * 3, size, cols, a);
+        resizeRow(data, (y0 + iy) * W * 3, w, cols, a);
       }
       rowOfA = iy;
     }
     if (rowOfB !== iy1) {
-      resizeRow(data, (y0 + iy1) * W * 3, size, cols, b);
+      resizeRow(data, (y0 + iy1) * W * 3, w, cols, b);
       rowOfB = iy1;
     }
-    blendRows(a32, 0, b32, 0, out32, (y * size) >> 2, planeQuads, quads, 256 - wy1, wy1, 3);
+    blendRows(a32, 0, b32, 0, out32, ((dest.y + y) * size + dest.x) >> 2, planeQuads, quads, 256 - wy1, wy1, 3);
   }
 }
 
@@ -200,7 +237,7 @@ let shrinkCols = { size: 0, sx: 0, n: 0, shift: 0, a: new Int32Array(0), w: new 
  * source rows across first would cost more here: each would be used about once. Needs 4-byte aligned rows (width a
  * multiple of 4), which every camera size is.
  */
-function shrink(src: CropSource, x0: number, y0: number, x1: number, y1: number, sx: number, sy: number, size: number, out: Uint8Array): void {
+function shrink(src: CropSource, x0: number, y0: number, x1: number, y1: number, sx: number, sy: number, size: number, dest: Dest, out: Uint8Array): void {
   const { width: W, data } = src;
   const n = x1 - x0;
   const m = y1 - y0;
@@ -209,20 +246,20 @@ function shrink(src: CropSource, x0: number, y0: number, x1: number, y1: number,
   const first = (x0 * 3) >> 2;
   const count = ((x1 * 3 + 3) >> 2) - first;
   const shift = x0 * 3 - first * 4;
-  if (shrinkCols.size !== size || shrinkCols.sx !== sx || shrinkCols.n !== n || shrinkCols.shift !== shift) shrinkCols = shrinkColumns(size, sx, n, shift);
+  if (shrinkCols.size !== dest.w || shrinkCols.sx !== sx || shrinkCols.n !== n || shrinkCols.shift !== shift) shrinkCols = shrinkColumns(dest.w, sx, n, shift);
   if (blended.length < count * 4 + 8) {
     blended = new Uint8Array(count * 4 + 8);
     blendedView = new DataView(blended.buffer);
   }
   const row = new Uint32Array(blended.buffer, 0, count);
   const out32 = new Uint32Array(out.buffer, out.byteOffset, out.length >> 2);
-  for (let y = 0; y < size; y++) {
+  for (let y = 0; y < dest.h; y++) {
     const fy = Math.max(0, (y + 0.5) * sy - 0.5);
     const iy = Math.min(m - 1, Math.floor(fy));
     const wy1 = Math.round((fy - iy) * 256);
     const iy1 = Math.min(iy + 1, m - 1);
     blendRows(words, (y0 + iy) * stride + first, words, (y0 + iy1) * stride + first, row, 0, 0, count, 256 - wy1, wy1, 1);
-    mixAcross(blendedView, shrinkCols, out32, (y * size) >> 2, (size * size) >> 2, size >> 2);
+    mixAcross(blendedView, shrinkCols, out32, ((dest.y + y) * size + dest.x) >> 2, (size * size) >> 2, dest.w >> 2);
   }
 }
 

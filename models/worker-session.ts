@@ -5,12 +5,12 @@ import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import type { ExecutionProviderName } from '../config/defaults.js';
 import { isLookoutError, LookoutError, type ErrorCode } from '../core/errors.js';
-import type { Box, ImageTransform, Picture } from '../core/types.js';
+import type { ImageTransform } from '../core/types.js';
 import { cropTransform } from '../core/letterbox.js';
 import { cropResize } from './crop-resize.js';
 import type { AdapterOptions, ModelAdapter, ModelIO, OutputTensor, TensorInfo } from './adapter.js';
 import { createAdapter } from './adapters/index.js';
-import type { DetectOutput } from '../core/detector.js';
+import type { DetectOutput, PictureCrop } from '../core/detector.js';
 import { providerAdvice, providerPlan } from './providers.js';
 
 export interface InitRequest {
@@ -25,7 +25,7 @@ export interface InitRequest {
 export interface RunRequest {
   type: 'run';
   id: number;
-  frames: { data: Uint8Array; transform: ImageTransform; crop?: { picture: Picture; region: Box } }[];
+  frames: { data: Uint8Array; transform: ImageTransform; crop?: PictureCrop }[];
 }
 export type WorkerRequest = InitRequest | RunRequest | { type: 'close' };
 
@@ -153,11 +153,11 @@ export class WorkerSession {
   }
 
   /** Crops and resizes a region of the picture into `cropData`, in the model's layout; square model inputs only. */
-  private cropInto(crop: { picture: Picture; region: Box }, format: ModelAdapter['format']): ReturnType<typeof cropResize> {
+  private cropInto(crop: PictureCrop, format: ModelAdapter['format']): ReturnType<typeof cropResize> {
     if (format.width !== format.height) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `regions need a square model input, this one is ${format.width}x${format.height}`);
     const bytes = format.width * format.height * (format.layout === 'gray' ? 1 : 3);
     if (this.cropData?.length !== bytes) this.cropData = new Uint8Array(bytes);
-    return cropResize(crop.picture, crop.region, format.width, format.layout, this.cropData);
+    return cropResize(crop.picture, crop.region, format.width, format.layout, this.cropData, crop.pad);
   }
 
   /** Idempotent: releases the session (its native memory) and forgets the adapter. */

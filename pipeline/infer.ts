@@ -8,6 +8,7 @@ import type { DetectInput, DetectOutput, Detector } from '../core/detector.js';
 import { mergeRegionDetections, regionToSource } from './region-merge.js';
 import type { BackpressurePolicy } from '../core/frame-source.js';
 import { isLookoutError, LookoutError } from '../core/errors.js';
+import { letterboxRegion } from '../core/letterbox.js';
 import { FrameQueue } from './frame-queue.js';
 import type { Frame, FrameMeta, FrameResult } from '../core/types.js';
 
@@ -250,11 +251,15 @@ export function inferFrames(detector: Detector, opts: InferOptions): OperatorFun
     });
 }
 
-/** The model inputs of a frame: the whole frame, or one crop of its picture per region. */
+/**
+ * The model inputs of a frame: the whole frame (ffmpeg's, or cut from the picture when the source sent the picture
+ * alone), or one crop of its picture per region.
+ */
 function inputsOf(f: Frame): DetectInput[] {
-  if (!f.regions) return [{ data: f.data, transform: f.transform }];
+  if (!f.regions && f.data.length > 0) return [{ data: f.data, transform: f.transform }];
   const picture = f.picture;
-  if (!picture) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `frame ${f.camera}#${f.seq} has regions but no picture to crop them from`);
+  if (!picture) throw new LookoutError('LOOKOUT_ERR_INFERENCE', `frame ${f.camera}#${f.seq} has neither the model's pixels nor a picture to cut them from`);
+  if (!f.regions) return [{ data: f.data, transform: f.transform, crop: { picture, region: letterboxRegion(f.format, picture), pad: f.format.padValue } }];
   return f.regions.map((region) => ({ data: f.data, transform: f.transform, crop: { picture, region } }));
 }
 

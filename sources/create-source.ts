@@ -63,6 +63,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
       hwaccel: camera.hwaccel,
       readOptions: camera.inputArgs,
       detect: camera.detect,
+      inputsFromPicture: camera.detectMode === 'regions',
       onWarning: (code, message) => opts.onWarning?.(camera.name, code, message),
       recorder: opts.recorder,
     });
@@ -83,6 +84,7 @@ export function createSource(camera: CameraConfig, opts: CreateSourceOptions = {
     label,
     secrets,
     detect: camera.detect,
+    inputsFromPicture: camera.detectMode === 'regions',
     onWarning: (code, message) => live?.warn(code, message),
     recorder: opts.recorder,
   });

@@ -109,6 +109,16 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
   return [...head, '-an', '-sn', '-dn', '-vf', singleOutputFilter(src, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
 }
 
+/**
+ * The picture alone, on stdout (`detectMode: regions` with a square model): the detector cuts every model input from it,
+ * the whole frame too, so ffmpeg spares the second scale and planar conversion (about half its work per frame on a
+ * 720p camera) and one pipe.
+ */
+export function buildPictureArgs(src: FfmpegInput, picture: { width: number; height: number }): string[] {
+  const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
+  return [...headArgs(src, false), '-an', '-sn', '-dn', '-vf', `${rate}scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1', ...(src.extraOutput ?? [])];
+}
+
 /** The fd an ffmpeg started ahead reads its filter graph from. */
 export const GRAPH_FD = 3;
 

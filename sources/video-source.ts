@@ -8,7 +8,7 @@ import { LookoutError, type ErrorCode } from '../core/errors.js';
 import type { Frame, FrameFormat } from '../core/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
-import { buildAheadFfmpegArgs, buildFfmpegArgs, frameBytes, GRAPH_FD, probeArgs, singleOutputFilter, type FfmpegInput } from './ffmpeg-args.js';
+import { buildAheadFfmpegArgs, buildFfmpegArgs, buildPictureArgs, frameBytes, GRAPH_FD, probeArgs, singleOutputFilter, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
@@ -45,6 +45,11 @@ export interface VideoSourceOptions {
   secrets?: readonly string[];
   /** deliver a detect-resolution picture with every frame (`Frame.picture`) at this size (core/picture.ts) */
   detect?: DetectSizeRequest;
+  /**
+   * with `detect` and a square model input: the model's inputs are cut from the picture downstream (`detectMode:
+   * regions`), so ffmpeg sends the picture alone and `Frame.data` is empty (ffmpeg-args.ts `buildPictureArgs`)
+   */
+  inputsFromPicture?: boolean;
   /** something worked out worse than asked and the source carries on (hardware decoding fell back to software) */
   onWarning?: (code: ErrorCode, message: string) => void;
   /** records the camera's stream beside the frames, in the same ffmpeg (asked run by run) */
@@ -163,14 +168,14 @@ export class VideoSource implements FrameSource {
       const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string, readOptions: readonly string[] | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
-        const { pool, pictures, pictureSize, placement } = pools;
+        const { pool, pictures, pictureSize, placement, pictureOnly } = pools;
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(codec);
         const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined };
         // probeAhead starts one only for a source whose runs have one output (no picture, recording or hwaccel)
         const ahead = this.takeAhead();
         ahead?.writeAndClose(GRAPH_FD, singleOutputFilter(args, format, transform));
-        const p = ahead ?? FfmpegProcess.spawn(buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        const p = ahead ?? FfmpegProcess.spawn(pictureOnly && pictureSize ? buildPictureArgs(args, pictureSize) : buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
         proc = p;
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
@@ -191,8 +196,10 @@ export class VideoSource implements FrameSource {
             release: () => {
               if (released) return;
               released = true;
-              pool.release(data);
-              if (picture) pictures!.release(picture);
+              // picture alone: its buffer is the one from `pool`
+              if (pictureOnly) pool.release(picture!);
+              else pool.release(data);
+              if (picture && pictures) pictures.release(picture);
             },
           });
         };
@@ -210,7 +217,7 @@ export class VideoSource implements FrameSource {
         const indexOf = (sp: FrameSplitter) => sp.counters.frames + sp.counters.dropped - 1;
         const split = new FrameSplitter(
           pool,
-          (data) => (pairer ? pairer.addLeft(indexOf(split), data) : emit(data, undefined, base + indexOf(split))),
+          (data) => (pairer ? pairer.addLeft(indexOf(split), data) : pictureOnly ? emit(NO_PIXELS, data, base + indexOf(split)) : emit(data, undefined, base + indexOf(split))),
           this.policy,
           () => (pairer ? pairer.dropLeft(indexOf(split)) : this.counters.dropped++),
           placement,
@@ -267,15 +274,20 @@ export class VideoSource implements FrameSource {
         const transform = computeTransform(format, probe.width, probe.height);
         const rate = this.input.fps ?? probe.fps;
         const pictureSize = this.opts.detect ? detectSize(probe.width, probe.height, this.opts.detect) : undefined;
-        const placement = placementFor(format, transform);
-        const pools: Pools = {
-          // with the reader padding, a buffer's padding is filled once here and never written again
-          pool: new BufferPool(frameBytes(format), this.poolSize, placement ? format.padValue : 0),
-          placement,
-          // as many pictures as frames: a frame holds one of each
-          pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize), this.poolSize) : undefined,
-          pictureSize,
-        };
+        // the detector cuts square inputs only from a picture (models/worker-session.ts)
+        const pictureOnly = this.opts.inputsFromPicture === true && pictureSize !== undefined && format.width === format.height;
+        const placement = pictureOnly ? undefined : placementFor(format, transform);
+        const pools: Pools = pictureOnly
+          ? { pool: new BufferPool(pictureBytes(pictureSize), this.poolSize), placement, pictures: undefined, pictureSize, pictureOnly }
+          : {
+              // with the reader padding, a buffer's padding is filled once here and never written again
+              pool: new BufferPool(frameBytes(format), this.poolSize, placement ? format.padValue : 0),
+              placement,
+              // as many pictures as frames: a frame holds one of each
+              pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize), this.poolSize) : undefined,
+              pictureSize,
+              pictureOnly,
+            };
         const { pool } = pools;
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
         let ran = await run(pools, hwaccel, transform, rate, probe.codec, readOptions);
@@ -336,11 +348,17 @@ export class VideoSource implements FrameSource {
 }
 
 interface Pools {
+  /** what stdout fills: the model's frames, or the pictures when ffmpeg sends the picture alone */
   pool: BufferPool;
+  /** the pictures on fd 3 beside the model's frames */
   pictures: BufferPool | undefined;
   pictureSize: { width: number; height: number } | undefined;
   placement: Placement | undefined;
+  pictureOnly: boolean;
 }
+
+/** `Frame.data` of a frame whose source sent the picture alone (shared: nothing writes to it) */
+const NO_PIXELS = new Uint8Array(new SharedArrayBuffer(0));
 
 /** What `toProbe` says when a stream's header lacks the size or a codec it could name (ffmpeg would find them in frames). */
 const INCOMPLETE_HEADER = /has no video stream|is not one this ffmpeg can decode/;

@@ -3,8 +3,11 @@
 import assert from 'node:assert/strict';
 import { lastValueFrom, map, mergeMap, timer, toArray } from 'rxjs';
 import type { Frame, FrameFormat } from '../../core/types.js';
+import { letterboxRegion } from '../../core/letterbox.js';
+import { cropResize } from '../../models/crop-resize.js';
 import { VideoSource } from '../../sources/video-source.js';
-import { waitForNoChildren } from '../helpers/processes.js';
+import { cmdline } from '../helpers/faults.js';
+import { childProcesses, waitForNoChildren } from '../helpers/processes.js';
 import { findRedBox, frameTime, lavfiSpec, squarePosition, type SquareScene } from '../helpers/synthetic.js';
 
 const format: FrameFormat = { width: 160, height: 160, layout: 'gbrp', resize: 'letterbox', padValue: 114 };
@@ -93,5 +96,40 @@ describe('Detect-resolution pictures (real ffmpeg)', function () {
       assert.equal(s.picture?.x, at.x, `picture at pts ${s.pts} shows that moment`);
       assert.ok(s.model && Math.abs(s.model.x - at.x) <= 8, `model view at pts ${s.pts} shows that moment`);
     }
+  });
+
+  it('sends the picture alone when the model inputs are cut from it (regions): one output, and the whole frame cut from the picture shows what ffmpeg\'s model frame shows', async () => {
+    const short: SquareScene = { ...scene, duration: 1 };
+    const commands: string[] = [];
+    const seen = await lastValueFrom(
+      new VideoSource({ camera: 'a', url: `lavfi:${lavfiSpec(short)}`, detect: {}, inputsFromPicture: true }).frames(format).pipe(
+        map((f) => {
+          if (commands.length === 0) commands.push(...childProcesses().filter((p) => p.comm.startsWith('ffmpeg')).map((p) => cmdline(p.pid)));
+          assert.equal(f.data.length, 0, 'no model pixels from ffmpeg');
+          // the whole frame as the detector cuts it (models/worker-session.ts), read as a model frame
+          const cut = new Uint8Array(format.width * format.height * 3);
+          cropResize(f.picture!, letterboxRegion(format, f.picture!), format.width, format.layout, cut, format.padValue);
+          const s = { ...look(f), model: modelRedBox({ ...f, data: cut }), pad: cut[cut.length - 1] };
+          f.release();
+          return s;
+        }),
+        toArray(),
+      ),
+    );
+    assert.equal(seen.length, short.fps * short.duration);
+    assert.equal(commands.length, 1, 'one ffmpeg');
+    assert.ok(!commands[0]!.includes('pipe:3') && commands[0]!.includes('rgb24'), `the picture alone, on stdout: ${commands[0]}`);
+    for (const s of seen) {
+      assert.deepEqual(s.size, [640, 360]);
+      const at = squarePosition(short, frameTime(short, Math.round(s.pts * short.fps)));
+      assert.deepEqual(s.picture, { x: at.x, y: at.y, w: Math.min(scene.size, 640 - at.x), h: scene.size }, `picture at pts ${s.pts}`);
+      // the same tolerance as ffmpeg's own model frame above, and the letterbox's padding below the picture
+      assert.ok(s.model && Math.abs(s.model.x - at.x) <= 8 && Math.abs(s.model.y - at.y) <= 8, `cut model view at pts ${s.pts}: ${JSON.stringify(s.model)} vs ${JSON.stringify(at)}`);
+      assert.equal(s.pad, format.padValue);
+    }
+    // a model input that is not square cannot be cut from a picture: ffmpeg sends both as before
+    const wide: FrameFormat = { ...format, width: 192 };
+    const both = await lastValueFrom(new VideoSource({ camera: 'a', url: `lavfi:${lavfiSpec({ ...short, duration: 0.3 })}`, detect: {}, inputsFromPicture: true }).frames(wide).pipe(map((f) => { const s = [f.data.length, f.picture?.width]; f.release(); return s; }), toArray()));
+    assert.deepEqual(both[0], [192 * 160 * 3, 640]);
   });
 });
