@@ -40,7 +40,7 @@ export const DEFAULTS = {
     lowScore: 0.1,
   },
   /** a camera's `motion` (Frigate's defaults and meanings; frameHeight: rows of the grey picture motion runs on) */
-  motion: { enabled: true, threshold: 30, contourArea: 10, lightningThreshold: 0.8, frameAlpha: 0.01, improveContrast: true, frameHeight: 100, offFrames: 30 },
+  motion: { enabled: true, threshold: 30, contourArea: 10, lightningThreshold: 0.8, frameAlpha: 0.01, stillAlpha: 0.1, improveContrast: true, frameHeight: 100, offFrames: 30 },
   /**
    * a camera's `detectMode` and `regions` (issue 12): `full` runs the model on every whole frame; `regions` only where
    * motion and tracked objects are, with a whole-frame scan at start and every `fullScanSeconds`, and stationary

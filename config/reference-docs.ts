@@ -78,6 +78,7 @@ export const CONFIG_DOCS: Readonly<Record<string, string>> = {
   'cameras[].motion.contourArea': 'Least area (motion-picture pixels) of a moving region.',
   'cameras[].motion.lightningThreshold': 'Share of the picture changing at once that counts as a light change, not motion.',
   'cameras[].motion.frameAlpha': 'How fast the background average follows the picture.',
+  'cameras[].motion.stillAlpha': 'How fast a difference that stands still between pictures (where someone stood) joins the background; 0: as frameAlpha.',
   'cameras[].motion.improveContrast': 'Stretch contrast before comparing.',
   'cameras[].motion.frameHeight': 'Rows of the grey picture motion runs on.',
   'cameras[].motion.offFrames': 'Frames without motion before motion is OFF again.',

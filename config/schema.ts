@@ -113,6 +113,8 @@ const motion = obj({
   contourArea: withDefault(num({ min: 0, integer: true, what: 'a non-negative integer (pixels of the motion picture)' }), M.contourArea),
   lightningThreshold: withDefault(fraction(), M.lightningThreshold),
   frameAlpha: withDefault(num({ min: 0, max: 1, exclusiveMin: true, what: 'a number over 0, at most 1' }), M.frameAlpha),
+  /** ours, not Frigate's: how fast a difference that stands still between pictures joins the background (0: off) */
+  stillAlpha: withDefault(num({ min: 0, max: 1, what: 'a number from 0 to 1' }), M.stillAlpha),
   improveContrast: withDefault(bool(), M.improveContrast),
   frameHeight: withDefault(num({ min: 16, max: 1080, integer: true, what: 'an integer from 16 to 1080' }), M.frameHeight),
   /** frames without motion before the camera's motion is OFF again (Frigate's mqtt_off_delay, in frames) */

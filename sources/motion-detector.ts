@@ -14,6 +14,12 @@ export interface MotionOptions {
   lightningThreshold: number;
   /** how fast the background follows the picture (Frigate's frame_alpha: 0.01) */
   frameAlpha: number;
+  /**
+   * how fast the background takes in a difference that stands still from one picture to the next: the room revealed
+   * where someone stood, a parked car (0: as fast as `frameAlpha`). Moving things change between pictures and stay
+   * motion; objects already found are looked at again by the region planner, not by motion.
+   */
+  stillAlpha?: number;
   /** stretch each picture's contrast between its 4th and 96th percentile (Frigate: true) */
   improveContrast: boolean;
   /** areas where motion is ignored: polygons in source pixels or fractions of the picture */
@@ -38,6 +44,8 @@ export class MotionDetector {
   private readonly dilated: Uint8Array;
   private readonly labels: Int32Array;
   private readonly stack: Int32Array;
+  /** the previous picture, blurred: what stands still since then */
+  private readonly previous: Uint8Array;
 
   /**
    * @param width,height size of the grey pictures `detect` is given
@@ -63,6 +71,7 @@ export class MotionDetector {
     this.dilated = new Uint8Array(n);
     this.labels = new Int32Array(n);
     this.stack = new Int32Array(n);
+    this.previous = new Uint8Array(n);
   }
 
   /** Motion in `grey` (`width × height` luma bytes), which then becomes part of the background. */
@@ -75,6 +84,7 @@ export class MotionDetector {
     // masked pixels look the same in every picture and in the background: never a difference
     for (let i = 0; i < n; i++) if (this.masked[i]) b[i] = 255;
     if (!this.background) return this.reset(b);
+    const prev = this.previous;
     const bg = this.background;
     const t = opts.threshold;
     let changed = 0;
@@ -90,7 +100,11 @@ export class MotionDetector {
     const fraction = Math.min(1, area / n);
     if (fraction > opts.lightningThreshold || changed / n > opts.lightningThreshold) return this.reset(b);
     const a = opts.frameAlpha;
-    for (let i = 0; i < n; i++) bg[i] += (b[i] - bg[i]) * a;
+    const still = Math.max(a, opts.stillAlpha ?? 0);
+    // a pixel unlike the background but like the last picture (within half the threshold) is not moving now
+    const near = t / 2;
+    for (let i = 0; i < n; i++) bg[i] += (b[i] - bg[i]) * (this.moving[i] && Math.abs(b[i] - prev[i]) <= near ? still : a);
+    prev.set(b);
     const sx = this.srcWidth / w;
     const sy = this.srcHeight / h;
     return { boxes: regions.map((r) => [r[0] * sx, r[1] * sy, r[2] * sx, r[3] * sy] as Box), fraction, recalibrated: false };
@@ -98,6 +112,7 @@ export class MotionDetector {
 
   private reset(b: Uint8Array): MotionResult {
     this.background = Float32Array.from(b);
+    this.previous.set(b);
     return { boxes: [], fraction: 0, recalibrated: true };
   }
 

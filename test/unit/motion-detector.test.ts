@@ -41,6 +41,34 @@ describe('MotionDetector', () => {
     assert.ok(frames >= 5 && frames <= 12, `faded after ${frames} frames`);
   });
 
+  it('stillAlpha: what stands still joins the background fast (where it stood too, once it leaves), a mover stays motion', () => {
+    const framesUntilStill = (m: MotionDetector, p: Uint8Array) => {
+      let frames = 0;
+      while (m.detect(p).boxes.length > 0) assert.ok(++frames < 400, 'never became background');
+      return frames;
+    };
+    const parked = picture(60, [30, 20, 10, 10, 200]);
+    const slow = new MotionDetector(W, H, W, H, opts);
+    slow.detect(picture(60));
+    // frameAlpha alone: (200-60)·0.99^k ≤ 30 → k ≈ 153
+    const slowFrames = framesUntilStill(slow, parked);
+    assert.ok(slowFrames > 140, `frameAlpha alone: ${slowFrames} frames`);
+    const fast = new MotionDetector(W, H, W, H, { ...opts, stillAlpha: 0.1 });
+    fast.detect(picture(60));
+    // the first picture with it moves against the last one: frameAlpha; then 140·0.99·0.9^k ≤ 30 → k ≈ 15
+    const parkedFrames = framesUntilStill(fast, parked);
+    assert.ok(parkedFrames >= 12 && parkedFrames <= 18, `parked: ${parkedFrames} frames`);
+    // it leaves: the room where it stood is the same change standing still, gone as fast
+    const leftFrames = framesUntilStill(fast, picture(60));
+    assert.ok(leftFrames >= 12 && leftFrames <= 18, `left: ${leftFrames} frames`);
+    // a square moving 4 px a picture changes between pictures: motion on it in every one of 60
+    for (let i = 0; i < 60; i++) {
+      const x = (i * 4) % 70;
+      const boxes = fast.detect(picture(60, [x, 20, 10, 10, 200])).boxes;
+      assert.ok(boxes.some((b) => b[0] <= x && b[2] >= x + 10 && b[1] <= 20 && b[3] >= 30), `mover at picture ${i} (x ${x}): ${JSON.stringify(boxes)}`);
+    }
+  });
+
   it('ignores regions smaller than contourArea and changes under the threshold', () => {
     const m = new MotionDetector(W, H, W, H, { ...opts, contourArea: 40 });
     m.detect(picture(60));
