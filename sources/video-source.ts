@@ -8,7 +8,7 @@ import { LookoutError, type ErrorCode } from '../core/errors.js';
 import type { Frame, FrameFormat } from '../core/types.js';
 import { BufferPool } from './buffer-pool.js';
 import { FfmpegProcess, probeStream, probeVideo, type ExitInfo, type VideoProbe } from './ffmpeg.js';
-import { buildAheadFfmpegArgs, buildFfmpegArgs, buildPictureArgs, frameBytes, GRAPH_FD, probeArgs, singleOutputFilter, type FfmpegInput } from './ffmpeg-args.js';
+import { buildAheadFfmpegArgs, buildFfmpegArgs, buildPictureArgs, decodeThreadsFor, frameBytes, GRAPH_FD, probeArgs, singleOutputFilter, type FfmpegInput } from './ffmpeg-args.js';
 import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } from '../core/frame-source.js';
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
@@ -105,7 +105,7 @@ export class VideoSource implements FrameSource {
     const early = (async () => {
       if (!this.input.lavfi) await assertReadable(this.input.input);
       const probe = await this.probeFile();
-      if (startFfmpeg && !this.disposed) this.ahead = FfmpegProcess.spawn(buildAheadFfmpegArgs(this.input), undefined, 1);
+      if (startFfmpeg && !this.disposed) this.ahead = FfmpegProcess.spawn(buildAheadFfmpegArgs({ ...this.input, decodeThreads: decodeThreadsFor(probe) }), undefined, 1);
       return probe;
     })();
     // a failure is reported by the subscription that takes it, not as an unhandled rejection before it
@@ -165,13 +165,13 @@ export class VideoSource implements FrameSource {
       const abort = new AbortController();
 
       /** Runs one ffmpeg until it exits; resolves with how it ended and whether it wrote anything. */
-      const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, codec: string, readOptions: readonly string[] | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
+      const run = async (pools: Pools, hwaccel: string | undefined, transform: ReturnType<typeof computeTransform>, rate: number | undefined, probe: VideoProbe, readOptions: readonly string[] | undefined): Promise<{ exit: ExitInfo; wrote: boolean; proc: FfmpegProcess; again: boolean }> => {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
         const { pool, pictures, pictureSize, placement, pictureOnly } = pools;
         const recorder = this.opts.recorder;
-        const extraOutput = recorder?.begin(codec);
-        const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined };
+        const extraOutput = recorder?.begin(probe.codec);
+        const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined, decodeThreads: decodeThreadsFor(probe) };
         // probeAhead starts one only for a source whose runs have one output (no picture, recording or hwaccel)
         const ahead = this.takeAhead();
         ahead?.writeAndClose(GRAPH_FD, singleOutputFilter(args, format, transform));
@@ -290,7 +290,7 @@ export class VideoSource implements FrameSource {
             };
         const { pool } = pools;
         let hwaccel = this.hwaccelFailed ? undefined : this.opts.hwaccel;
-        let ran = await run(pools, hwaccel, transform, rate, probe.codec, readOptions);
+        let ran = await run(pools, hwaccel, transform, rate, probe, readOptions);
         if (closed || (ran.exit.stopped && !ran.again)) return;
         if (hwaccel !== undefined && ran.exit.code !== 0 && !ran.wrote && ran.proc.stderrTail.some((l) => HWACCEL_TROUBLE.test(l))) {
           // The input was probed fine and ffmpeg blames the device before its first frame: the hardware's doing.
@@ -300,14 +300,14 @@ export class VideoSource implements FrameSource {
           hwaccel = undefined;
           for (const sp of splitters) sp.dispose();
           disposePairs();
-          ran = await run(pools, undefined, transform, rate, probe.codec, readOptions);
+          ran = await run(pools, undefined, transform, rate, probe, readOptions);
           if (closed || (ran.exit.stopped && !ran.again)) return;
         }
         // the recording failed (disk full) or may go on again: detection goes on in a new run, without or with it
         while (ran.again && !closed) {
           for (const sp of splitters) sp.dispose();
           disposePairs();
-          ran = await run(pools, hwaccel, transform, rate, probe.codec, readOptions);
+          ran = await run(pools, hwaccel, transform, rate, probe, readOptions);
         }
         if (closed || ran.exit.stopped) return;
         if (ran.exit.code === 0) {

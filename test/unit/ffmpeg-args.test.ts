@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { computeTransform, type FittedTransform } from '../../core/letterbox.js';
 import type { FrameFormat } from '../../core/types.js';
-import { buildFfmpegArgs, frameBytes, inputArgs, planesOf, videoFilter, type FfmpegInput } from '../../sources/ffmpeg-args.js';
+import { buildFfmpegArgs, buildPictureArgs, DECODE_THREADS, decodeThreadsFor, frameBytes, inputArgs, planesOf, videoFilter, type FfmpegInput } from '../../sources/ffmpeg-args.js';
 
 const format: FrameFormat = { width: 640, height: 640, layout: 'gbrp', resize: 'letterbox', padValue: 114 };
 
@@ -119,5 +119,13 @@ describe('ffmpeg args', () => {
       assert.equal(frameBytes({ width: 640, height: 480, layout: 'gray' }), 640 * 480);
       assert.equal(frameBytes({ width: 3, height: 2, layout: 'gbrp' }), 18);
     });
+  });
+
+  it('decodes with one thread up to ~100 Mpx/s of input, two above or at an unknown rate', () => {
+    assert.equal(decodeThreadsFor({ width: 1280, height: 720, fps: 30 }), 1);
+    assert.equal(decodeThreadsFor({ width: 1920, height: 1080, fps: 30 }), 1);
+    assert.equal(decodeThreadsFor({ width: 3840, height: 2160, fps: 25 }), DECODE_THREADS);
+    assert.equal(decodeThreadsFor({ width: 640, height: 360 }), DECODE_THREADS);
+    assert.ok(buildPictureArgs({ input: 'a.mp4', lavfi: false, realtime: false, loop: false, fps: 5, decodeThreads: 1 }, { width: 1280, height: 720 }).join(' ').includes('-threads 1 -i a.mp4'));
   });
 });
