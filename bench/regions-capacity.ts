@@ -9,6 +9,7 @@
 //   the issue asks instead: live H.264 at 1280×720 (BENCH_SCALE, default 1280x720 then) over RTSP from GStreamer's server
 //   (test/helpers/rtsp-server.py), one mount per camera, each an mp4 of the clip looped and started elsewhere in it,
 //   made once with ffmpeg (libx264, a key frame a second) and kept in BENCH_RTSP_DIR (the OS temp dir).
+//   BENCH_FULL_SCAN_SECONDS sets regions.fullScanSeconds (default the config's).
 //   BENCH_FOOTAGE=still (with BENCH_RTSP=1) is the issue's case instead: mostly still scenes with people passing. A
 //   57 s cycle of real footage, 40 s of the clip's empty room (its first 5 s played forth and back, so there is no seam)
 //   then 17 s of one person walking in, standing at the table and walking out (4–21 s of the clip, empty at both ends),
@@ -36,6 +37,7 @@ const RTSP = process.env.BENCH_RTSP === '1';
 const SCALE = process.env.BENCH_SCALE ?? (RTSP ? '1280x720' : undefined);
 const MODEL = process.env.BENCH_MODEL ?? join(assets, 'models', 'yolox_nano.onnx');
 const STILL = process.env.BENCH_FOOTAGE === 'still';
+const FULL_SCAN = process.env.BENCH_FULL_SCAN_SECONDS === undefined ? undefined : Number(process.env.BENCH_FULL_SCAN_SECONDS);
 if (STILL && !RTSP) throw new Error('BENCH_FOOTAGE=still needs BENCH_RTSP=1');
 const CLIP_SECONDS = STILL ? 57 : 139;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -47,6 +49,8 @@ interface Step {
   detectFps: number;
   framesIn: number;
   dropped: number;
+  /** of those, dropped by the sources for want of a free buffer (the rest by the inference queue) */
+  sourceDropped: number;
   cpu: number;
   inputsPerSecond: number;
   skipped: number;
@@ -128,6 +132,7 @@ async function measure(mode: string, cameras: number, rtsp: RtspServer | undefin
           : { url: `lavfi:movie=${CLIP}:loop=0:seek_point=${offset(i, cameras)},setpts=N/10/TB${SCALE ? `,scale=${SCALE.replace('x', ':')}` : ''}`, realtime: true }),
         fps: FPS,
         detectMode: mode,
+        ...(FULL_SCAN === undefined ? {} : { regions: { fullScanSeconds: FULL_SCAN } }),
         objects: { track: ['person'] },
       })),
     },
@@ -137,12 +142,15 @@ async function measure(mode: string, cameras: number, rtsp: RtspServer | undefin
   runtime.start();
   await sleep(WARMUP * 1000);
   const before = runtime.snapshot();
+  const sourceDropped = () => runtime.sources.reduce((sum, src) => sum + src.counters.dropped, 0);
+  const sourceBefore = sourceDropped();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   const window = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
   const after = runtime.snapshot();
+  const sourceAfter = sourceDropped();
   await runtime.stop();
   let det = 0;
   let fin = 0;
@@ -163,6 +171,7 @@ async function measure(mode: string, cameras: number, rtsp: RtspServer | undefin
     detectFps: det / window,
     framesIn: fin,
     dropped,
+    sourceDropped: sourceAfter - sourceBefore,
     cpu: (100 * (cpu.user + cpu.system)) / 1e6 / window,
     inputsPerSecond: inputs / window,
     skipped: regions.reduce((s, r) => s + r.framesSkipped, 0) - skippedBefore,
@@ -188,7 +197,7 @@ for (const mode of MODES) {
   for (const n of ladder) {
     const s = await step(mode, n);
     console.log(
-      `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn}, model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %`,
+      `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn} (${s.sourceDropped} by sources), model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %`,
     );
     if (s.dropped > 0 || s.framesIn === 0) break;
     capacity[mode] = n;

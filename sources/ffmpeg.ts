@@ -1,11 +1,12 @@
 // The ffmpeg process wrapper: the only module that imports fluent-ffmpeg (archived upstream), used here for ffprobe;
 // processes are spawned directly so that replacing the library touches this one file.
-import { spawn, type ChildProcessByStdio } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { spawn, type ChildProcessByStdio, type StdioOptions } from 'node:child_process';
+import { accessSync, closeSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import ffmpeg from 'fluent-ffmpeg';
 import { LookoutError } from '../core/errors.js';
+import { DirectReader, outputFifos, type DirectSink, type OpenFifo } from './output-fifos.js';
 
 export interface VideoProbe {
   width: number;
@@ -184,12 +185,19 @@ function deathGuard(): string | null {
 
 /** One running ffmpeg: the owner reads `stdout`, awaits `exited`, and calls `stop()` exactly when it is done. */
 export class FfmpegProcess {
+  /** settles when ffmpeg has exited and every output was read to its end (or torn down by `stop`) */
   readonly exited: Promise<ExitInfo>;
   private readonly stderrLines: string[] = [];
   private readonly lineListeners = new Set<(line: string) => void>();
   private stopping = false;
+  /** outputs read through named pipes (`readInto`), by fd, with their readers once opened */
+  private readonly fifos = new Map<number, { fifo: OpenFifo; reader?: DirectReader }>();
 
-  private constructor(private readonly child: ChildProcessByStdio<null, Readable, Readable>) {
+  private constructor(
+    private readonly child: ChildProcessByStdio<null, Readable | null, Readable>,
+    fifos: ReadonlyMap<number, OpenFifo> = new Map(),
+  ) {
+    for (const [fd, fifo] of fifos) this.fifos.set(fd, { fifo });
     child.stderr.setEncoding('utf8');
     let partial = '';
     child.stderr.on('data', (chunk: string) => {
@@ -198,7 +206,7 @@ export class FfmpegProcess {
       for (const l of lines) if (l.trim()) this.pushStderr(l.trim());
     });
 
-    this.exited = new Promise((resolve) => {
+    const exit = new Promise<ExitInfo>((resolve) => {
       child.once('error', (err: NodeJS.ErrnoException) => {
         this.pushStderr(err.code === 'ENOENT' ? 'ffmpeg was not found: install ffmpeg (Debian: apt-get install ffmpeg)' : err.message);
         resolve({ code: null, signal: null, stopped: this.stopping });
@@ -208,6 +216,17 @@ export class FfmpegProcess {
         resolve({ code, signal, stopped: this.stopping });
       });
     });
+    // as child_process does for its own pipes: the run is over once what ffmpeg wrote has been read
+    this.exited = exit.then(async (info) => {
+      for (const entry of this.fifos.values()) {
+        if (entry.reader) await entry.reader.closed;
+        else closeSync(entry.fifo.readFd);
+        // no writer and no reader are left: the FIFO can carry another run
+        outputFifos.release(entry.fifo.path);
+      }
+      this.fifos.clear();
+      return info;
+    });
   }
 
   /**
@@ -215,15 +234,60 @@ export class FfmpegProcess {
    * input it reads there (`writeAndClose`).
    */
   static spawn(args: readonly string[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg', extraOutputs = 0): FfmpegProcess {
+    return FfmpegProcess.start(args, ffmpegPath, extraOutputs, new Map());
+  }
+
+  private static start(args: readonly string[], ffmpegPath: string, extraOutputs: number, fifos: ReadonlyMap<number, OpenFifo>): FfmpegProcess {
     // Its own process group: a Ctrl-C in the terminal goes to Lookout, which stops ffmpeg in order, instead of ffmpeg
     // dying first and looking like a camera failure. The price: a killed Lookout (SIGKILL, the OOM killer) runs no
     // handler, and an ffmpeg or ffprobe waiting on a camera that never answers writes nothing that could fail, so it
     // would run on. See `deathGuard`.
     const guard = deathGuard();
     const [file, argv] = guard ? [guard, ['--pdeathsig', 'KILL', '--', ffmpegPath, ...args]] : [ffmpegPath, [...args]];
-    const stdio = ['ignore', 'pipe', 'pipe', ...Array.from({ length: extraOutputs }, () => 'pipe' as const)] as const;
-    const child = spawn(file, argv, { stdio: [...stdio], detached: true }) as unknown as ChildProcessByStdio<null, Readable, Readable>;
-    return new FfmpegProcess(child);
+    const stdio: StdioOptions = ['ignore', fifos.get(1)?.writeFd ?? 'pipe', 'pipe', ...Array.from({ length: extraOutputs }, (_, i) => fifos.get(3 + i)?.writeFd ?? 'pipe')];
+    const child = spawn(file, argv, { stdio, detached: true }) as unknown as ChildProcessByStdio<null, Readable | null, Readable>;
+    return new FfmpegProcess(child, fifos);
+  }
+
+  /**
+   * As `spawn`, with the outputs on `directFds` (1 for stdout, 3 and up) written into named pipes that `readInto` reads
+   * into the reader's own buffers. Where FIFOs cannot be made those outputs are ordinary pipes and `readInto` says so.
+   */
+  static async spawnDirect(args: readonly string[], directFds: readonly number[], ffmpegPath = process.env.FFMPEG_PATH ?? 'ffmpeg', extraOutputs = 0): Promise<FfmpegProcess> {
+    const fifos = new Map<number, OpenFifo>();
+    try {
+      for (const fd of directFds) {
+        const fifo = await outputFifos.open();
+        if (!fifo) break;
+        fifos.set(fd, fifo);
+      }
+    } catch (err) {
+      for (const f of fifos.values()) closeFifo(f);
+      throw err;
+    }
+    if (fifos.size < directFds.length) {
+      for (const f of fifos.values()) closeFifo(f);
+      return FfmpegProcess.spawn(args, ffmpegPath, extraOutputs);
+    }
+    try {
+      return FfmpegProcess.start(args, ffmpegPath, extraOutputs, fifos);
+    } finally {
+      // the child holds its own copies: ours would keep the reader from ever seeing the end
+      for (const f of fifos.values()) closeSync(f.writeFd);
+    }
+  }
+
+  /**
+   * Reads output `fd` into `sink`'s buffers when it goes through a named pipe (`spawnDirect`); undefined otherwise (read
+   * `stdout` or `output(fd)` then). Once per fd.
+   */
+  readInto(fd: number, sink: DirectSink): DirectReader | undefined {
+    const entry = this.fifos.get(fd);
+    if (!entry) return undefined;
+    if (entry.reader) throw new RangeError(`ffmpeg's output on fd ${fd} is already being read`);
+    entry.reader = new DirectReader(entry.fifo.readFd, sink);
+    if (this.stopping) entry.reader.destroy();
+    return entry.reader;
   }
 
   /** The pipe on `fd` (3 and up, as asked with `extraOutputs`). */
@@ -242,7 +306,9 @@ export class FfmpegProcess {
     stream.end(text);
   }
 
+  /** ffmpeg's stdout pipe (not there when stdout goes through a named pipe: `readInto(1, …)`) */
   get stdout(): Readable {
+    if (!this.child.stdout) throw new RangeError("ffmpeg's stdout is read through a named pipe: readInto(1, …)");
     return this.child.stdout;
   }
 
@@ -277,9 +343,17 @@ export class FfmpegProcess {
         const timer = setTimeout(() => this.child.kill('SIGKILL'), graceMs);
         void this.exited.then(() => clearTimeout(timer));
       }
-      this.child.stdout.destroy();
+      this.child.stdout?.destroy();
       for (const s of (this.child.stdio as unknown as (Readable | null)[]).slice(3)) s?.destroy();
+      for (const entry of this.fifos.values()) entry.reader?.destroy();
     }
     return this.exited;
   }
+}
+
+/** A FIFO opened for a child that was never started: both ends closed, the FIFO free again. */
+function closeFifo(f: OpenFifo): void {
+  closeSync(f.readFd);
+  closeSync(f.writeFd);
+  outputFifos.release(f.path);
 }

@@ -1,4 +1,5 @@
-// Cuts ffmpeg's raw video byte stream into exact frames, copying each byte once into a pooled buffer.
+// Cuts ffmpeg's raw video byte stream into exact frames in pooled buffers: fed chunks (`write`, one copy), or read into
+// directly (`target`/`received`: the reader reads straight into the frame's buffer, no copy and no chunk to allocate).
 // With the 'wait' policy a frame that finds no free buffer keeps its bytes (at most one pipe chunk) until one is
 // released, and the owner pauses the pipe meanwhile, so nothing is lost; with 'latest' the frame is dropped and counted.
 import type { BackpressurePolicy } from '../core/frame-source.js';
@@ -19,6 +20,10 @@ export class FrameSplitter {
   /** bytes waiting for a free buffer ('wait' policy) */
   private pending: Uint8Array | undefined;
   readonly counters: SplitterCounters = { frames: 0, dropped: 0 };
+  /** the last direct `target()`: bytes received into it are already in place */
+  private direct: Uint8Array | undefined;
+  /** where reads go that cannot go into a frame's buffer (none free, a dropped frame, a placed layout): then `write` */
+  private scratch: Uint8Array | undefined;
 
   constructor(
     private readonly pool: BufferPool,
@@ -65,19 +70,45 @@ export class FrameSplitter {
       }
       this.filled += n;
       offset += n;
-      if (this.filled === size) {
-        this.filled = 0;
-        if (this.discarding) {
-          this.discarding = false;
-          this.counters.dropped++;
-          this.onDrop?.();
-        } else {
-          const buf = this.current!;
-          this.current = undefined;
-          this.counters.frames++;
-          this.onFrame(buf);
-        }
-      }
+      if (this.filled === size) this.complete();
+    }
+  }
+
+  /**
+   * Where the reader's next bytes go: the rest of the current frame's buffer (taken from the pool when a frame starts),
+   * or a scratch buffer whose bytes `received` hands to `write` (no free buffer, a frame being dropped, a placed layout).
+   */
+  target(): Uint8Array {
+    this.direct = undefined;
+    if (!this.placement && !this.pending && !this.discarding) {
+      if (this.current === undefined && this.filled === 0) this.current = this.pool.acquire();
+      if (this.current) return (this.direct = this.current.subarray(this.filled, this.pool.frameBytes));
+    }
+    this.scratch ??= new Uint8Array(SCRATCH_BYTES);
+    return this.scratch;
+  }
+
+  /** `n` bytes were read into `buf`, the last `target()`. False: pause the reader until `drain()` says nothing waits. */
+  received(buf: Uint8Array, n: number): boolean {
+    if (buf === this.direct) {
+      this.direct = undefined;
+      this.filled += n;
+      if (this.filled === this.pool.frameBytes) this.complete();
+    } else this.write(buf.subarray(0, n));
+    return !this.blocked;
+  }
+
+  private complete(): void {
+    this.filled = 0;
+    if (this.discarding) {
+      this.discarding = false;
+      this.counters.dropped++;
+      this.onDrop?.();
+    } else {
+      const buf = this.current!;
+      this.current = undefined;
+      this.counters.frames++;
+      this.onFrame(buf);
     }
   }
 
@@ -100,6 +131,10 @@ export class FrameSplitter {
     if (this.current) this.pool.release(this.current);
     this.current = undefined;
     this.pending = undefined;
+    this.direct = undefined;
     this.filled = 0;
   }
 }
+
+/** A pipe's capacity: what one read brings at most */
+const SCRATCH_BYTES = 64 * 1024;

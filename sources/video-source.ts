@@ -105,7 +105,11 @@ export class VideoSource implements FrameSource {
     const early = (async () => {
       if (!this.input.lavfi) await assertReadable(this.input.input);
       const probe = await this.probeFile();
-      if (startFfmpeg && !this.disposed) this.ahead = FfmpegProcess.spawn(buildAheadFfmpegArgs({ ...this.input, decodeThreads: decodeThreadsFor(probe) }), undefined, 1);
+      if (startFfmpeg && !this.disposed) {
+        const ahead = await FfmpegProcess.spawnDirect(buildAheadFfmpegArgs({ ...this.input, decodeThreads: decodeThreadsFor(probe) }), [1], undefined, 1);
+        if (this.disposed) void ahead.stop();
+        else this.ahead = ahead;
+      }
       return probe;
     })();
     // a failure is reported by the subscription that takes it, not as an unhandled rejection before it
@@ -175,8 +179,10 @@ export class VideoSource implements FrameSource {
         // probeAhead starts one only for a source whose runs have one output (no picture, recording or hwaccel)
         const ahead = this.takeAhead();
         ahead?.writeAndClose(GRAPH_FD, singleOutputFilter(args, format, transform));
-        const p = ahead ?? FfmpegProcess.spawn(pictureOnly && pictureSize ? buildPictureArgs(args, pictureSize) : buildFfmpegArgs(args, format, transform, pictureSize), undefined, pictures ? 1 : 0);
+        const p = ahead ?? (await FfmpegProcess.spawnDirect(pictureOnly && pictureSize ? buildPictureArgs(args, pictureSize) : buildFfmpegArgs(args, format, transform, pictureSize), pictures ? [1, PICTURE_FD] : [1], undefined, pictures ? 1 : 0));
         proc = p;
+        // unsubscribed while it started: the teardown did not see it
+        if (closed) void p.stop();
         const dropBase = this.counters.dropped;
         const emit = (data: Uint8Array, picture: Uint8Array | undefined, index: number) => {
           // this run's stream time of the frame: where the recorded segments' clock stands
@@ -226,18 +232,28 @@ export class VideoSource implements FrameSource {
         splitters = pictureSplit ? [split, pictureSplit] : [split];
         disposePairs = () => pairer?.dispose();
         let wrote = false;
-        const feed = (sp: FrameSplitter, stream: NodeJS.ReadableStream & { pause(): unknown }) => {
+        /** Reads output `fd` into the splitter: straight into its buffers through a named pipe, else chunk by chunk. */
+        const feed = (sp: FrameSplitter, fd: number): { resume(): void } => {
+          const direct = p.readInto(fd, {
+            target: () => sp.target(),
+            received: (buf, n) => {
+              wrote = true;
+              hooks.onData?.();
+              return sp.received(buf, n);
+            },
+          });
+          if (direct) return direct;
+          const stream = fd === 1 ? p.stdout : p.output(fd);
           stream.on('data', (chunk: Buffer) => {
             wrote = true;
             hooks.onData?.();
             sp.write(chunk);
             if (sp.blocked) stream.pause();
           });
+          return stream;
         };
-        const stdout = p.stdout;
-        feed(split, stdout);
-        const pictureOut = pictureSplit ? p.output(PICTURE_FD) : undefined;
-        if (pictureSplit && pictureOut) feed(pictureSplit, pictureOut);
+        const stdout = feed(split, 1);
+        const pictureOut = pictureSplit ? feed(pictureSplit, PICTURE_FD) : undefined;
         for (const off of detachRelease) off();
         detachRelease = [];
         if (this.policy === 'wait') {

@@ -1,6 +1,7 @@
 // Detect-resolution pictures: one ffmpeg gives the model's frames and the camera's own view side by side; each frame's
 // picture shows the same moment as its model input (also when frames are dropped), at the size the config asks for.
 import assert from 'node:assert/strict';
+import { readlinkSync } from 'node:fs';
 import { lastValueFrom, map, mergeMap, timer, toArray } from 'rxjs';
 import type { Frame, FrameFormat } from '../../core/types.js';
 import { letterboxRegion } from '../../core/letterbox.js';
@@ -101,10 +102,16 @@ describe('Detect-resolution pictures (real ffmpeg)', function () {
   it('sends the picture alone when the model inputs are cut from it (regions): one output, and the whole frame cut from the picture shows what ffmpeg\'s model frame shows', async () => {
     const short: SquareScene = { ...scene, duration: 1 };
     const commands: string[] = [];
+    const stdouts: string[] = [];
     const seen = await lastValueFrom(
       new VideoSource({ camera: 'a', url: `lavfi:${lavfiSpec(short)}`, detect: {}, inputsFromPicture: true }).frames(format).pipe(
         map((f) => {
-          if (commands.length === 0) commands.push(...childProcesses().filter((p) => p.comm.startsWith('ffmpeg')).map((p) => cmdline(p.pid)));
+          if (commands.length === 0) {
+            for (const p of childProcesses().filter((c) => c.comm.startsWith('ffmpeg'))) {
+              commands.push(cmdline(p.pid));
+              stdouts.push(readlinkSync(`/proc/${p.pid}/fd/1`));
+            }
+          }
           assert.equal(f.data.length, 0, 'no model pixels from ffmpeg');
           // the whole frame as the detector cuts it (models/worker-session.ts), read as a model frame
           const cut = new Uint8Array(format.width * format.height * 3);
@@ -119,6 +126,8 @@ describe('Detect-resolution pictures (real ffmpeg)', function () {
     assert.equal(seen.length, short.fps * short.duration);
     assert.equal(commands.length, 1, 'one ffmpeg');
     assert.ok(!commands[0]!.includes('pipe:3') && commands[0]!.includes('rgb24'), `the picture alone, on stdout: ${commands[0]}`);
+    // stdout is a named pipe read straight into the pooled buffers (sources/output-fifos.ts), not a socket pair
+    assert.match(stdouts[0]!, /lookout-fifo-.*\.fifo$/);
     for (const s of seen) {
       assert.deepEqual(s.size, [640, 360]);
       const at = squarePosition(short, frameTime(short, Math.round(s.pts * short.fps)));

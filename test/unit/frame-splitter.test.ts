@@ -203,4 +203,53 @@ describe('FrameSplitter', () => {
       assert.equal(held.length, 1);
     });
   });
+
+  describe('read into directly (target/received), as a named pipe is read', () => {
+    /** Plays a reader: each read fills at most `max` bytes of the target, from `bytes`; stops when received() says pause. */
+    function read(splitter: FrameSplitter, bytes: Uint8Array, at: { off: number }, max: number): boolean {
+      while (at.off < bytes.length) {
+        const t = splitter.target();
+        const n = Math.min(max, t.length, bytes.length - at.off);
+        t.set(bytes.subarray(at.off, at.off + n));
+        at.off += n;
+        if (!splitter.received(t, n)) return false;
+      }
+      return true;
+    }
+
+    it('lands the bytes in the pooled buffers themselves, exact frames from any read size', () => {
+      for (const max of [1, 4, FRAME, 10, 64]) {
+        const { pool, frames, splitter } = harness(2);
+        const t0 = splitter.target();
+        assert.equal(t0.length, FRAME, 'a whole frame buffer from the pool');
+        assert.ok(read(splitter, stream(5), { off: 0 }, max));
+        assert.deepEqual(frames, [0, 1, 2, 3, 4].map(expectedFrame), `reads of ${max}`);
+        assert.equal(splitter.pendingBytes, 0);
+        // the target handed out before the next frame's first byte is a pool buffer, taken back on dispose
+        splitter.dispose();
+        assert.equal(pool.inUse, 0);
+        assert.ok(pool.allocated <= 2, 'no buffer but the pool\'s');
+      }
+    });
+
+    it("'wait': with no free buffer the reader pauses and loses nothing; 'latest': the frame is dropped and counted", () => {
+      const w = harness(1, 'wait', true);
+      const at = { off: 0 };
+      const bytes = stream(3);
+      assert.equal(read(w.splitter, bytes, at, 4), false, 'paused while the only buffer is held');
+      assert.equal(w.frames.length, 1);
+      w.pool.release(w.held.shift()!);
+      assert.equal(w.splitter.drain(), true);
+      while (!read(w.splitter, bytes, at, 4)) {
+        w.pool.release(w.held.shift()!);
+        w.splitter.drain();
+      }
+      assert.deepEqual(w.frames, [0, 1, 2].map(expectedFrame));
+
+      const l = harness(1, 'latest', true);
+      assert.equal(read(l.splitter, stream(3), { off: 0 }, 4), true, 'never paused');
+      assert.deepEqual(l.frames, [expectedFrame(0)]);
+      assert.equal(l.splitter.counters.dropped, 2);
+    });
+  });
 });
