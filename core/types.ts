@@ -68,8 +68,10 @@ export interface Frame extends FrameMeta {
    * whole frame (`data`, or the picture letterboxed when `data` is empty)
    */
   regions?: readonly Box[];
-  /** returns `data` and `picture` to their pools */
+  /** returns `data` and `picture` to their pools (once every holder that `retain`ed it has released it too) */
   release(): void;
+  /** one more holder: the buffers stay out of their pools until `release` has been called once more (pooled frames) */
+  retain?(): void;
 }
 
 export type Box = [x1: number, y1: number, x2: number, y2: number];

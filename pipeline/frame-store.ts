@@ -1,6 +1,7 @@
-// Keeps a copy of each camera's newest frame pixels (the detect-resolution picture when there is one, else the
-// model's input), so snapshots and the live view can be drawn on demand without holding pool buffers. One reused
-// buffer per camera: a memcpy per frame, no allocation. The model-input copy is kept only without a picture.
+// Each camera's newest frame pixels (the detect-resolution picture when there is one, else the model's input), so
+// snapshots and the live view can be drawn on demand. A pooled frame is held, not copied (`Frame.retain`): the store
+// is one more holder of its buffers until the camera's next frame replaces it. Frames that cannot be held (uploads'
+// decoded stills) are copied into one reused buffer per camera.
 import type { FrameStoreView, StoredFrame } from '../core/frame-store.js';
 import type { Frame } from '../core/types.js';
 
@@ -8,15 +9,32 @@ export type { StoredFrame };
 
 export class FrameStore implements FrameStoreView {
   private readonly frames = new Map<string, StoredFrame>();
+  /** each camera's copy buffers (frames that cannot be held), reused frame after frame */
+  private readonly copies = new Map<string, StoredFrame>();
 
-  /** Copies the frame's pixels; call before the frame is released. */
+  /** the frame each camera's stored pixels belong to, while held */
+  private readonly held = new Map<string, Frame>();
+
+  /** Holds (or copies) the frame's pixels; call before the frame is released. */
   keep(frame: Frame): void {
+    const { camera, seq, pts, capturedAt, format, transform } = frame;
+    if (frame.retain) {
+      frame.retain();
+      const before = this.held.get(camera);
+      this.held.set(camera, frame);
+      before?.release();
+      this.frames.set(camera, { meta: { camera, seq, pts, capturedAt, format, transform }, data: frame.data, ...(frame.picture ? { picture: frame.picture } : {}) });
+      return;
+    }
+    this.held.get(camera)?.release();
+    this.held.delete(camera);
     let stored = this.frames.get(frame.camera);
     const pic = frame.picture;
     const dataBytes = pic ? 0 : frame.data.length;
-    if (!stored || stored.data.length !== dataBytes || stored.picture?.data.length !== pic?.data.length) {
+    if (!stored || this.copies.get(camera) !== stored || stored.data.length !== dataBytes || stored.picture?.data.length !== pic?.data.length) {
       stored = { meta: frame, data: new Uint8Array(dataBytes), ...(pic ? { picture: { width: pic.width, height: pic.height, data: new Uint8Array(pic.data.length) } } : {}) };
       this.frames.set(frame.camera, stored);
+      this.copies.set(camera, stored);
     }
     if (pic && stored.picture) {
       stored.picture.width = pic.width;
@@ -25,8 +43,15 @@ export class FrameStore implements FrameStoreView {
     } else {
       stored.data.set(frame.data);
     }
-    const { camera, seq, pts, capturedAt, format, transform } = frame;
     stored.meta = { camera, seq, pts, capturedAt, format, transform };
+  }
+
+  /** Lets go of every held frame (the runtime stops): their buffers go back to their pools. */
+  dispose(): void {
+    for (const f of this.held.values()) f.release();
+    this.held.clear();
+    this.frames.clear();
+    this.copies.clear();
   }
 
   latest(camera: string): StoredFrame | undefined {

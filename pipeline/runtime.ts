@@ -452,6 +452,7 @@ export class Runtime {
     await this.recording.close();
     this.detectorStates?.unsubscribe();
     this.flush$.complete();
+    this.frames.dispose();
     this.motion.complete();
     this.statusSubject.complete();
     this.state = 'stopped';

@@ -189,7 +189,7 @@ export class VideoSource implements FrameSource {
           if (extraOutput && rate) recorder?.frameAt((index - base) / rate, Date.now());
           const seq = this.seq++;
           this.counters.framesIn++;
-          let released = false;
+          let holders = 1;
           subscriber.next({
             camera: this.camera,
             seq,
@@ -199,9 +199,9 @@ export class VideoSource implements FrameSource {
             transform: frameTransform,
             data,
             ...(picture && pictureSize ? { picture: { width: pictureSize.width, height: pictureSize.height, data: picture } } : {}),
+            retain: () => void holders++,
             release: () => {
-              if (released) return;
-              released = true;
+              if (holders === 0 || --holders > 0) return;
               // picture alone: its buffer is the one from `pool`
               if (pictureOnly) pool.release(picture!);
               else pool.release(data);
