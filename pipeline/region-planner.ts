@@ -33,6 +33,8 @@ interface Known {
 }
 
 interface CameraState {
+  /** the order the planner first saw the camera in: its phase of the full-scan period */
+  index: number;
   lastFullScan: number | undefined;
   known: Known[];
   frames: number;
@@ -46,6 +48,9 @@ interface CameraState {
 
 /** A frame where nothing moves and nothing is known: no region, no inference (shared: nothing writes to it) */
 const NO_REGIONS: readonly Box[] = Object.freeze([]);
+
+/** (√5 − 1) / 2: multiples of it, modulo 1, fall evenly apart however many there are */
+const GOLDEN = 0.6180339887498949;
 
 /** IoU above which a new detection is the same known object */
 const SAME_OBJECT_IOU = 0.3;
@@ -73,8 +78,12 @@ export class RegionPlanner {
     if (this.modelSize <= 0 || !picture || !motion) return this.whole(s, frame);
     const pts = frame.pts;
     // at start, every fullScanSeconds, after a loop (pts back) and when motion started again on a new background
-    if (s.lastFullScan === undefined || pts - s.lastFullScan >= settings.regions.fullScanSeconds || pts < s.lastFullScan || motion.recalibrated) {
-      s.lastFullScan = pts;
+    const every = settings.regions.fullScanSeconds;
+    if (s.lastFullScan === undefined || pts - s.lastFullScan >= every || pts < s.lastFullScan || motion.recalibrated) {
+      // Cameras started together would scan together every time, a burst of whole frames that live cameras' queues
+      // drop frames under: after the first scan each camera keeps its own phase of the period (the golden ratio
+      // spreads any number of cameras over it)
+      s.lastFullScan = s.lastFullScan === undefined ? pts - every * ((s.index * GOLDEN) % 1) : pts;
       return this.whole(s, frame);
     }
     const boxes: Box[] = [...motion.boxes];
@@ -176,7 +185,7 @@ export class RegionPlanner {
   private stateOf(camera: string): CameraState {
     let s = this.cameras.get(camera);
     if (!s) {
-      s = { lastFullScan: undefined, known: [], frames: 0, skipped: 0, fullFrames: 0, regionFrames: 0, regions: 0, inputs: new SampleRing(1024) };
+      s = { index: this.cameras.size, lastFullScan: undefined, known: [], frames: 0, skipped: 0, fullFrames: 0, regionFrames: 0, regions: 0, inputs: new SampleRing(1024) };
       this.cameras.set(camera, s);
     }
     return s;

@@ -119,6 +119,28 @@ describe('RegionPlanner', () => {
     assert.deepEqual([s.frames, s.framesSkipped, s.fullFrames, s.regionFrames, s.regionsPerFrame], [4, 1, 2, 1, 1]);
   });
 
+  it('cameras started together keep apart in their full scans: each its own phase of the period after the first', () => {
+    const p = new RegionPlanner(() => settings, 160);
+    const cameras = ['a', 'b', 'c', 'd'];
+    const scans = new Map<string, number[]>(cameras.map((c) => [c, []]));
+    for (let i = 0; i <= 60; i++) {
+      for (const camera of cameras) {
+        const pts = i / 10;
+        const frame = p.plan({ ...frameAt(pts), camera }, i === 0 ? { ...still, recalibrated: true } : still);
+        if (frame.regions === undefined) scans.get(camera)!.push(pts);
+      }
+    }
+    for (const [camera, at] of scans) {
+      assert.equal(at[0], 0, `${camera}: the first scan at start`);
+      // then every fullScanSeconds (2 s) from its own phase
+      for (let k = 2; k < at.length; k++) assert.ok(Math.abs(at[k]! - at[k - 1]! - 2) < 0.11, `${camera}: scans at ${at}`);
+    }
+    const second = cameras.map((c) => scans.get(c)![1]!);
+    assert.equal(second[0], 2, 'the first camera keeps the plain period');
+    const sorted = [...second].sort((x, y) => x - y);
+    for (let k = 1; k < sorted.length; k++) assert.ok(sorted[k]! - sorted[k - 1]! >= 0.3, `second scans spread over the period: ${second}`);
+  });
+
   it('a known object that nothing moves is looked at again every stationaryRecheckFrames frames', () => {
     const p = new RegionPlanner(() => settings, 160);
     p.plan(frameAt(0), { ...still, recalibrated: true });
