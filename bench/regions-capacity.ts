@@ -15,12 +15,14 @@
 //   then 17 s of one person walking in, standing at the table and walking out (4–21 s of the clip, empty at both ends),
 //   at the stream's own 5 fps as a camera's detect stream is set; each camera starts elsewhere in the cycle.
 import { spawnSync } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseConfig } from '../config/load.js';
 import { Logger } from '../core/logger.js';
+import type { StatsSnapshot } from '../core/stats.js';
 import { Runtime } from '../pipeline/runtime.js';
 import { RtspServer, rtspServerUnavailable } from './support/rtsp-server.js';
 
@@ -52,6 +54,9 @@ interface Step {
   /** of those, dropped by the sources for want of a free buffer (the rest by the inference queue) */
   sourceDropped: number;
   cpu: number;
+  /** the main thread's event-loop delay in the window: a stall there holds every camera's frames */
+  loopDelayMs: { p99: number; max: number };
+  detector: StatsSnapshot['detector'];
   inputsPerSecond: number;
   skipped: number;
   regionsPerBatch: number;
@@ -144,11 +149,14 @@ async function measure(mode: string, cameras: number, rtsp: RtspServer | undefin
   const before = runtime.snapshot();
   const sourceDropped = () => runtime.sources.reduce((sum, src) => sum + src.counters.dropped, 0);
   const sourceBefore = sourceDropped();
+  const loopDelay = monitorEventLoopDelay({ resolution: 5 });
+  loopDelay.enable();
   const cpu0 = process.cpuUsage();
   const t0 = performance.now();
   await sleep(SECONDS * 1000);
   const window = (performance.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  loopDelay.disable();
   const after = runtime.snapshot();
   const sourceAfter = sourceDropped();
   await runtime.stop();
@@ -173,6 +181,8 @@ async function measure(mode: string, cameras: number, rtsp: RtspServer | undefin
     dropped,
     sourceDropped: sourceAfter - sourceBefore,
     cpu: (100 * (cpu.user + cpu.system)) / 1e6 / window,
+    loopDelayMs: { p99: loopDelay.percentile(99) / 1e6, max: loopDelay.max / 1e6 },
+    detector: after.detector,
     inputsPerSecond: inputs / window,
     skipped: regions.reduce((s, r) => s + r.framesSkipped, 0) - skippedBefore,
     regionsPerBatch: batches > 0 ? after.detector.regionsPerBatch : 0,
@@ -197,7 +207,7 @@ for (const mode of MODES) {
   for (const n of ladder) {
     const s = await step(mode, n);
     console.log(
-      `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn} (${s.sourceDropped} by sources), model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %`,
+      `${mode.padEnd(8)} ${String(n).padStart(3)} cameras: ${f1(s.detectFps)} fps detected of ${n * FPS}, dropped ${s.dropped}/${s.framesIn} (${s.sourceDropped} by sources), model inputs ${f1(s.inputsPerSecond)}/s, skipped ${s.skipped}, regions/batch ${s.regionsPerBatch.toFixed(2)}, Lookout CPU ${f1(s.cpu)} %, event-loop delay p99 ${f1(s.loopDelayMs.p99)} ms, max ${f1(s.loopDelayMs.max)} ms, inference p50/p95 ${f1(s.detector.inferenceMsP50)}/${f1(s.detector.inferenceMsP95)} ms, capture to result p95 ${f1(s.detector.latencyMsP95)} ms`,
     );
     if (s.dropped > 0 || s.framesIn === 0) break;
     capacity[mode] = n;

@@ -75,7 +75,7 @@ export class VideoSource implements FrameSource {
   constructor(private readonly opts: VideoSourceOptions) {
     this.camera = opts.camera;
     this.policy = opts.policy ?? 'wait';
-    this.poolSize = opts.poolSize ?? 4;
+    this.poolSize = opts.poolSize ?? 5;
     const lavfi = !opts.stream && opts.url.startsWith('lavfi:');
     this.input = {
       input: lavfi ? opts.url.slice('lavfi:'.length) : opts.stream ? opts.url : opts.url.replace(/^file:\/\//, ''),

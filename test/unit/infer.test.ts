@@ -306,9 +306,23 @@ describe('inferFrames operator', () => {
       assert.deepEqual(t.got(), ['A#0', 'B#0', 'C#0', 'A#1', 'B#1', 'C#1', 'A#2', 'B#2', 'C#2']);
     });
 
-    it("keeps only the newest queued frame of a 'latest' camera while a batch is in flight", async () => {
+    it("keeps only the newest queued frames of a 'latest' camera while a batch is in flight: two by default", async () => {
       const detector = dynamic(true);
       const t = setup(detector, { policyOf: (camera) => (camera === 'live' ? 'latest' : 'wait') });
+      t.subscribe();
+      const a0 = t.push('file');
+      await t.advance(15);
+      assert.deepEqual(detector.batches, [[a0]]);
+      const live = [t.push('live'), t.push('live'), t.push('live')];
+      assert.deepEqual(live.map(t.released), [1, 0, 0], 'the oldest of three released, the newest two wait');
+      detector.resolveNext();
+      await t.advance(30);
+      assert.deepEqual(detector.batches[1], [live[1], live[2]]);
+    });
+
+    it("keeps only the newest queued frame of a 'latest' camera while a batch is in flight (latestDepth 1)", async () => {
+      const detector = dynamic(true);
+      const t = setup(detector, { policyOf: (camera) => (camera === 'live' ? 'latest' : 'wait'), latestDepth: 1 });
       t.subscribe();
       const a0 = t.push('file');
       await t.advance(15);
