@@ -3,9 +3,10 @@
 // chunks in, copying them into the frames' shared buffers and collecting them. A named pipe is opened here as a
 // net.Socket whose reads land in buffers the reader chooses (`onread`): straight into the frame's pooled buffer.
 // FIFOs are made in batches by one `mkfifo` (a spawn costs tens of ms in a large process), reused once the child that
-// wrote to one has exited and its reader has closed, and removed with their folder when the process exits.
+// wrote to one has exited and its reader has closed, and removed with their folder when the process exits; folders a
+// killed Lookout left behind (its pid is in the name) are removed by the next one.
 import { execFile } from 'node:child_process';
-import { closeSync, constants, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, constants, mkdtempSync, openSync, readdirSync, rmSync } from 'node:fs';
 import { Socket, type OnReadOpts, type SocketConstructorOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,35 @@ export interface OpenFifo {
 }
 
 const BATCH = 16;
+const DIR_PREFIX = 'lookout-fifo-';
+
+/** Removes the FIFO folders in `dir` whose Lookout is gone (killed: no exit handler ran); returns what it removed. */
+export function sweepStaleFifoDirs(dir: string): string[] {
+  const removed: string[] = [];
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return removed;
+  }
+  for (const name of names) {
+    const m = name.startsWith(DIR_PREFIX) ? /^(\d+)-/.exec(name.slice(DIR_PREFIX.length)) : null;
+    if (!m || isAlive(Number(m[1]))) continue;
+    rmSync(join(dir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: alive, someone else's
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 class FifoPool {
   private dir: string | undefined;
@@ -58,7 +88,8 @@ class FifoPool {
 
   private async makeBatch(): Promise<void> {
     if (!this.dir) {
-      this.dir = mkdtempSync(join(tmpdir(), 'lookout-fifo-'));
+      sweepStaleFifoDirs(tmpdir());
+      this.dir = mkdtempSync(join(tmpdir(), `${DIR_PREFIX}${process.pid}-`));
       const dir = this.dir;
       process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
     }
