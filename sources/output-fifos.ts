@@ -65,19 +65,30 @@ class FifoPool {
 
   /** A FIFO opened at both ends, or undefined where FIFOs cannot be made (callers use ordinary pipes). */
   async open(): Promise<OpenFifo | undefined> {
-    while (this.free.length === 0 && !this.unavailable) {
-      this.making ??= this.makeBatch().finally(() => (this.making = undefined));
-      await this.making;
-    }
-    const path = this.free.pop();
-    if (path === undefined) return undefined;
-    // the read end first, without waiting for a writer; then the write end, which a reader lets open at once
-    const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    try {
-      return { path, readFd, writeFd: openSync(path, constants.O_WRONLY) };
-    } catch (err) {
-      closeSync(readFd);
-      throw err;
+    for (;;) {
+      while (this.free.length === 0 && !this.unavailable) {
+        this.making ??= this.makeBatch().finally(() => (this.making = undefined));
+        await this.making;
+      }
+      const path = this.free.pop();
+      if (path === undefined) return undefined;
+      let readFd: number;
+      try {
+        // the read end first, without waiting for a writer; then the write end, which a reader lets open at once
+        readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+        // the folder was cleaned away under a long run (a temp cleaner): start a new one
+        this.dir = undefined;
+        this.free.length = 0;
+        continue;
+      }
+      try {
+        return { path, readFd, writeFd: openSync(path, constants.O_WRONLY) };
+      } catch (err) {
+        closeSync(readFd);
+        throw err;
+      }
     }
   }
 

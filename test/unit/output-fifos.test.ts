@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { sweepStaleFifoDirs } from '../../sources/output-fifos.js';
+import { closeSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { outputFifos, sweepStaleFifoDirs } from '../../sources/output-fifos.js';
 import { useTmpDir } from '../helpers/tmp.js';
 
 describe('output FIFOs', () => {
@@ -22,5 +22,20 @@ describe('output FIFOs', () => {
     assert.equal(existsSync(dead), false);
     assert.equal(existsSync(alive), true, 'a running Lookout keeps its FIFOs');
     assert.equal(existsSync(other), true, 'a name without a pid is not ours to remove');
+  });
+
+  it('starts a new folder when a temp cleaner removed its FIFOs under a long run', async () => {
+    const a = await outputFifos.open();
+    assert.ok(a, 'mkfifo made FIFOs');
+    closeSync(a.readFd);
+    closeSync(a.writeFd);
+    outputFifos.release(a.path);
+    rmSync(dirname(a.path), { recursive: true, force: true });
+    const b = await outputFifos.open();
+    assert.ok(b && existsSync(b.path), 'a FIFO again');
+    assert.notEqual(dirname(b.path), dirname(a.path));
+    closeSync(b.readFd);
+    closeSync(b.writeFd);
+    outputFifos.release(b.path);
   });
 });
