@@ -29,7 +29,7 @@ export interface DetectorStats {
   avgBatchSize: number;
   inferenceMsP50: number;
   inferenceMsP95: number;
-  /** regions (crops of a picture, regions mode) per batch, over all batches: above 1, regions share batches */
+  /** planned regions (regions mode; not whole frames cut from a picture) per batch, over all batches: above 1, regions share batches */
   regionsPerBatch: number;
   /** frames waiting for inference when the last batch was taken */
   queueDepth: number;
