@@ -4,6 +4,7 @@
 // decoded stills) are copied into one reused buffer per camera.
 import type { FrameStoreView, StoredFrame } from '../core/frame-store.js';
 import type { Frame } from '../core/types.js';
+import { metaOf } from './infer.js';
 
 export type { StoredFrame };
 
@@ -17,13 +18,13 @@ export class FrameStore implements FrameStoreView {
 
   /** Holds (or copies) the frame's pixels; call before the frame is released. */
   keep(frame: Frame): void {
-    const { camera, seq, pts, capturedAt, format, transform } = frame;
+    const camera = frame.camera;
     if (frame.retain) {
       frame.retain();
       const before = this.held.get(camera);
       this.held.set(camera, frame);
       before?.release();
-      this.frames.set(camera, { meta: { camera, seq, pts, capturedAt, format, transform }, data: frame.data, ...(frame.picture ? { picture: frame.picture } : {}) });
+      this.frames.set(camera, { meta: metaOf(frame), data: frame.data, ...(frame.picture ? { picture: frame.picture } : {}) });
       return;
     }
     this.held.get(camera)?.release();
@@ -43,7 +44,7 @@ export class FrameStore implements FrameStoreView {
     } else {
       stored.data.set(frame.data);
     }
-    stored.meta = { camera, seq, pts, capturedAt, format, transform };
+    stored.meta = metaOf(frame);
   }
 
   /** Lets go of every held frame (the runtime stops): their buffers go back to their pools. */

@@ -108,7 +108,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
   const head = headArgs(src, picture !== undefined);
   if (picture) {
     const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
-    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t, !src.padInReader)}[mo];[p]scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24[po]`;
+    const graph = `[0:v]${rate}split=2[m][p];[m]${videoFilter(undefined, format, t, !src.padInReader)}[mo];[p]${pictureFilter(picture)}[po]`;
     return [
       ...head,
       '-filter_complex', graph,
@@ -117,7 +117,17 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
       ...(src.extraOutput ?? []),
     ];
   }
-  return [...head, '-an', '-sn', '-dn', '-vf', singleOutputFilter(src, format, t), '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1', ...(src.extraOutput ?? [])];
+  return oneOutput(src, singleOutputFilter(src, format, t), format.layout);
+}
+
+/** One raw video output on stdout (and the recording's, when asked). */
+function oneOutput(src: FfmpegInput, filter: string, pixelFormat: string): string[] {
+  return [...headArgs(src, false), '-an', '-sn', '-dn', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1', ...(src.extraOutput ?? [])];
+}
+
+/** The detect-resolution picture from the decoded frame: scaled to its size, packed RGB. */
+function pictureFilter(picture: { width: number; height: number }): string {
+  return `scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24`;
 }
 
 /**
@@ -127,7 +137,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
  */
 export function buildPictureArgs(src: FfmpegInput, picture: { width: number; height: number }): string[] {
   const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
-  return [...headArgs(src, false), '-an', '-sn', '-dn', '-vf', `${rate}scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24`, '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:1', ...(src.extraOutput ?? [])];
+  return oneOutput(src, `${rate}${pictureFilter(picture)}`, 'rgb24');
 }
 
 /** The fd an ffmpeg started ahead reads its filter graph from. */

@@ -8,14 +8,21 @@ export function greySize(picture: Pick<Picture, 'width' | 'height'>, frameHeight
   return { width: Math.max(3, Math.round((height * picture.width) / picture.height)), height };
 }
 
+/** Byte offsets of each output column's source pixel, kept while the sizes stay (every frame of a camera). */
+let columns = { width: 0, pictureWidth: 0, offsets: new Int32Array(0) };
+
 /** Writes `out` (`width × height` grey bytes) from a packed RGB picture. */
 export function greyFromRgb(picture: Picture, width: number, height: number, out: Uint8Array): Uint8Array {
   if (out.length !== width * height) throw new RangeError(`out must hold ${width * height} bytes, got ${out.length}`);
   const { width: pw, height: ph, data } = picture;
   const sx = pw / width;
   const sy = ph / height;
-  const cols = new Int32Array(width);
-  for (let x = 0; x < width; x++) cols[x] = Math.min(pw - 1, Math.floor((x + 0.5) * sx)) * 3;
+  if (columns.width !== width || columns.pictureWidth !== pw) {
+    const offsets = new Int32Array(width);
+    for (let x = 0; x < width; x++) offsets[x] = Math.min(pw - 1, Math.floor((x + 0.5) * sx)) * 3;
+    columns = { width, pictureWidth: pw, offsets };
+  }
+  const cols = columns.offsets;
   for (let y = 0, o = 0; y < height; y++) {
     const row = Math.min(ph - 1, Math.floor((y + 0.5) * sy)) * pw * 3;
     for (let x = 0; x < width; x++, o++) {
