@@ -37,8 +37,14 @@ export interface MotionResult {
 
 export class MotionDetector {
   private background: Float32Array | undefined;
-  private readonly masked: Uint8Array;
+  /** indices of the masked pixels of the motion picture */
+  private readonly masked: Int32Array;
   private readonly stretched: Uint8Array;
+  /** the contrast stretch as a table: one lookup per pixel */
+  private readonly lut = new Uint8Array(256);
+  private readonly hist = new Uint32Array(256);
+  /** a row of the blur's horizontal pass, and the three rows the vertical pass reads */
+  private readonly rows: [Uint16Array, Uint16Array, Uint16Array];
   private readonly blurred: Uint8Array;
   private readonly moving: Uint8Array;
   private readonly dilated: Uint8Array;
@@ -60,12 +66,14 @@ export class MotionDetector {
   ) {
     if (!(Number.isInteger(width) && width > 2 && Number.isInteger(height) && height > 2)) throw new RangeError(`motion picture size must be integers over 2, got ${width}x${height}`);
     const n = width * height;
-    this.masked = new Uint8Array(n);
+    const masked = new Uint8Array(n);
     for (const polygon of opts.mask) {
       const pts = toPixels(polygon, srcWidth, srcHeight).map(([x, y]) => [(x * width) / srcWidth, (y * height) / srcHeight] as const);
-      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (pointInPolygon([x + 0.5, y + 0.5], pts)) this.masked[y * width + x] = 1;
+      for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) if (pointInPolygon([x + 0.5, y + 0.5], pts)) masked[y * width + x] = 1;
     }
+    this.masked = Int32Array.from(masked.keys()).filter((i) => masked[i] === 1);
     this.stretched = new Uint8Array(n);
+    this.rows = [new Uint16Array(width), new Uint16Array(width), new Uint16Array(width)];
     this.blurred = new Uint8Array(n);
     this.moving = new Uint8Array(n);
     this.dilated = new Uint8Array(n);
@@ -79,31 +87,42 @@ export class MotionDetector {
     const { width: w, height: h, opts } = this;
     const n = w * h;
     if (grey.length !== n) throw new RangeError(`expected ${n} grey bytes (${w}x${h}), got ${grey.length}`);
+    // Every camera's every frame passes here (120 a second at 24 cameras): the loops are flat, over locals, one pass
+    // each, and a still picture (most of the time, on most cameras) needs no dilation or labelling.
     const src = opts.improveContrast ? this.stretch(grey) : grey;
     const b = this.blur(src);
     // masked pixels look the same in every picture and in the background: never a difference
-    for (let i = 0; i < n; i++) if (this.masked[i]) b[i] = 255;
-    if (!this.background) return this.reset(b);
-    const prev = this.previous;
+    const masked = this.masked;
+    for (let k = 0; k < masked.length; k++) b[masked[k]] = 255;
     const bg = this.background;
+    if (!bg) return this.reset(b);
+    const moving = this.moving;
     const t = opts.threshold;
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      const m = Math.abs(b[i] - bg[i]) > t ? 1 : 0;
-      this.moving[i] = m;
+      const d = b[i] - bg[i];
+      const m = d > t || d < -t ? 1 : 0;
+      moving[i] = m;
       changed += m;
     }
-    // a still picture (most of the time, on most cameras) needs no dilation or labelling
     const regions = changed === 0 ? [] : (this.dilate(), this.regions());
     let area = 0;
     for (const r of regions) area += (r[2] - r[0]) * (r[3] - r[1]);
     const fraction = Math.min(1, area / n);
     if (fraction > opts.lightningThreshold || changed / n > opts.lightningThreshold) return this.reset(b);
     const a = opts.frameAlpha;
-    const still = Math.max(a, opts.stillAlpha ?? 0);
-    // a pixel unlike the background but like the last picture (within half the threshold) is not moving now
-    const near = t / 2;
-    for (let i = 0; i < n; i++) bg[i] += (b[i] - bg[i]) * (this.moving[i] && Math.abs(b[i] - prev[i]) <= near ? still : a);
+    const prev = this.previous;
+    if (changed === 0) {
+      for (let i = 0; i < n; i++) bg[i] += (b[i] - bg[i]) * a;
+    } else {
+      const still = Math.max(a, opts.stillAlpha ?? 0);
+      // a pixel unlike the background but like the last picture (within half the threshold) is not moving now
+      const near = t / 2;
+      for (let i = 0; i < n; i++) {
+        const p = b[i] - prev[i];
+        bg[i] += (b[i] - bg[i]) * (moving[i] && p <= near && p >= -near ? still : a);
+      }
+    }
     prev.set(b);
     const sx = this.srcWidth / w;
     const sy = this.srcHeight / h;
@@ -117,7 +136,8 @@ export class MotionDetector {
   }
 
   private stretch(grey: Uint8Array): Uint8Array {
-    const hist = new Uint32Array(256);
+    const hist = this.hist;
+    hist.fill(0);
     for (let i = 0; i < grey.length; i++) hist[grey[i]]++;
     const lowCount = grey.length * 0.04;
     const highCount = grey.length * 0.96;
@@ -134,53 +154,69 @@ export class MotionDetector {
       return out;
     }
     const k = 255 / (hi - lo);
-    for (let i = 0; i < grey.length; i++) {
-      const v = (grey[i] - lo) * k;
-      out[i] = v < 0 ? 0 : v > 255 ? 255 : v;
+    const lut = this.lut;
+    for (let v = 0; v < 256; v++) {
+      const x = (v - lo) * k;
+      lut[v] = x < 0 ? 0 : x > 255 ? 255 : x;
     }
+    for (let i = 0; i < grey.length; i++) out[i] = lut[grey[i]];
     return out;
   }
 
-  /** 3×3 Gaussian (1 2 1 / 2 4 2 / 1 2 1), edges repeated. */
+  /** 3×3 Gaussian (1 2 1 / 2 4 2 / 1 2 1), edges repeated: a horizontal pass per row, then the vertical one. */
   private blur(src: Uint8Array): Uint8Array {
     const { width: w, height: h } = this;
     const out = this.blurred;
+    let [above, row, below] = this.rows;
+    this.horizontal(src, 0, row);
+    above.set(row);
     for (let y = 0; y < h; y++) {
-      const y0 = y > 0 ? y - 1 : 0;
-      const y2 = y < h - 1 ? y + 1 : h - 1;
-      for (let x = 0; x < w; x++) {
-        const x0 = x > 0 ? x - 1 : 0;
-        const x2 = x < w - 1 ? x + 1 : w - 1;
-        const r0 = y0 * w, r1 = y * w, r2 = y2 * w;
-        const s = src[r0 + x0] + 2 * src[r0 + x] + src[r0 + x2] + 2 * (src[r1 + x0] + 2 * src[r1 + x] + src[r1 + x2]) + src[r2 + x0] + 2 * src[r2 + x] + src[r2 + x2];
-        out[r1 + x] = (s + 8) >> 4;
-      }
+      if (y < h - 1) this.horizontal(src, (y + 1) * w, below);
+      else below.set(row);
+      const o = y * w;
+      for (let x = 0; x < w; x++) out[o + x] = (above[x] + 2 * row[x] + below[x] + 8) >> 4;
+      const spare = above;
+      above = row;
+      row = below;
+      below = spare;
     }
     return out;
   }
 
-  /** One 3×3 dilation of `moving` into `dilated`: close gaps so that one mover is one region. */
+  /** `1 2 1` along the row at `start`, its ends repeated. */
+  private horizontal(src: Uint8Array, start: number, out: Uint16Array): void {
+    const w = this.width;
+    out[0] = 3 * src[start] + src[start + 1];
+    for (let x = 1; x < w - 1; x++) out[x] = src[start + x - 1] + 2 * src[start + x] + src[start + x + 1];
+    out[w - 1] = src[start + w - 2] + 3 * src[start + w - 1];
+  }
+
+  /** One 3×3 dilation of `moving` into `dilated`: close gaps so that one mover is one region. Separable, as the blur. */
   private dilate(): void {
     const { width: w, height: h } = this;
     const m = this.moving;
     const out = this.dilated;
+    let [above, row, below] = this.rows;
+    this.spread(m, 0, row);
+    above.set(row);
     for (let y = 0; y < h; y++) {
-      for (let x = 0; x < w; x++) {
-        let v = 0;
-        for (let dy = -1; dy <= 1 && !v; dy++) {
-          const yy = y + dy;
-          if (yy < 0 || yy >= h) continue;
-          for (let dx = -1; dx <= 1; dx++) {
-            const xx = x + dx;
-            if (xx >= 0 && xx < w && m[yy * w + xx]) {
-              v = 1;
-              break;
-            }
-          }
-        }
-        out[y * w + x] = v;
-      }
+      if (y < h - 1) this.spread(m, (y + 1) * w, below);
+      else below.set(row);
+      const o = y * w;
+      for (let x = 0; x < w; x++) out[o + x] = above[x] | row[x] | below[x];
+      const spare = above;
+      above = row;
+      row = below;
+      below = spare;
     }
+  }
+
+  /** Each pixel of the row at `start` or a neighbour on it is set. */
+  private spread(m: Uint8Array, start: number, out: Uint16Array): void {
+    const w = this.width;
+    out[0] = m[start] | m[start + 1];
+    for (let x = 1; x < w - 1; x++) out[x] = m[start + x - 1] | m[start + x] | m[start + x + 1];
+    out[w - 1] = m[start + w - 2] | m[start + w - 1];
   }
 
   /** Bounding boxes `[x1, y1, x2, y2)` of the 8-connected regions of `dilated` with more than `contourArea` pixels. */

@@ -69,6 +69,20 @@ describe('MotionDetector', () => {
     }
   });
 
+  it('blurs 1 2 1 with the edges repeated and dilates 3×3: single bright pixels at the corners and the middle give exact boxes', () => {
+    const m = new MotionDetector(W, H, W, H, { ...opts, contourArea: 4 });
+    m.detect(picture(0));
+    const r = m.detect(picture(0, [0, 0, 1, 1, 255], [40, 22, 1, 1, 255], [W - 1, H - 1, 1, 1, 255]));
+    // corner: 9/16 of it stays, 3/16 reaches each side neighbour (over 30), 1/16 the diagonal (under): an L of 3, dilated
+    // to 3×3 less the far corner. Middle: 4/16 and 2/16 to the 4 neighbours, a plus of 5 dilated to 5×5 less the corners.
+    assert.deepEqual(r.boxes, [
+      [0, 0, 3, 3],
+      [38, 20, 43, 25],
+      [W - 3, H - 3, W, H],
+    ]);
+    assert.equal(r.fraction, (9 + 25 + 9) / (W * H));
+  });
+
   it('ignores regions smaller than contourArea and changes under the threshold', () => {
     const m = new MotionDetector(W, H, W, H, { ...opts, contourArea: 40 });
     m.detect(picture(60));
