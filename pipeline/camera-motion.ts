@@ -6,7 +6,7 @@ import type { CameraConfig } from '../config/types.js';
 import type { Frame, MotionChange } from '../core/types.js';
 import type { MotionStats as CameraMotionStats } from '../core/stats.js';
 import { MotionDetector, type MotionResult } from '../sources/motion-detector.js';
-import { greyFromRgb, greySize } from '../sources/grey-picture.js';
+import { greyFromPicture, greySize } from '../sources/grey-picture.js';
 
 export type MotionConfig = CameraConfig['motion'];
 
@@ -40,7 +40,7 @@ export class CameraMotion {
     if (!cfg?.enabled || !pic) return undefined;
     const state = this.stateFor(frame, cfg);
     const size = state.detector;
-    greyFromRgb(pic, size.width, size.height, state.grey);
+    greyFromPicture(pic, size.width, size.height, state.grey);
     const r = state.detector.detect(state.grey);
     state.latest = r;
     state.fractions[state.next++ % RECENT] = r.fraction;

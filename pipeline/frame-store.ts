@@ -38,8 +38,8 @@ export class FrameStore implements FrameStoreView {
       this.copies.set(camera, stored);
     }
     if (pic && stored.picture) {
-      stored.picture.width = pic.width;
-      stored.picture.height = pic.height;
+      // the copy's buffer is only reused for a picture of the same byte count: size and layout come along
+      stored.picture = { ...pic, data: stored.picture.data };
       stored.picture.data.set(pic.data);
     } else {
       stored.data.set(frame.data);

@@ -102,7 +102,7 @@ export const PICTURE_FD = 3;
 
 /**
  * With `picture`, one decode feeds two outputs: `split` after the rate filter, so both see the same frames in the
- * same order, the model's frames on stdout and packed RGB pictures of `picture`'s size on fd 3.
+ * same order, the model's frames on stdout and yuv420p pictures of `picture`'s size on fd 3.
  */
 export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: FittedTransform, picture?: { width: number; height: number }): string[] {
   const head = headArgs(src, picture !== undefined);
@@ -113,7 +113,7 @@ export function buildFfmpegArgs(src: FfmpegInput, format: FrameFormat, t: Fitted
       ...head,
       '-filter_complex', graph,
       '-map', '[mo]', '-f', 'rawvideo', '-pix_fmt', format.layout, 'pipe:1',
-      '-map', '[po]', '-f', 'rawvideo', '-pix_fmt', 'rgb24', `pipe:${PICTURE_FD}`,
+      '-map', '[po]', '-f', 'rawvideo', '-pix_fmt', PICTURE_PIXEL_FORMAT, `pipe:${PICTURE_FD}`,
       ...(src.extraOutput ?? []),
     ];
   }
@@ -125,9 +125,16 @@ function oneOutput(src: FfmpegInput, filter: string, pixelFormat: string): strin
   return [...headArgs(src, false), '-an', '-sn', '-dn', '-vf', filter, '-f', 'rawvideo', '-pix_fmt', pixelFormat, 'pipe:1', ...(src.extraOutput ?? [])];
 }
 
-/** The detect-resolution picture from the decoded frame: scaled to its size, packed RGB. */
+/**
+ * The pictures' layout: the decoder's own planes, limited range (a full-range camera is converted once here), so ffmpeg
+ * neither converts nor packs a frame of the usual camera (yuv420p at the detect size), and the pipe carries half the
+ * bytes of RGB. Those who read pixels convert what they read (core/picture.ts `pictureRgb`, crops, the motion picture).
+ */
+const PICTURE_PIXEL_FORMAT = 'yuv420p';
+
+/** The detect-resolution picture from the decoded frame: scaled to its size, yuv420p. */
 function pictureFilter(picture: { width: number; height: number }): string {
-  return `scale=${picture.width}:${picture.height}:flags=bilinear,format=rgb24`;
+  return `scale=${picture.width}:${picture.height}:flags=bilinear:out_range=tv,format=${PICTURE_PIXEL_FORMAT}`;
 }
 
 /**
@@ -137,7 +144,7 @@ function pictureFilter(picture: { width: number; height: number }): string {
  */
 export function buildPictureArgs(src: FfmpegInput, picture: { width: number; height: number }): string[] {
   const rate = src.fps !== undefined ? `fps=${src.fps},` : '';
-  return oneOutput(src, `${rate}${pictureFilter(picture)}`, 'rgb24');
+  return oneOutput(src, `${rate}${pictureFilter(picture)}`, PICTURE_PIXEL_FORMAT);
 }
 
 /** The fd an ffmpeg started ahead reads its filter graph from. */

@@ -17,6 +17,8 @@ export interface VideoProbe {
   duration: number | undefined;
   codec: string;
   frames: number | undefined;
+  /** the stream's YCbCr matrix as ffprobe names it (`bt709`, `smpte170m` …); undefined when it does not say */
+  colorSpace?: string;
 }
 
 /** Reads the first video stream's geometry. `inputArgs` go before the input (e.g. `['-f', 'lavfi']`). */
@@ -60,6 +62,7 @@ function toProbe(data: Pick<ffmpeg.FfprobeData, 'streams' | 'format'>, label: st
     duration: Number.isFinite(duration) && duration > 0 ? duration : undefined,
     codec: stream.codec_name ?? 'unknown',
     frames: Number.isFinite(frames) && frames > 0 ? frames : undefined,
+    ...(stream.color_space && stream.color_space !== 'unknown' ? { colorSpace: stream.color_space } : {}),
   };
 }
 

@@ -13,7 +13,7 @@ import type { BackpressurePolicy, FrameSource, SourceCounters, SourceHooks } fro
 import { FrameSplitter } from './frame-splitter.js';
 import type { RunRecorder } from './segment-recorder.js';
 import { FramePairer } from './frame-pairer.js';
-import { detectSize, pictureBytes, type DetectSizeRequest } from '../core/picture.js';
+import { detectSize, pictureBytes, type DetectSizeRequest, type YuvMatrix } from '../core/picture.js';
 import { PICTURE_FD } from './ffmpeg-args.js';
 import { placementFor, type Placement } from './padded-layout.js';
 
@@ -173,6 +173,9 @@ export class VideoSource implements FrameSource {
         const { srcWidth, srcHeight, scaleX, scaleY, padX, padY } = transform;
         const frameTransform = { srcWidth, srcHeight, scaleX, scaleY, padX, padY };
         const { pool, pictures, pictureSize, placement, pictureOnly } = pools;
+        // ffmpeg's planes are in the stream's matrix (a yuv→yuv scale keeps it); streams that do not say are BT.601, as
+        // ffmpeg itself assumes
+        const matrix: YuvMatrix = probe.colorSpace === 'bt709' ? 'bt709' : 'bt601';
         const recorder = this.opts.recorder;
         const extraOutput = recorder?.begin(probe.codec);
         const args = { ...this.input, readOptions, hwaccel, extraOutput, padInReader: placement !== undefined, decodeThreads: decodeThreadsFor(probe) };
@@ -198,7 +201,7 @@ export class VideoSource implements FrameSource {
             format,
             transform: frameTransform,
             data,
-            ...(picture && pictureSize ? { picture: { width: pictureSize.width, height: pictureSize.height, data: picture } } : {}),
+            ...(picture && pictureSize ? { picture: { width: pictureSize.width, height: pictureSize.height, data: picture, format: 'yuv420p', matrix } } : {}),
             retain: () => void holders++,
             release: () => {
               if (holders === 0 || --holders > 0) return;
@@ -294,13 +297,13 @@ export class VideoSource implements FrameSource {
         const pictureOnly = this.opts.inputsFromPicture === true && pictureSize !== undefined && format.width === format.height;
         const placement = pictureOnly ? undefined : placementFor(format, transform);
         const pools: Pools = pictureOnly
-          ? { pool: new BufferPool(pictureBytes(pictureSize), this.poolSize), placement, pictures: undefined, pictureSize, pictureOnly }
+          ? { pool: new BufferPool(pictureBytes(pictureSize, 'yuv420p'), this.poolSize), placement, pictures: undefined, pictureSize, pictureOnly }
           : {
               // with the reader padding, a buffer's padding is filled once here and never written again
               pool: new BufferPool(frameBytes(format), this.poolSize, placement ? format.padValue : 0),
               placement,
               // as many pictures as frames: a frame holds one of each
-              pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize), this.poolSize) : undefined,
+              pictures: pictureSize ? new BufferPool(pictureBytes(pictureSize, 'yuv420p'), this.poolSize) : undefined,
               pictureSize,
               pictureOnly,
             };

@@ -1,16 +1,10 @@
 // The pixels of one crop, copied out of a camera's detect-resolution picture (the picture belongs to the frame store and
 // is overwritten by the next frame, so only the crop is copied, never the frame), and a cheap descriptor of it for
 // near-duplicate checks.
-import type { Picture } from '../../core/picture.js';
+import { pictureRgb, type Picture, type PictureRect } from '../../core/picture.js';
 import type { Box } from '../../core/types.js';
 
-/** A rectangle in picture pixels, integer, inside the picture: [x, y, width, height]. */
-export interface PictureRect {
-  x: number;
-  y: number;
-  width: number;
-  height: number;
-}
+export type { PictureRect };
 
 export interface Crop {
   rect: PictureRect;
@@ -36,15 +30,9 @@ export function cropRect(box: Box, margin: number, src: { width: number; height:
   return { x: left, y: top, width: right - left, height: bottom - top };
 }
 
-/** Copies the rectangle's rows out of the picture (one allocation the size of the crop). */
+/** Copies the rectangle out of the picture as packed RGB (one allocation the size of the crop). */
 export function copyCrop(picture: Picture, rect: PictureRect): Crop {
-  const rgb = new Uint8Array(rect.width * rect.height * 3);
-  const row = rect.width * 3;
-  for (let y = 0; y < rect.height; y++) {
-    const from = ((rect.y + y) * picture.width + rect.x) * 3;
-    rgb.set(picture.data.subarray(from, from + row), y * row);
-  }
-  return { rect, rgb };
+  return { rect, rgb: pictureRgb(picture, rect) };
 }
 
 /** Side of the grey thumbnail the descriptor is made of. */

@@ -2,6 +2,7 @@
 // image is asked for. sharp (libvips) encodes in its own thread pool, so the event loop only builds the SVG overlay.
 import sharp from 'sharp';
 import type { StoredFrame } from '../../core/frame-store.js';
+import { pictureRgb } from '../../core/picture.js';
 import type { Box } from '../../core/types.js';
 
 export interface Overlay {
@@ -29,7 +30,9 @@ export function toRgb(stored: StoredFrame): { rgb: Buffer; width: number; height
   if (stored.picture) {
     const p = stored.picture;
     // a copy: the store overwrites its picture with the next frame while sharp encodes in its own threads
-    return { rgb: Buffer.from(p.data), width: p.width, height: p.height, x0: 0, y0: 0 };
+    const rgb = Buffer.allocUnsafe(p.width * p.height * 3);
+    pictureRgb(p, undefined, rgb);
+    return { rgb, width: p.width, height: p.height, x0: 0, y0: 0 };
   }
   const { format, transform: t } = stored.meta;
   const x0 = Math.round(t.padX);

@@ -69,14 +69,14 @@ describe('detectSize', () => {
 });
 
 describe('buildFfmpegArgs with a picture', () => {
-  it('splits one decode into the model frames on stdout and rgb24 pictures on fd 3, after the rate filter', async () => {
+  it('splits one decode into the model frames on stdout and yuv420p pictures on fd 3, after the rate filter', async () => {
     const { buildFfmpegArgs } = await import('../../sources/ffmpeg-args.js');
     const { computeTransform } = await import('../../core/letterbox.js');
     const format = { width: 416, height: 416, layout: 'gbrp' as const, resize: 'letterbox' as const, padValue: 114 };
     const args = buildFfmpegArgs({ input: 'in.mp4', lavfi: false, realtime: false, loop: false, fps: 5 }, format, computeTransform(format, 1920, 1080), { width: 1280, height: 720 });
     const graph = args[args.indexOf('-filter_complex') + 1];
-    assert.match(graph, /^\[0:v\]fps=5,split=2\[m\]\[p\];\[m\]scale=416:234:flags=bilinear,format=gbrp,pad=416:416:0:0:color=0x727272\[mo\];\[p\]scale=1280:720:flags=bilinear,format=rgb24\[po\]$/);
-    assert.deepEqual(args.slice(args.indexOf('-filter_complex') + 2), ['-map', '[mo]', '-f', 'rawvideo', '-pix_fmt', 'gbrp', 'pipe:1', '-map', '[po]', '-f', 'rawvideo', '-pix_fmt', 'rgb24', 'pipe:3']);
+    assert.match(graph, /^\[0:v\]fps=5,split=2\[m\]\[p\];\[m\]scale=416:234:flags=bilinear,format=gbrp,pad=416:416:0:0:color=0x727272\[mo\];\[p\]scale=1280:720:flags=bilinear:out_range=tv,format=yuv420p\[po\]$/);
+    assert.deepEqual(args.slice(args.indexOf('-filter_complex') + 2), ['-map', '[mo]', '-f', 'rawvideo', '-pix_fmt', 'gbrp', 'pipe:1', '-map', '[po]', '-f', 'rawvideo', '-pix_fmt', 'yuv420p', 'pipe:3']);
     assert.ok(!args.includes('-vf'));
   });
 });
