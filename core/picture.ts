@@ -86,13 +86,7 @@ export function pictureRgb(p: Picture, rect: PictureRect = { x: 0, y: 0, width: 
     let x = x0;
     // pixels in pairs that share their chroma (a pair starts on an even column)
     if (x & 1) {
-      const c = crow + (x >> 1);
-      const u = data[uPlane + c];
-      const v = data[vPlane + c];
-      const l = luma[data[row + x]];
-      o8[o++] = (l + rv[v]) >> FIXED;
-      o8[o++] = (l - gu[u] - gv[v]) >> FIXED;
-      o8[o++] = (l + bu[u]) >> FIXED;
+      o = convertOne(p, uPlane + crow + (x >> 1), vPlane + crow + (x >> 1), row + x, o8, o);
       x++;
     }
     for (; x + 1 < x1; x += 2) {
@@ -112,17 +106,21 @@ export function pictureRgb(p: Picture, rect: PictureRect = { x: 0, y: 0, width: 
       o8[o + 5] = (l + b) >> FIXED;
       o += 6;
     }
-    if (x < x1) {
-      const c = crow + (x >> 1);
-      const u = data[uPlane + c];
-      const v = data[vPlane + c];
-      const l = luma[data[row + x]];
-      o8[o++] = (l + rv[v]) >> FIXED;
-      o8[o++] = (l - gu[u] - gv[v]) >> FIXED;
-      o8[o++] = (l + bu[u]) >> FIXED;
-    }
+    if (x < x1) o = convertOne(p, uPlane + crow + (x >> 1), vPlane + crow + (x >> 1), row + x, o8, o);
   }
   return out;
+}
+
+/** One pixel of a yuv420p picture (its Y, U and V at those offsets) into `o8` at `o`; returns the next `o`. */
+function convertOne(p: Picture, ui: number, vi: number, yi: number, o8: Uint8ClampedArray, o: number): number {
+  const { luma, rv, gu, gv, bu } = tablesFor(p.matrix ?? 'bt601');
+  const u = p.data[ui];
+  const v = p.data[vi];
+  const l = luma[p.data[yi]];
+  o8[o] = (l + rv[v]) >> FIXED;
+  o8[o + 1] = (l - gu[u] - gv[v]) >> FIXED;
+  o8[o + 2] = (l + bu[u]) >> FIXED;
+  return o + 3;
 }
 
 /** Full-range luma (0–255) of each limited-range Y value: the motion picture's grey from a yuv420p picture. */
