@@ -60,7 +60,7 @@ export interface Frame extends FrameMeta {
    * Empty when the source sends the picture alone (`detectMode: regions`): the whole frame is then cut from `picture`
    */
   data: Uint8Array;
-  /** the same moment at detect resolution (packed RGB, `transform` source pixels × picture/source size); pooled too */
+  /** the same moment at detect resolution (yuv420p from a video source, packed RGB from a photo: core/picture.ts; `transform` source pixels × picture/source size); pooled too */
   picture?: Picture;
   /**
    * where to look (`detectMode: regions`): squares of `picture` in picture pixels, each cropped and resized into the

@@ -1,6 +1,6 @@
-// Crops a square region out of a packed RGB picture and resizes it (bilinear) into the planar layout a model's tensor
-// is prepared from, in one pass: the step that lets regions be batched like frames (issue 12; run by the detector's
-// worker for each region). Plain typed-array code, so it can run in the detector's worker thread.
+// Crops a square region out of a picture (packed RGB, or yuv420p) and resizes it (bilinear) into the planar layout a
+// model's tensor is prepared from, in one pass: the step that lets regions be batched like frames (issue 12; run by the
+// detector's worker for each region). Plain typed-array code, so it can run in the detector's worker thread.
 import { LUMA_FROM_Y, yuvTables, type Picture } from '../core/picture.js';
 import type { Box, PixelLayout } from '../core/types.js';
 
