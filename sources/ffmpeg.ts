@@ -159,16 +159,6 @@ export interface ExitInfo {
   stopped: boolean;
 }
 
-let guardPath: string | null | undefined;
-
-/**
- * How a child is made to die with Lookout, even on `kill -9`: Linux's parent-death signal (PR_SET_PDEATHSIG), which
- * Node cannot set between fork and exec, so util-linux's `setpriv --pdeathsig KILL -- ffmpeg …` sets it and execs
- * ffmpeg (exec keeps it). Chosen over a watchdog pipe because that needs the child to read it (ffmpeg's stdin is not
- * ours to spare with `-i -` inputs, and ffprobe never reads stdin) or a helper process per child. The signal follows
- * the thread that spawned the child: the main thread here. Without setpriv (not Linux, no util-linux), children
- * start unguarded and a one-time warning says so. `LOOKOUT_SETPRIV=0` turns it off.
- */
 // Sets the pipe buffer of each fd in the first argument, then execs the rest with every fd as it was ($^F: perl would
 // otherwise mark the fds it opens close-on-exec).
 const PIPE_SIZER = '$^F = 1 << 30; my $size = 0 + shift; my @keep; for my $fd (split /,/, shift) { if (open(my $h, ">&=", $fd)) { fcntl($h, 1031, $size); push @keep, $h } } exec { $ARGV[0] } @ARGV; print STDERR "lookout-pipe-size: failed to execute $ARGV[0]: $!\\n"; exit 127;';
@@ -176,11 +166,12 @@ const F_SETPIPE_SZ_BYTES = 1 << 20;
 let sizerPath: string | null | undefined;
 
 /**
- * The command prefix that gives ffmpeg's named-pipe outputs (`fds`) a 1 MiB buffer instead of Linux's 64 KiB: a 2.7 MB
- * picture then crosses in 3 reads instead of 42, each a wake-up of both processes and a callback into JS (at 24 cameras
- * those reads were half the main thread's time). Node has no fcntl, so perl (perl-base, essential on Debian) sets
- * F_SETPIPE_SZ on the inherited fds and execs ffmpeg in its place. Without perl, or where the kernel refuses (over
- * fs.pipe-max-size or the user's pipe quota), the pipes keep their default size and everything works as before.
+ * The command prefix that gives ffmpeg's named-pipe outputs (`fds`) a 1 MiB buffer instead of Linux's 64 KiB: a busy
+ * reader then takes what piled up in one read, each read being a wake-up of both processes and a callback into JS (at
+ * 24 cameras: 2,200 reads a second of ~150 KB instead of 5,500 of ~60 KB; those reads had been about half the main
+ * thread's time). Node has no fcntl, so perl (perl-base, essential on Debian) sets F_SETPIPE_SZ on the inherited fds
+ * and execs ffmpeg in its place. Without perl, or where the kernel refuses (over fs.pipe-max-size or the user's pipe
+ * quota), the pipes keep their default size and everything works as before.
  */
 function pipeSizing(fds: readonly number[]): string[] {
   if (fds.length === 0 || process.platform !== 'linux' || process.env.LOOKOUT_PIPE_SIZE === '0') return [];
@@ -200,6 +191,16 @@ function findOnPath(name: string): string | null {
   return null;
 }
 
+let guardPath: string | null | undefined;
+
+/**
+ * How a child is made to die with Lookout, even on `kill -9`: Linux's parent-death signal (PR_SET_PDEATHSIG), which
+ * Node cannot set between fork and exec, so util-linux's `setpriv --pdeathsig KILL -- ffmpeg …` sets it and execs
+ * ffmpeg (exec keeps it). Chosen over a watchdog pipe because that needs the child to read it (ffmpeg's stdin is not
+ * ours to spare with `-i -` inputs, and ffprobe never reads stdin) or a helper process per child. The signal follows
+ * the thread that spawned the child: the main thread here. Without setpriv (not Linux, no util-linux), children
+ * start unguarded and a one-time warning says so. `LOOKOUT_SETPRIV=0` turns it off.
+ */
 function deathGuard(): string | null {
   if (guardPath !== undefined) return guardPath;
   guardPath = null;
