@@ -40,13 +40,16 @@ export function detectSize(srcWidth: number, srcHeight: number, req: DetectSizeR
 }
 
 export function pictureBytes(size: { width: number; height: number }, format?: Picture['format']): number {
-  if (format === 'yuv420p') return size.width * size.height + 2 * chromaBytes(size.width, size.height);
-  return size.width * size.height * 3;
+  return format === 'yuv420p' ? yuvLayout(size.width, size.height).bytes : size.width * size.height * 3;
 }
 
-/** Bytes of one chroma plane of a yuv420p picture. */
-function chromaBytes(width: number, height: number): number {
-  return ((width + 1) >> 1) * ((height + 1) >> 1);
+/** Where a yuv420p picture's planes are: chroma planes of `chromaWidth × chromaHeight` at byte offsets `u` and `v`. */
+export function yuvLayout(width: number, height: number): { chromaWidth: number; chromaHeight: number; u: number; v: number; bytes: number } {
+  const chromaWidth = (width + 1) >> 1;
+  const chromaHeight = (height + 1) >> 1;
+  const u = width * height;
+  const v = u + chromaWidth * chromaHeight;
+  return { chromaWidth, chromaHeight, u, v, bytes: v + chromaWidth * chromaHeight };
 }
 
 /** A rectangle of picture pixels, integer, inside the picture. */
@@ -75,9 +78,7 @@ export function pictureRgb(p: Picture, rect: PictureRect = { x: 0, y: 0, width: 
   const { luma, rv, gu, gv, bu } = tablesFor(p.matrix ?? 'bt601');
   // a clamping view: each store clamps to 0–255 itself, no branch or table per channel
   const o8 = new Uint8ClampedArray(out.buffer, out.byteOffset, w * h * 3);
-  const cw = (W + 1) >> 1;
-  const uPlane = W * p.height;
-  const vPlane = uPlane + chromaBytes(W, p.height);
+  const { chromaWidth: cw, u: uPlane, v: vPlane } = yuvLayout(W, p.height);
   const x1 = x0 + w;
   let o = 0;
   for (let y = y0; y < y0 + h; y++) {

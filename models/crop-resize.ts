@@ -1,7 +1,7 @@
 // Crops a square region out of a picture (packed RGB, or yuv420p) and resizes it (bilinear) into the planar layout a
 // model's tensor is prepared from, in one pass: the step that lets regions be batched like frames (issue 12; run by the
 // detector's worker for each region). Plain typed-array code, so it can run in the detector's worker thread.
-import { LUMA_FROM_Y, yuvTables, type Picture } from '../core/picture.js';
+import { LUMA_FROM_Y, yuvLayout, yuvTables, type Picture } from '../core/picture.js';
 import type { Box, PixelLayout } from '../core/types.js';
 
 /** A picture: rgb24, or yuv420p (resampled in its planes, converted per output pixel). */
@@ -133,9 +133,7 @@ function resizeYuv(src: CropSource, x0: number, y0: number, x1: number, y1: numb
   const { width: W, height: H, data } = src;
   const n = x1 - x0;
   const m = y1 - y0;
-  const cw = (W + 1) >> 1;
-  const uPlane = W * H;
-  const vPlane = uPlane + cw * ((H + 1) >> 1);
+  const { chromaWidth: cw, chromaHeight, u: uPlane, v: vPlane } = yuvLayout(W, H);
   const { luma, rv, gu, gv, bu } = yuvTables(src.matrix ?? 'bt601');
   const ca = new Int32Array(dest.w);
   const cb = new Int32Array(dest.w);
@@ -157,7 +155,7 @@ function resizeYuv(src: CropSource, x0: number, y0: number, x1: number, y1: numb
     ccb[x] = Math.min(jx + 1, lastC);
     ccw[x] = Math.round((Math.min(gx, lastC) - jx) * 256);
   }
-  const lastRow = ((H + 1) >> 1) - 1;
+  const lastRow = chromaHeight - 1;
   const plane = size * size;
   for (let y = 0; y < dest.h; y++) {
     const fy = Math.max(0, (y + 0.5) * sy - 0.5);
