@@ -4,8 +4,6 @@
 import { pictureRgb, type Picture, type PictureRect } from '../../core/picture.js';
 import type { Box } from '../../core/types.js';
 
-export type { PictureRect };
-
 export interface Crop {
   rect: PictureRect;
   /** packed RGB, `rect.width × rect.height × 3` */
